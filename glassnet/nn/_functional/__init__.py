@@ -1,0 +1,1 @@
+"""Implementation modules of :mod:`glassnet.nn.functional`, one per family."""

@@ -1,0 +1,4 @@
+"""nn.functional: conv ops (filled in by the conv work)."""
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,4 @@
+"""nn.functional: dropout ops (filled in by the dropout work)."""
+from __future__ import annotations
+
+__all__: list = []

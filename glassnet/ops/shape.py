@@ -1,0 +1,502 @@
+"""Shape and movement ops: reshape, permute, expand, repeat, cat, stack, split, pad,
+flip, roll, gather, scatter_add, indexing."""
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd import Function, sum_to
+from glassnet.tensor import Tensor, _unwrap_index
+
+__all__ = [
+    "reshape", "view", "permute", "transpose", "swapaxes", "movedim", "t", "flatten",
+    "unflatten", "squeeze", "unsqueeze", "expand", "expand_as", "broadcast_to", "repeat",
+    "tile", "cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "pad",
+    "flip", "roll", "gather", "scatter_add", "index_select", "getitem", "narrow",
+]
+
+
+def _dim(d, ndim, fn):
+    if not -max(ndim, 1) <= d < max(ndim, 1):
+        raise IndexError(f"{fn}: dim {d} out of range for a tensor of {ndim} dimensions")
+    return d % max(ndim, 1)
+
+
+class Reshape(Function):
+    def forward(self, a, shape):
+        self.in_shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+
+class Permute(Function):
+    def forward(self, a, dims):
+        self.dims = dims
+        return a.transpose(dims)
+
+    def backward(self, g):
+        return g.transpose(np.argsort(self.dims))
+
+
+class Expand(Function):
+    def forward(self, a, shape):
+        self.in_shape = a.shape
+        return np.broadcast_to(a, shape)
+
+    def backward(self, g):
+        return sum_to(g, self.in_shape)
+
+
+class Repeat(Function):
+    def forward(self, a, reps):
+        self.in_shape = (1,) * (len(reps) - a.ndim) + a.shape
+        self.orig = a.shape
+        self.reps = reps
+        return np.tile(a, reps)
+
+    def backward(self, g):
+        inter = []
+        for r, s in zip(self.reps, self.in_shape):
+            inter += [r, s]
+        g = g.reshape(inter).sum(axis=tuple(range(0, 2 * len(self.reps), 2)))
+        return g.reshape(self.orig)
+
+
+class Cat(Function):
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        return np.concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        cuts = np.cumsum(self.sizes)[:-1]
+        return tuple(np.split(g, cuts, axis=self.axis))
+
+
+class Stack(Function):
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    def backward(self, g):
+        return tuple(np.moveaxis(g, self.axis, 0))
+
+
+class Index(Function):
+    """``a[index]``; the backward scatters with accumulation, so repeated integer indices
+    receive the sum of their gradients."""
+
+    def forward(self, a, index):
+        self.in_shape = a.shape
+        self.index = index
+        self.advanced = _is_advanced(index)
+        return a[index]
+
+    def backward(self, g):
+        gx = np.zeros(self.in_shape, g.dtype)
+        if not self.advanced:
+            gx[self.index] = g
+            return gx
+        # NOTE: integer arrays may repeat an index; a plain assignment would keep only one
+        # contribution. Linear positions + bincount accumulate without np.add.at.
+        n = int(np.prod(self.in_shape))
+        lin = np.arange(n).reshape(self.in_shape)[self.index]
+        acc = np.bincount(lin.ravel(), weights=g.ravel(), minlength=n)
+        return acc.astype(g.dtype).reshape(self.in_shape)
+
+
+def _is_advanced(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, (np.ndarray, list)) for i in items)
+
+
+class TakeAxis(Function):
+    """Gather along one axis with an index vector: forward ``take``, backward a GEMM with
+    the one-hot matrix of the index (used by reflect/replicate/circular padding)."""
+
+    def forward(self, a, idx, axis):
+        self.meta = (idx, axis, a.shape[axis])
+        return np.take(a, idx, axis=axis)
+
+    def backward(self, g):
+        idx, axis, n = self.meta
+        onehot = np.zeros((len(idx), n), g.dtype)
+        onehot[np.arange(len(idx)), idx] = 1
+        out = np.tensordot(g, onehot, axes=([axis], [0]))
+        return np.moveaxis(out, -1, axis)
+
+
+class ConstantPad(Function):
+    def forward(self, a, widths, value):
+        self.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
+        neg = any(lo < 0 or hi < 0 for lo, hi in widths)
+        if neg:
+            raise ValueError("pad: negative padding is not supported")
+        return np.pad(a, widths, mode="constant", constant_values=value)
+
+    def backward(self, g):
+        return g[self.slices]
+
+
+class Flip(Function):
+    def forward(self, a, axes):
+        self.axes = axes
+        return np.flip(a, axes).copy()
+
+    def backward(self, g):
+        return np.flip(g, self.axes).copy()
+
+
+class Roll(Function):
+    def forward(self, a, shifts, axes):
+        self.meta = (shifts, axes)
+        return np.roll(a, shifts, axes)
+
+    def backward(self, g):
+        shifts, axes = self.meta
+        neg = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
+        return np.roll(g, neg, axes)
+
+
+def _linear_positions(index, axis, shape):
+    """Flat positions in an array of ``shape`` addressed by ``index`` along ``axis``."""
+    grids = np.indices(index.shape, sparse=True)
+    coords = list(grids)
+    coords[axis] = index
+    return np.ravel_multi_index(tuple(np.broadcast_arrays(*coords)), shape)
+
+
+class Gather(Function):
+    def forward(self, a, index, axis):
+        self.meta = (index, axis, a.shape)
+        return np.take_along_axis(a, index, axis)
+
+    def backward(self, g):
+        index, axis, shape = self.meta
+        lin = _linear_positions(index, axis, shape)
+        n = int(np.prod(shape))
+        return np.bincount(lin.ravel(), weights=g.ravel(), minlength=n).astype(
+            g.dtype).reshape(shape)
+
+
+class ScatterAdd(Function):
+    def forward(self, a, src, index, axis):
+        self.meta = (index, axis)
+        lin = _linear_positions(index, axis, a.shape)
+        src_part = src[tuple(slice(0, s) for s in index.shape)]
+        add = np.bincount(lin.ravel(), weights=src_part.ravel(), minlength=a.size)
+        self.src_shape = src.shape
+        return a + add.astype(a.dtype).reshape(a.shape)
+
+    def backward(self, g):
+        index, axis = self.meta
+        gsrc = None
+        if self.needs_input_grad[1]:
+            gsrc = np.zeros(self.src_shape, g.dtype)
+            gsrc[tuple(slice(0, s) for s in index.shape)] = np.take_along_axis(g, index, axis)
+        return g, gsrc
+
+
+# ---------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------
+def _sizes(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(input, *shape):
+    """A tensor with the same data and a new shape (one dim may be -1)."""
+    shape = tuple(int(s) for s in _sizes(shape))
+    n = input.numel()
+    known = int(np.prod([s for s in shape if s != -1]))
+    n_infer = sum(1 for s in shape if s == -1)
+    ok = n_infer <= 1 and all(s >= -1 for s in shape)
+    if ok and n_infer == 1:
+        ok = known != 0 and n % known == 0
+        if ok:
+            shape = tuple(n // known if s == -1 else s for s in shape)
+    elif ok:
+        ok = known == n
+    if not ok:
+        raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size {n}")
+    if tuple(input.shape) == shape:
+        return input
+    return Reshape.apply(input, shape=shape)
+
+
+view = reshape
+
+
+def permute(input, *dims):
+    dims = _sizes(dims)
+    if sorted(d % input.ndim for d in dims) != list(range(input.ndim)):
+        raise ValueError(f"permute: dims must be a permutation of 0..{input.ndim - 1}, "
+                         f"got {list(dims)}")
+    return Permute.apply(input, dims=tuple(d % input.ndim for d in dims))
+
+
+def transpose(input, dim0, dim1):
+    """Swap two dimensions."""
+    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    d0, d1 = _dim(dim0, input.ndim, "transpose"), _dim(dim1, input.ndim, "transpose")
+    dims = list(range(input.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(input, dims=tuple(dims))
+
+
+swapaxes = transpose
+
+
+def movedim(input, source, destination):
+    dims = list(np.moveaxis(np.arange(input.ndim), source, destination))
+    return Permute.apply(input, dims=tuple(int(d) for d in dims))
+
+
+def t(input):
+    if input.ndim > 2:
+        raise ValueError(f"t: expects a tensor with <= 2 dimensions, got {input.ndim}")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s, e = _dim(start_dim, input.ndim, "flatten"), _dim(end_dim, input.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim ({start_dim}) must be <= end_dim ({end_dim})")
+    shape = input.shape
+    new = tuple(shape[:s]) + (int(np.prod(shape[s:e + 1])),) + tuple(shape[e + 1:])
+    return reshape(input, new)
+
+
+def unflatten(input, dim, sizes):
+    d = _dim(dim, input.ndim, "unflatten")
+    shape = tuple(input.shape)
+    return reshape(input, shape[:d] + tuple(sizes) + shape[d + 1:])
+
+
+def squeeze(input, dim=None):
+    shape = tuple(input.shape)
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = {_dim(d, input.ndim, "squeeze") for d in dims} if input.ndim else set()
+        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return reshape(input, new)
+
+
+def unsqueeze(input, dim):
+    d = _dim(dim, input.ndim + 1, "unsqueeze")
+    shape = tuple(input.shape)
+    return reshape(input, shape[:d] + (1,) + shape[d:])
+
+
+def expand(input, *sizes):
+    sizes = _sizes(sizes)
+    lead = len(sizes) - input.ndim
+    if lead < 0:
+        raise ValueError(f"expand: the number of sizes ({len(sizes)}) must be >= the number "
+                         f"of dimensions ({input.ndim})")
+    shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    try:
+        np.broadcast_shapes((1,) * lead + tuple(input.shape), shape)
+    except ValueError:
+        raise ValueError(f"expand: cannot expand shape {tuple(input.shape)} to "
+                         f"{shape}") from None
+    if shape == tuple(input.shape):
+        return input
+    return Expand.apply(input, shape=shape)
+
+
+def broadcast_to(input, shape):
+    return expand(input, *shape)
+
+
+def expand_as(input, other):
+    return expand(input, *other.shape)
+
+
+def repeat(input, *sizes):
+    """Tile the tensor ``sizes`` times along each dimension (``torch.Tensor.repeat``)."""
+    reps = _sizes(sizes)
+    if len(reps) < input.ndim:
+        raise ValueError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller "
+                         f"than the number of tensor dims ({input.ndim})")
+    return Repeat.apply(input, reps=tuple(reps))
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    dims = (1,) * (input.ndim - len(dims)) + dims
+    return repeat(input, *dims)
+
+
+def cat(tensors, dim=0):
+    """Concatenate along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    from glassnet.ops.elementwise import cast
+
+    dt = np.result_type(*[t.dtype for t in tensors])
+    tensors = [cast(t, dt) if t.dtype != dt else t for t in tensors]
+    ndim = tensors[0].ndim
+    axis = _dim(dim, ndim, "cat")
+    for i, x in enumerate(tensors):
+        if x.ndim != ndim or any(a != b for j, (a, b) in enumerate(
+                zip(x.shape, tensors[0].shape)) if j != axis):
+            raise ValueError(f"cat: tensor {i} has shape {tuple(x.shape)}, which does not "
+                             f"match {tuple(tensors[0].shape)} outside dim {dim}")
+    return Cat.apply(*tensors, axis=axis)
+
+
+concat = cat
+concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Stack tensors of equal shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    for i, x in enumerate(tensors):
+        if x.shape != tensors[0].shape:
+            raise ValueError(f"stack: expects each tensor to be equal size, but got "
+                             f"{tuple(tensors[0].shape)} at entry 0 and {tuple(x.shape)} at "
+                             f"entry {i}")
+    axis = _dim(dim, tensors[0].ndim + 1, "stack")
+    return Stack.apply(*tensors, axis=axis)
+
+
+def narrow(input, dim, start, length):
+    d = _dim(dim, input.ndim, "narrow")
+    idx = [slice(None)] * input.ndim
+    idx[d] = slice(start, start + length)
+    return getitem(input, tuple(idx))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into chunks of ``split_size`` (last may be smaller) or given section sizes."""
+    d = _dim(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        if s <= 0:
+            raise ValueError(f"split: split_size must be positive, got {s}")
+        sizes = [s] * (n // s) + ([n % s] if n % s else [])
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sections {sizes} do not sum to the size {n} of dim {dim}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small)."""
+    n = input.shape[_dim(dim, input.ndim, "chunk")]
+    size = -(-n // chunks)
+    return split(input, max(size, 1), dim)
+
+
+def unbind(input, dim=0):
+    d = _dim(dim, input.ndim, "unbind")
+    return tuple(getitem(input, (slice(None),) * d + (i,)) for i in range(input.shape[d]))
+
+
+def _pad_index(n, lo, hi, mode):
+    """Source index for each output position of a padded axis."""
+    pos = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        return np.clip(pos, 0, n - 1)
+    if mode == "circular":
+        return pos % n
+    # reflect (without repeating the edge): period 2n - 2
+    if n == 1:
+        return np.zeros_like(pos)
+    period = 2 * (n - 1)
+    m = np.abs(pos) % period
+    return np.where(m >= n, period - m, m)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last ``len(pad) // 2`` dimensions, ``pad = (left, right, top, bottom, ...)``
+    ordered from the last dimension backwards (``torch.nn.functional.pad``)."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding length must be even and at most 2 * ndim "
+                         f"({2 * input.ndim}), got {len(pad)}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
+                         f"'circular', got {mode!r}")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode == "constant":
+        return ConstantPad.apply(input, widths=tuple(widths),
+                                 value=0 if value is None else value)
+    out = input
+    for axis, (lo, hi) in enumerate(widths):
+        if lo == 0 and hi == 0:
+            continue
+        n = input.shape[axis]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ValueError(f"pad: padding size should be less than the corresponding input "
+                             f"dimension for reflect, got padding ({lo}, {hi}) for size {n}")
+        out = TakeAxis.apply(out, idx=_pad_index(n, lo, hi, mode), axis=axis)
+    return out
+
+
+def flip(input, dims):
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return Flip.apply(input, axes=tuple(_dim(d, input.ndim, "flip") for d in dims))
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return reshape(Roll.apply(flatten(input), shifts=shifts, axes=0), *input.shape)
+    if isinstance(shifts, (list, tuple)):
+        shifts, dims = tuple(shifts), tuple(dims)
+    return Roll.apply(input, shifts=shifts, axes=dims)
+
+
+def _index_array(index, fn):
+    arr = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: index must be an int64 tensor, got {arr.dtype}")
+    return arr
+
+
+def gather(input, dim, index):
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim=1``."""
+    idx = _index_array(index, "gather")
+    if idx.ndim != input.ndim:
+        raise ValueError(f"gather: index must have {input.ndim} dimensions like input, "
+                         f"got {idx.ndim}")
+    return Gather.apply(input, index=idx, axis=_dim(dim, input.ndim, "gather"))
+
+
+def scatter_add(input, dim, index, src):
+    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (accumulates)."""
+    idx = _index_array(index, "scatter_add")
+    return ScatterAdd.apply(input, src, index=idx, axis=_dim(dim, input.ndim, "scatter_add"))
+
+
+def index_select(input, dim, index):
+    idx = _index_array(index, "index_select")
+    d = _dim(dim, input.ndim, "index_select")
+    return getitem(input, (slice(None),) * d + (idx,))
+
+
+def getitem(input, index):
+    """``input[index]``: ints, slices, None, Ellipsis, bool masks, integer arrays."""
+    index = _unwrap_index(index)
+    return Index.apply(input, index=index)

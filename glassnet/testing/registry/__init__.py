@@ -1,0 +1,1 @@
+"""Registry rows, one module per op family (see :mod:`glassnet.testing.op_registry`)."""

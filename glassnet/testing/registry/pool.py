@@ -1,0 +1,6 @@
+"""Op registry rows: pool."""
+from __future__ import annotations
+
+from glassnet.testing.op_registry import OpInfo, Sample  # noqa: F401
+
+ROWS: list = []
