@@ -108,7 +108,7 @@ def matmul(input, other):
     if other.ndim == 1:
         out = squeeze(out, -1)
     if input.ndim == 1:
-        out = squeeze(out, -2)
+        out = squeeze(out, -1 if other.ndim == 1 else -2)
     return out
 
 

@@ -21,6 +21,8 @@ def _sample(row, i):
 def _to_glassnet(sample, dtype):
     args = []
     for pos, a in enumerate(sample.args):
+        if isinstance(a, np.generic):
+            a = np.asarray(a)
         if isinstance(a, np.ndarray):
             if a.dtype.kind == "f":
                 t = gn.tensor(a.astype(dtype), dtype=dtype)

@@ -1,0 +1,161 @@
+"""Op registry rows: shape and movement ops, indexing, padding, gather/scatter."""
+from __future__ import annotations
+
+import numpy as np
+
+import glassnet as gn
+from glassnet.testing.op_registry import OpInfo, Sample
+
+
+def _x(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+def _cases(rng, specs):
+    return [Sample((_x(rng, *in_shape),), dict(kw)) for in_shape, kw in specs]
+
+
+def _getitem(rng):
+    return [Sample((_x(rng, 4, 5),), {"index": (slice(1, 3), 2)}, desc="slice+int"),
+            Sample((_x(rng, 2, 3, 4),), {"index": (Ellipsis, None, slice(None, None, 2))}),
+            Sample((_x(rng, 5, 3),), {"index": np.array([0, 2, 2, 4, 0])}, desc="repeated"),
+            Sample((_x(rng, 3, 4),), {"index": _x(rng, 3, 4) > 0}, desc="bool mask"),
+            Sample((_x(rng, 3, 4),), {"index": (np.array([0, 1, 1]), np.array([3, 3, 0]))}),
+            Sample((_x(rng, 1, 6),), {"index": (0, slice(-4, None))}, desc="negative")]
+
+
+def _pad(rng):
+    return [Sample((_x(rng, 1, 2, 3, 4),), {"pad": (1, 2, 0, 1)}),
+            Sample((_x(rng, 2, 3, 5),), {"pad": (2, 1), "mode": "reflect"}),
+            Sample((_x(rng, 1, 1, 3, 3),), {"pad": (1, 1, 2, 2), "mode": "reflect"}),
+            Sample((_x(rng, 2, 2, 3, 3),), {"pad": (2, 0, 1, 3), "mode": "replicate"}),
+            Sample((_x(rng, 1, 2, 4, 3),), {"pad": (1, 2, 2, 1), "mode": "circular"}),
+            Sample((_x(rng, 3, 4),), {"pad": (1, 1), "value": 2.5})]
+
+
+def _cat(rng):
+    return [Sample((_x(rng, 2, 3), _x(rng, 4, 3)), {"dim": 0}),
+            Sample((_x(rng, 2, 3), _x(rng, 2, 1)), {"dim": 1}),
+            Sample((_x(rng, 1, 2, 3), _x(rng, 1, 2, 3)), {"dim": -1}),
+            Sample((_x(rng, 5), _x(rng, 1)), {"dim": 0}),
+            Sample((_x(rng, 2, 1, 3), _x(rng, 2, 4, 3)), {"dim": 1})]
+
+
+def _stack(rng):
+    return [Sample((_x(rng, 2, 3), _x(rng, 2, 3)), {"dim": 0}),
+            Sample((_x(rng, 2, 3), _x(rng, 2, 3)), {"dim": 2}),
+            Sample((_x(rng, 1), _x(rng, 1)), {"dim": -1}),
+            Sample((_x(rng, 3, 1, 2), _x(rng, 3, 1, 2)), {"dim": 1}),
+            Sample((_x(rng), _x(rng)), {"dim": 0})]
+
+
+def _gather(rng):
+    return [Sample((_x(rng, 3, 4), np.array([[0, 0], [1, 3], [2, 2]])), {"dim": 1}),
+            Sample((_x(rng, 3, 4), rng.integers(0, 3, (5, 4))), {"dim": 0}),
+            Sample((_x(rng, 2, 3, 4), rng.integers(0, 3, (2, 2, 4))), {"dim": 1}),
+            Sample((_x(rng, 1, 5), np.array([[4, 4, 4]])), {"dim": -1}),
+            Sample((_x(rng, 6), rng.integers(0, 6, (9,))), {"dim": 0})]
+
+
+def _scatter_add(rng):
+    return [Sample((_x(rng, 3, 4), np.array([[0, 0], [1, 3], [2, 2]]), _x(rng, 3, 2)),
+                   {"dim": 1}),
+            Sample((_x(rng, 3, 4), rng.integers(0, 3, (5, 4)), _x(rng, 5, 4)), {"dim": 0}),
+            Sample((_x(rng, 2, 3, 4), rng.integers(0, 3, (2, 2, 4)), _x(rng, 2, 2, 4)),
+                   {"dim": 1}),
+            Sample((_x(rng, 1, 5), np.array([[1, 1, 1]]), _x(rng, 1, 3)), {"dim": -1}),
+            Sample((_x(rng, 6), rng.integers(0, 6, (9,)), _x(rng, 9)), {"dim": 0})]
+
+
+def _gather_fn(x, index, dim):
+    return gn.gather(x, dim, index)
+
+
+def _scatter_fn(x, index, src, dim):
+    return gn.scatter_add(x, dim, index, src)
+
+
+def _split_fn(x, size, dim, i):
+    return gn.split(x, size, dim)[i]
+
+
+def _chunk_fn(x, chunks, dim, i):
+    return gn.chunk(x, chunks, dim)[i]
+
+
+ROWS = [
+    OpInfo("reshape", lambda x, shape: x.reshape(shape), lambda t, x, shape: x.reshape(shape),
+           lambda r: _cases(r, [((3, 4), {"shape": (4, 3)}), ((2, 3, 4), {"shape": (6, -1)}),
+                                ((1,), {"shape": ()}), ((6,), {"shape": (1, 2, 3)}),
+                                ((5, 1), {"shape": (5,)})])),
+    OpInfo("permute", lambda x, dims: x.permute(*dims), lambda t, x, dims: x.permute(*dims),
+           lambda r: _cases(r, [((2, 3, 4), {"dims": (2, 0, 1)}), ((3, 4), {"dims": (1, 0)}),
+                                ((1, 2, 3, 4), {"dims": (0, 3, 1, 2)}), ((5,), {"dims": (0,)}),
+                                ((2, 1, 3), {"dims": (-1, 0, 1)})])),
+    OpInfo("transpose", gn.transpose, lambda t, x, dim0, dim1: t.transpose(x, dim0, dim1),
+           lambda r: _cases(r, [((2, 3), {"dim0": 0, "dim1": 1}),
+                                ((2, 3, 4), {"dim0": -1, "dim1": 0}),
+                                ((1, 5, 3), {"dim0": 1, "dim1": 2}),
+                                ((3, 3), {"dim0": 1, "dim1": 1}),
+                                ((2, 1, 3, 1), {"dim0": 1, "dim1": 3})])),
+    OpInfo("flatten", gn.flatten, lambda t, x, **k: t.flatten(x, **k),
+           lambda r: _cases(r, [((2, 3, 4), {}), ((2, 3, 4), {"start_dim": 1}),
+                                ((1, 3, 2, 2), {"start_dim": 1, "end_dim": 2}),
+                                ((5,), {}), ((2, 3), {"end_dim": 0})])),
+    OpInfo("unflatten", gn.unflatten, lambda t, x, dim, sizes: t.unflatten(x, dim, sizes),
+           lambda r: _cases(r, [((6,), {"dim": 0, "sizes": (2, 3)}),
+                                ((2, 12), {"dim": 1, "sizes": (3, -1)}),
+                                ((1, 4, 5), {"dim": 1, "sizes": (2, 2)}),
+                                ((3, 4), {"dim": -1, "sizes": (4, 1)}),
+                                ((6, 1), {"dim": 0, "sizes": (1, 6)})])),
+    OpInfo("squeeze", gn.squeeze, lambda t, x, **k: t.squeeze(x, **k),
+           lambda r: _cases(r, [((1, 3, 1), {}), ((1, 3, 1), {"dim": 0}),
+                                ((2, 1, 4), {"dim": 1}), ((3, 4), {"dim": 0}),
+                                ((1, 1), {"dim": -1})])),
+    OpInfo("unsqueeze", gn.unsqueeze, lambda t, x, dim: t.unsqueeze(x, dim),
+           lambda r: _cases(r, [((3,), {"dim": 0}), ((3, 4), {"dim": -1}),
+                                ((2, 3), {"dim": 1}), ((), {"dim": 0}),
+                                ((1, 2), {"dim": 2})])),
+    OpInfo("expand", lambda x, sizes: x.expand(*sizes), lambda t, x, sizes: x.expand(*sizes),
+           lambda r: _cases(r, [((3, 1), {"sizes": (3, 4)}), ((1,), {"sizes": (2, 5)}),
+                                ((1, 4), {"sizes": (2, 3, -1)}), ((2, 1, 3), {"sizes": (2, 4, 3)}),
+                                ((), {"sizes": (3,)})])),
+    OpInfo("repeat", lambda x, reps: x.repeat(*reps), lambda t, x, reps: x.repeat(*reps),
+           lambda r: _cases(r, [((2, 3), {"reps": (2, 1)}), ((3,), {"reps": (2, 2)}),
+                                ((1, 2), {"reps": (3, 2)}), ((2, 1, 2), {"reps": (1, 3, 2)}),
+                                ((4,), {"reps": (1,)})])),
+    OpInfo("cat", lambda a, b, dim: gn.cat([a, b], dim), lambda t, a, b, dim: t.cat([a, b], dim),
+           _cat),
+    OpInfo("stack", lambda a, b, dim: gn.stack([a, b], dim),
+           lambda t, a, b, dim: t.stack([a, b], dim), _stack),
+    OpInfo("split", _split_fn, lambda t, x, size, dim, i: t.split(x, size, dim)[i],
+           lambda r: _cases(r, [((5, 2), {"size": 2, "dim": 0, "i": 2}),
+                                ((3, 7), {"size": 3, "dim": 1, "i": 1}),
+                                ((4, 3), {"size": [1, 3], "dim": 0, "i": 1}),
+                                ((1, 6), {"size": 4, "dim": -1, "i": 0}),
+                                ((2, 2, 5), {"size": [2, 3], "dim": 2, "i": 0})])),
+    OpInfo("chunk", _chunk_fn, lambda t, x, chunks, dim, i: t.chunk(x, chunks, dim)[i],
+           lambda r: _cases(r, [((5, 2), {"chunks": 2, "dim": 0, "i": 1}),
+                                ((3, 7), {"chunks": 3, "dim": 1, "i": 2}),
+                                ((6,), {"chunks": 4, "dim": 0, "i": 0}),
+                                ((1, 4), {"chunks": 2, "dim": -1, "i": 1}),
+                                ((2, 3, 3), {"chunks": 3, "dim": 1, "i": 1})])),
+    OpInfo("pad", gn.pad, lambda t, x, **k: t.nn.functional.pad(x, **k), _pad),
+    OpInfo("flip", gn.flip, lambda t, x, dims: t.flip(x, dims),
+           lambda r: _cases(r, [((3, 4), {"dims": (0,)}), ((2, 3, 4), {"dims": (0, 2)}),
+                                ((1, 5), {"dims": (-1,)}), ((7,), {"dims": (0,)}),
+                                ((2, 2), {"dims": (0, 1)})])),
+    OpInfo("roll", gn.roll, lambda t, x, shifts, dims=None: t.roll(x, shifts, dims),
+           lambda r: _cases(r, [((3, 4), {"shifts": 1, "dims": 0}),
+                                ((2, 3, 4), {"shifts": (1, -2), "dims": (0, 2)}),
+                                ((1, 5), {"shifts": 7, "dims": -1}),
+                                ((6,), {"shifts": -1, "dims": 0}),
+                                ((2, 3), {"shifts": 2})])),
+    OpInfo("gather", _gather_fn, lambda t, x, index, dim: t.gather(x, dim, index), _gather),
+    OpInfo("scatter_add", _scatter_fn,
+           lambda t, x, index, src, dim: t.scatter_add(x, dim, index, src), _scatter_add),
+    OpInfo("getitem", lambda x, index: x[index],
+           lambda t, x, index: x[t.from_numpy(index) if isinstance(index, np.ndarray) else
+                                 tuple(t.from_numpy(i) if isinstance(i, np.ndarray) else i
+                                       for i in index)], _getitem),
+]
