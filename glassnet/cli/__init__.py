@@ -1,0 +1,1 @@
+"""Command-line interface: ``glassnet <command>`` (see ``glassnet --help``)."""

@@ -1,0 +1,330 @@
+"""The training loop: train/validation phases, metrics, callbacks, LR scheduling,
+gradient clipping, a progress bar, Ctrl-C handling and exact resume.
+
+Exact resume
+------------
+A checkpoint (:meth:`Trainer.save_checkpoint`) holds the model, optimizer and scheduler
+state dicts, the default random generator's state, the training loader's position
+(its epoch order and the number of batches already consumed), the epoch, the global
+step and the callbacks' states.  :meth:`Trainer.load_checkpoint` restores all of them,
+so that a run interrupted mid-epoch and resumed reaches bit-identical weights to an
+uninterrupted run with the same seed (``tests/train/test_trainer.py`` checks this).
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from glassnet.autograd import no_grad
+from glassnet.backend import get_rng_state, set_rng_state
+from glassnet.train.callbacks import Callback
+from glassnet.train.metrics import MetricAccumulator
+
+__all__ = ["Trainer", "TrainingInterrupted"]
+
+
+class TrainingInterrupted(Exception):
+    """Raised by :meth:`Trainer.fit` after Ctrl-C once the checkpoint has been written."""
+
+    def __init__(self, path):
+        super().__init__(f"training interrupted; checkpoint saved to {path}")
+        self.path = path
+
+
+class Trainer:
+    """Fit a classifier with a PyTorch-style model, optimizer and data loaders.
+
+    Parameters
+    ----------
+    model : Module
+        Maps a batch ``(N, ...)`` to logits ``(N, K)``.
+    optimizer : Optimizer
+    train_loader, val_loader : DataLoader
+        Yield ``(inputs, targets)`` batches; ``val_loader`` is optional.
+    loss_fn : callable, optional
+        ``loss_fn(logits, targets) -> scalar Tensor``; default cross-entropy.
+    scheduler : LRScheduler or ReduceLROnPlateau, optional
+    scheduler_interval : {'epoch', 'step'}
+        Step the scheduler after each epoch or after each optimizer step.
+        ``ReduceLROnPlateau`` is stepped per epoch with ``scheduler_monitor``.
+    clip_grad_norm : float, optional
+        Clip the global gradient L2 norm before each step.
+    callbacks : list of Callback
+    topk : int, optional
+        Also report top-k accuracy.
+    progress : bool
+        Show a rich progress bar with loss, accuracy, img/s and ETA.
+    meta : dict, optional
+        Extra JSON-serialisable information stored in every checkpoint (model name,
+        dataset, class names...).
+    """
+
+    def __init__(self, model, optimizer, train_loader, val_loader=None, loss_fn=None,
+                 scheduler=None, scheduler_interval: str = "epoch",
+                 scheduler_monitor: str = "val_loss", clip_grad_norm: float | None = None,
+                 callbacks=(), topk: int | None = None, num_classes: int | None = None,
+                 progress: bool = True, meta: dict | None = None, out_dir=None,
+                 max_steps: int | None = None):
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(f"Trainer: scheduler_interval must be 'epoch' or 'step', got "
+                             f"{scheduler_interval!r}")
+        if clip_grad_norm is not None and not clip_grad_norm > 0:
+            raise ValueError(f"Trainer: clip_grad_norm must be > 0, got {clip_grad_norm}")
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"Trainer: callbacks must be Callback instances, got "
+                                f"{type(cb).__name__}")
+        if loss_fn is None:
+            from glassnet.nn import functional as F
+
+            loss_fn = F.cross_entropy
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.train_loader, self.val_loader = train_loader, val_loader
+        self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
+        self.scheduler_monitor = scheduler_monitor
+        self.clip_grad_norm = clip_grad_norm
+        self.callbacks = list(callbacks)
+        self.topk, self.num_classes = topk, num_classes
+        self.progress = progress
+        self.meta = dict(meta or {})
+        self.out_dir = None if out_dir is None else str(out_dir)
+        self.max_steps = max_steps
+        self.epoch = 0          # epochs completed
+        self.global_step = 0    # optimizer steps taken
+        self.batch_in_epoch = 0
+        self.history: list = []
+        self.should_stop = False
+        self._accum = None
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """Everything needed to resume training exactly."""
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": get_rng_state(),
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "batch_in_epoch": self.batch_in_epoch,
+            "history": self.history,
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "meta": self.meta,
+        }
+        if self.scheduler is not None:
+            state["scheduler"] = self.scheduler.state_dict()
+        if hasattr(self.train_loader, "state_dict"):
+            state["train_loader"] = self.train_loader.state_dict()
+        if self._accum is not None and self.batch_in_epoch:
+            a = self._accum
+            state["accumulator"] = {"loss_sum": a.loss_sum, "count": a.count,
+                                    "correct": a.correct, "topk_hits": a.topk_hits,
+                                    "preds": np.concatenate(a.preds) if a.preds else
+                                    np.zeros(0, np.int64),
+                                    "targets": np.concatenate(a.targets) if a.targets else
+                                    np.zeros(0, np.int64)}
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if "train_loader" in state and hasattr(self.train_loader, "load_state_dict"):
+            self.train_loader.load_state_dict(state["train_loader"])
+        set_rng_state(state["rng"])
+        self.epoch = int(state["epoch"])
+        self.global_step = int(state["global_step"])
+        self.batch_in_epoch = int(state.get("batch_in_epoch", 0))
+        self.history = list(state.get("history", []))
+        for cb, s in zip(self.callbacks, state.get("callbacks", [])):
+            cb.load_state_dict(s)
+        acc = state.get("accumulator")
+        if acc is not None:
+            self._accum = self._new_accumulator()
+            self._accum.loss_sum = float(acc["loss_sum"])
+            self._accum.count = int(acc["count"])
+            self._accum.correct = int(acc["correct"])
+            self._accum.topk_hits = int(acc["topk_hits"])
+            self._accum.preds = [np.asarray(getattr(acc["preds"], "data", acc["preds"]))]
+            self._accum.targets = [np.asarray(getattr(acc["targets"], "data", acc["targets"]))]
+
+    def save_checkpoint(self, path) -> str:
+        """Write the training state atomically (safetensors + JSON, no pickle)."""
+        from glassnet.serialization import save
+
+        d = os.path.dirname(os.path.abspath(str(path)))
+        os.makedirs(d, exist_ok=True)
+        save(self.state_dict(), str(path))
+        return str(path)
+
+    def load_checkpoint(self, path) -> None:
+        from glassnet.serialization import load
+
+        self.load_state_dict(load(str(path)))
+
+    # ------------------------------------------------------------------ loops
+    def _new_accumulator(self):
+        return MetricAccumulator(self.num_classes, self.topk)
+
+    def _train_step(self, inputs, targets):
+        from glassnet.nn.utils import clip_grad_norm_
+
+        self.optimizer.zero_grad()
+        logits = self.model(inputs)
+        loss = self.loss_fn(logits, targets)
+        if not math.isfinite(float(loss.item())):
+            raise FloatingPointError(f"Trainer: loss became {loss.item()} at step "
+                                     f"{self.global_step}; lower the learning rate")
+        loss.backward()
+        if self.clip_grad_norm is not None:
+            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        self.optimizer.step()
+        self.global_step += 1
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
+        return loss.item(), logits
+
+    def evaluate(self, loader) -> tuple:
+        """Loss and metrics of the model on ``loader`` in eval mode, without gradients.
+
+        Returns
+        -------
+        (dict, ndarray)
+            The metrics and the confusion matrix.
+        """
+        was_training = self.model.training
+        self.model.eval()
+        acc = self._new_accumulator()
+        with no_grad():
+            for inputs, targets in loader:
+                logits = self.model(inputs)
+                loss = self.loss_fn(logits, targets)
+                acc.update(loss.item(), logits.data, targets.data)
+        self.model.train(was_training)
+        return acc.compute(), acc.confusion_matrix()
+
+    def fit(self, epochs: int) -> list:
+        """Train until ``epochs`` epochs are complete (counting resumed ones).
+
+        Returns the history: one dict of metrics per epoch.  On Ctrl-C a checkpoint is
+        written to ``out_dir/interrupted.ckpt`` and :class:`TrainingInterrupted` raised.
+        """
+        if epochs < 1:
+            raise ValueError(f"Trainer.fit: epochs must be >= 1, got {epochs}")
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        logs = {}
+        bar = _Progress(self.progress)
+        try:
+            with bar:
+                while self.epoch < epochs and not self.should_stop:
+                    logs = self._run_epoch(bar, epochs)
+                    if self.max_steps is not None and self.global_step >= self.max_steps:
+                        break
+        except KeyboardInterrupt:
+            path = os.path.join(self.out_dir or ".", "interrupted.ckpt")
+            self.save_checkpoint(path)
+            raise TrainingInterrupted(path) from None
+        for cb in self.callbacks:
+            cb.on_train_end(self, logs)
+        return self.history
+
+    def _run_epoch(self, bar, epochs):
+        epoch = self.epoch
+        for cb in self.callbacks:
+            cb.on_epoch_begin(self, epoch)
+        self.model.train()
+        if self.batch_in_epoch == 0 or self._accum is None:
+            self._accum = self._new_accumulator()
+        n_batches = len(self.train_loader)
+        task = bar.start(f"epoch {epoch + 1}/{epochs}", n_batches, self.batch_in_epoch)
+        t0, seen = time.perf_counter(), 0
+        for inputs, targets in self.train_loader:
+            loss, logits = self._train_step(inputs, targets)
+            self.batch_in_epoch += 1
+            self._accum.update(loss, logits.data, targets.data)
+            seen += len(targets)
+            rate = seen / max(time.perf_counter() - t0, 1e-9)
+            m = self._accum
+            bar.update(task, loss=m.loss_sum / m.count, acc=m.correct / m.count, rate=rate)
+            for cb in self.callbacks:
+                cb.on_batch_end(self, self.global_step, {"loss": loss})
+            if self.max_steps is not None and self.global_step >= self.max_steps:
+                return {}
+        logs = {f"train_{k}": v for k, v in self._accum.compute().items()}
+        logs["lr"] = self.optimizer.param_groups[0]["lr"]
+        logs["train_time_s"] = time.perf_counter() - t0
+        logs["train_img_per_s"] = seen / max(logs["train_time_s"], 1e-9)
+        if self.val_loader is not None:
+            val, _ = self.evaluate(self.val_loader)
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+                self.scheduler.step(logs[self.scheduler_monitor])
+            else:
+                self.scheduler.step()
+        self.epoch += 1
+        self.batch_in_epoch = 0
+        self._accum = None
+        self.history.append(logs)
+        bar.finish(task, logs)
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, epoch, logs)
+        return logs
+
+
+class _Progress:
+    """A rich progress bar (loss, accuracy, img/s, ETA); plain lines when disabled or when
+    rich is missing."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.progress = None
+        if enabled:
+            try:
+                from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                           TimeRemainingColumn)
+
+                self.progress = Progress(
+                    TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("loss {task.fields[loss]:.4f}"),
+                    TextColumn("acc {task.fields[acc]:.4f}"),
+                    TextColumn("{task.fields[rate]:.0f} img/s"), TextColumn("ETA"),
+                    TimeRemainingColumn(), transient=False)
+            except ImportError:  # pragma: no cover - rich is an optional dependency
+                self.progress = None
+
+    def __enter__(self):
+        if self.progress is not None:
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+        return False
+
+    def start(self, desc, total, completed):
+        if self.progress is None:
+            return None
+        return self.progress.add_task(desc, total=total, completed=completed, loss=float("nan"),
+                                      acc=float("nan"), rate=0.0)
+
+    def update(self, task, **fields):
+        if self.progress is not None:
+            self.progress.update(task, advance=1, **fields)
+
+    def finish(self, task, logs):
+        if not self.enabled:
+            return
+        parts = [f"{k}={v:.4f}" for k, v in logs.items()
+                 if k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")]
+        line = "  ".join(parts)
+        if self.progress is not None:
+            self.progress.console.print(f"  {line}")
+        else:
+            print(line, file=sys.stderr)
