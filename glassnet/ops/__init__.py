@@ -5,6 +5,7 @@ methods (``x.exp()``, ``x.sum(dim)``, ``x.max(dim=1)`` ...) to :class:`Tensor`.
 """
 from __future__ import annotations
 
+from glassnet.ops import activation as _act
 from glassnet.ops import elementwise as _ew
 from glassnet.ops import linalg as _la
 from glassnet.ops import reduce as _rd
@@ -80,6 +81,9 @@ def _bind():
         # linalg
         "matmul": _la.matmul, "mm": _la.mm, "bmm": _la.bmm, "dot": _la.dot,
         "outer": _la.outer,
+        # activations
+        "relu": _act.relu, "sigmoid": _act.sigmoid, "tanh": _act.tanh,
+        "softmax": _act.softmax, "log_softmax": _act.log_softmax,
     }
     for name, fn in methods.items():
         setattr(T, name, fn)

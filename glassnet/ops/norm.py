@@ -1,0 +1,201 @@
+"""Normalisation ops with fused analytic backwards.
+
+:class:`StatNorm` is the one kernel behind batch, layer, group and instance norm: they
+differ only in which elements share a mean and variance (the *stat view*) and which
+share an affine weight and bias (the *affine view*), both free reshapes of the input:
+
+==============  =====================  ===========  ==================  ============
+op              stat view              stat axes    affine view         param view
+==============  =====================  ===========  ==================  ============
+batch_norm      (N, C, S)              (0, 2)       (N, C, S)           (1, C, 1)
+instance_norm   (N, C, S)              (2,)         (N, C, S)           (1, C, 1)
+group_norm      (N, G, C/G * S)        (2,)         (N, C, S)           (1, C, 1)
+layer_norm      (R, D)                 (1,)         (R, D)              (1, D)
+==============  =====================  ===========  ==================  ============
+
+with ``S`` the product of the spatial sizes, ``R`` the product of the leading dims and
+``D`` the product of ``normalized_shape``.  The validated public API is
+:mod:`glassnet.nn._functional.norm`.
+
+Reference for the fused backward: Ioffe & Szegedy, "Batch Normalization", ICML 2015,
+arXiv:1502.03167, section 3.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd import Function, sum_to
+from glassnet.backend import get_array_module
+
+# Only Function classes live here: nothing is meant for ``from glassnet.ops.norm import *``.
+__all__: list = []
+
+
+class StatNorm(Function):
+    """``y = (x - mean) / sqrt(var + eps) * weight + bias`` over a stat view.
+
+    Positional inputs: ``x``, then ``weight`` if ``has_weight``, then ``bias`` if
+    ``has_bias`` (each of any shape with ``prod(param_view)`` elements).
+
+    Attributes (keyword arguments of ``apply``)
+    -------------------------------------------
+    stat_view, stat_axes : tuple
+        Reshape of ``x`` and the axes reduced for each mean/variance.
+    affine_view, param_view : tuple
+        Reshape of ``x`` and of the parameters for the affine transform.
+    eps : float
+        Added to the variance.
+    stats : tuple of arrays or None
+        ``(mean, var)`` broadcastable against the stat view: normalise with these fixed
+        statistics (eval mode) instead of the batch's.
+    running : tuple or None
+        ``(running_mean, running_var, momentum)``: arrays of shape ``(C,)`` updated IN
+        PLACE with the batch statistics, averaged over every axis of the stat view but
+        axis 1 (the channel axis; used by batch and instance norm).
+    """
+
+    def forward(self, x, *params, stat_view, stat_axes, affine_view, param_view, eps,
+                has_weight, has_bias, stats=None, running=None):
+        xp = get_array_module(x)
+        xs = x.reshape(stat_view)
+        if stats is None:
+            mean = xs.mean(axis=stat_axes, keepdims=True)
+            xc = xs - mean
+            # NOTE: the biased variance (divide by n) normalises; the running estimate
+            # below uses the unbiased one (n / (n - 1)), as in PyTorch.
+            var = (xc * xc).mean(axis=stat_axes, keepdims=True)
+            invstd = 1 / xp.sqrt(var + eps)
+            xhat = xc * invstd
+            if running is not None:
+                self._update_running(mean, var, xs.shape, stat_axes, *running)
+        else:
+            mean, var = (s.astype(x.dtype, copy=False) for s in stats)
+            invstd = 1 / xp.sqrt(var + eps)
+            xhat = (xs - mean) * invstd
+        xhat = xhat.reshape(affine_view)
+        weight = params[0].reshape(param_view) if has_weight else None
+        bias = params[int(has_weight)].reshape(param_view) if has_bias else None
+        y = xhat * weight if has_weight else xhat.copy()
+        if has_bias:
+            y += bias
+        self.xhat, self.invstd, self.weight = xhat, invstd, weight
+        self.meta = (x.shape, stat_view, stat_axes, affine_view, param_view,
+                     [p.shape for p in params], has_weight, has_bias, stats is None)
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def _update_running(mean, var, shape, stat_axes, running_mean, running_var, momentum):
+        n = int(np.prod([shape[a] for a in stat_axes]))
+        other = tuple(a for a in range(len(shape)) if a != 1)
+        batch_mean = mean.mean(axis=other)
+        batch_var = var.mean(axis=other) * (n / (n - 1))
+        running_mean[...] = (1 - momentum) * running_mean + momentum * batch_mean
+        running_var[...] = (1 - momentum) * running_var + momentum * batch_var
+
+    def backward(self, g):
+        (x_shape, stat_view, stat_axes, affine_view, param_view, param_shapes, has_weight,
+         has_bias, batch_stats) = self.meta
+        xhat = self.xhat
+        ga = g.reshape(affine_view)
+        grads = [None] * (1 + has_weight + has_bias)
+        if has_weight and self.needs_input_grad[1]:
+            grads[1] = sum_to(ga * xhat, param_view).reshape(param_shapes[0])
+        if has_bias and self.needs_input_grad[1 + has_weight]:
+            grads[1 + has_weight] = sum_to(ga, param_view).reshape(param_shapes[-1])
+        if self.needs_input_grad[0]:
+            gxhat = (ga * self.weight if has_weight else ga).reshape(stat_view)
+            if batch_stats:
+                # NOTE: mean and variance depend on x too; the fused form is
+                # dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+                xh = xhat.reshape(stat_view)
+                gx = gxhat - gxhat.mean(axis=stat_axes, keepdims=True)
+                gx -= xh * (gxhat * xh).mean(axis=stat_axes, keepdims=True)
+                gx *= self.invstd
+            else:
+                gx = gxhat * self.invstd
+            grads[0] = gx.reshape(x_shape)
+        return tuple(grads)
+
+
+def _window_sum(a, before: int, after: int):
+    """Sum of ``a`` over a window along axis 1, zero-padded ``before``/``after``."""
+    xp = get_array_module(a)
+    c = a.shape[1]
+    width = [(0, 0)] * a.ndim
+    width[1] = (before, after)
+    padded = xp.pad(a, width)
+    out = padded[:, :c].copy()
+    # A loop over the (small) window offsets, vectorised over batch, channels and pixels.
+    for offset in range(1, before + after + 1):
+        out += padded[:, offset:offset + c]
+    return out
+
+
+class LocalResponseNorm(Function):
+    """``y_c = x_c / (k + alpha / size * sum_{window(c)} x_j^2) ** beta`` across channels.
+
+    The window of channel ``c`` is ``[c - size // 2, c + (size - 1) // 2]`` with zeros
+    outside ``[0, C)``: PyTorch's formula (an average pool of ``x^2`` over ``size``
+    channels), Krizhevsky et al., "ImageNet Classification with Deep CNNs", NIPS 2012.
+    """
+
+    def forward(self, x, size, alpha, beta, k):
+        denom = k + (alpha / size) * _window_sum(x * x, size // 2, (size - 1) // 2)
+        scale = denom ** -beta
+        self.save_for_backward(x)
+        self.denom, self.scale, self.params = denom, scale, (size, alpha, beta)
+        return x * scale
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        size, alpha, beta = self.params
+        t = g * x * self.scale / self.denom
+        # NOTE: channel j lies in the windows of channels j - (size-1)//2 .. j + size//2,
+        # so the transposed window swaps the two paddings.
+        back = _window_sum(t, (size - 1) // 2, size // 2)
+        return g * self.scale - (2 * alpha * beta / size) * x * back
+
+
+class Normalize(Function):
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+
+    def forward(self, x, p, dim, eps):
+        xp = get_array_module(x)
+        ax = xp.abs(x)
+        if p == 2:
+            norm = xp.sqrt((x * x).sum(axis=dim, keepdims=True))
+        elif p == 1:
+            norm = ax.sum(axis=dim, keepdims=True)
+        elif p == float("inf"):
+            norm = ax.max(axis=dim, keepdims=True)
+        else:
+            norm = (ax ** p).sum(axis=dim, keepdims=True) ** (1 / p)
+        denom = xp.maximum(norm, x.dtype.type(eps))
+        self.save_for_backward(x)
+        self.norm, self.denom, self.params = norm, denom, (p, dim, eps)
+        return x / denom
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        norm, denom = self.norm, self.denom
+        p, dim, eps = self.params
+        xp = get_array_module(g)
+        gx = g / denom
+        # NOTE: clamp_min passes the gradient where norm >= eps (ties included); below eps
+        # the denominator is the constant eps.
+        active = norm >= eps
+        coef = xp.where(active, (g * x).sum(axis=dim, keepdims=True) / (denom * denom), 0)
+        safe = xp.where(norm > 0, norm, 1)
+        if p == 2:
+            dnorm = x / safe
+        elif p == 1:
+            dnorm = xp.sign(x)
+        elif p == float("inf"):
+            # NOTE: ties for the max share the gradient equally (PyTorch's amax rule).
+            hit = xp.abs(x) == norm
+            dnorm = xp.sign(x) * hit / hit.sum(axis=dim, keepdims=True)
+        else:
+            ax = xp.abs(x)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dnorm = xp.where(ax > 0, xp.sign(x) * (ax / safe) ** (p - 1), 0)
+        return (gx - coef * dnorm).astype(x.dtype, copy=False)
