@@ -132,6 +132,7 @@ class Function:
         self._saved_versions: list = []
         self._released = False
         self._output_ref = None
+        self._saves_output = False
 
     # -- used inside forward -------------------------------------------------
     def save_for_backward(self, *arrays):
@@ -155,6 +156,8 @@ class Function:
             saved_ids = {id(a) for a in fn.saved_tensors}
             fn._saved_versions = [(t, t._version) for t in tensors if id(t.data) in saved_ids]
             fn._output_ref = weakref.ref(out)
+            # An op that saved its own output (sigmoid, exp...) must see edits to it too.
+            fn._saves_output = id(out_data) in saved_ids
             out._ctx = fn
         else:
             fn.saved_tensors = ()
@@ -172,7 +175,7 @@ class Function:
         self._released = True
         for k in list(self.__dict__):
             if k not in ("inputs", "needs_input_grad", "saved_tensors", "_saved_versions",
-                         "_released", "_output_ref"):
+                         "_released", "_output_ref", "_saves_output"):
                 self.__dict__[k] = None
 
     @property
@@ -273,6 +276,11 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
                     f"used by {fn.name} is at version {t._version}; expected version "
                     f"{version}")
         out = fn._output_ref() if fn._output_ref is not None else None
+        if fn._saves_output and out is not None and out._version != 0:
+            raise RuntimeError(
+                f"backward: one of the variables needed for gradient computation has been "
+                f"modified by an inplace operation: the output of {fn.name} (shape "
+                f"{tuple(out.shape)}) is at version {out._version}; expected version 0")
         if out is not None:
             if out._hooks:
                 g = _apply_hooks(out, g)

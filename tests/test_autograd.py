@@ -178,3 +178,12 @@ def test_repeated_integer_index_gradient_accumulates():
     x = gn.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[np.array([0, 0, 2, 0])].sum().backward()
     np.testing.assert_allclose(x.grad.data, [3.0, 0.0, 1.0])
+
+
+def test_inplace_change_of_saved_output_is_detected():
+    x = gn.tensor([0.5, -1.0], requires_grad=True)
+    y = x.exp()  # saves its output
+    with gn.no_grad():
+        y[0] = 0.0
+    with pytest.raises(RuntimeError, match="output of ExpBackward"):
+        y.sum().backward()
