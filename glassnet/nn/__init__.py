@@ -1,4 +1,33 @@
-"""Neural-network modules (``torch.nn``)."""
+"""Neural-network modules (``torch.nn``): Module, Parameter, containers, layers,
+losses, ``nn.init``, ``nn.utils`` and ``nn.functional``."""
 from __future__ import annotations
 
 from glassnet.nn import functional  # noqa: F401
+from glassnet.nn import init  # noqa: F401
+from glassnet.nn.module import Module, Parameter, StateDictError  # noqa: F401
+from glassnet.nn.container import (  # noqa: F401
+    ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
+)
+from glassnet.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten  # noqa: F401
+from glassnet.nn.conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
+from glassnet.nn.pooling import (  # noqa: F401
+    AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
+)
+from glassnet.nn.norm import (  # noqa: F401
+    BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, LocalResponseNorm,
+)
+from glassnet.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d  # noqa: F401
+from glassnet.nn.activation import (  # noqa: F401
+    CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+    LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmin, Softplus,
+    Softsign, Swish, Tanh, Tanhshrink, Threshold,
+)
+from glassnet.nn.loss import (  # noqa: F401
+    BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CosineSimilarity, CrossEntropyLoss,
+    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, NLLLoss,
+    PairwiseDistance, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss,
+)
+from glassnet.nn.upsampling import (  # noqa: F401
+    PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+)
+from glassnet.nn import utils  # noqa: F401

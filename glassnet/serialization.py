@@ -1,0 +1,375 @@
+"""``glassnet.save`` / ``glassnet.load``: checkpoints as safetensors files, never pickle.
+
+File format
+-----------
+Every file is a standard safetensors file (https://github.com/huggingface/safetensors),
+written and read here with NumPy alone:
+
+- 8 bytes: ``N``, the header length, unsigned little-endian;
+- ``N`` bytes: a UTF-8 JSON header, padded with spaces to a multiple of 8, mapping each
+  tensor name to ``{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}``
+  plus an optional ``"__metadata__"`` map of strings to strings;
+- the raw little-endian bytes of the tensors, back to back, in the header's order.
+
+A **state dict** (a mapping of ``str`` to Tensor or ndarray, e.g.
+``model.state_dict()``) is stored as exactly those tensors under exactly those names,
+with metadata ``{"format": "pt"}``: ``safetensors.torch.load_file`` reads it as a
+PyTorch state dict, and a file written by ``safetensors.torch.save_file`` loads here
+as an ``OrderedDict`` of name -> Tensor.
+
+**Any other object** (a training checkpoint such as ``{"model": ..., "optimizer":
+..., "epoch": 3, "rng": np.random.default_rng().bit_generator.state}``) is split in
+two.  Its arrays go into the safetensors body under flattened keys
+(``"model.conv1.weight"``, ``"optimizer.state.0.exp_avg"``; a suffix ``~1``, ``~2``
+... makes a key unique).  Everything else is the JSON document in
+``__metadata__["glassnet.structure"]``, where each value is encoded as:
+
+==========================  =================================================
+Python value                JSON node
+==========================  =================================================
+None, bool, int, str        the JSON literal (ints of any size)
+float                       a JSON number; ``{"$float": "nan" | "inf" | "-inf"}``
+list                        a JSON array of nodes
+tuple                       ``{"$tuple": [nodes]}``
+dict / OrderedDict          ``{"$dict": [[key, value], ...]}`` / ``{"$odict": ...}``
+                            (keys are nodes too, so int keys survive)
+glassnet Tensor             ``{"$tensor": "<safetensors key>"}``
+numpy ndarray               ``{"$ndarray": "<safetensors key>"}``
+numpy scalar                ``{"$npscalar": "<safetensors key>"}`` (0-d array)
+==========================  =================================================
+
+A JSON object is always one of these tags, so user strings can never be mistaken
+for structure.  ``load`` rebuilds the object with the same container types; arrays
+saved as Tensors come back as Tensors and ndarrays as ndarrays.
+
+Safety: writes are atomic (a temporary file in the target's directory, flushed and
+fsync'ed, then ``os.replace``), so a crash leaves either the old file or the new one.
+A truncated or corrupt file raises ``ValueError`` naming the file.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import numpy as np
+
+from glassnet.tensor import Tensor
+
+__all__ = ["save", "load"]
+
+_STRUCTURE_KEY = "glassnet.structure"
+_FORMAT_VERSION = "1"
+
+_DTYPES = {
+    "F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+    "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?",
+}
+_CODES = {(np.dtype(v).kind, np.dtype(v).itemsize): k for k, v in _DTYPES.items()}
+
+
+# ---------------------------------------------------------------------------
+# Raw safetensors reading and writing
+# ---------------------------------------------------------------------------
+def _dtype_code(arr: np.ndarray, where: str) -> str:
+    code = _CODES.get((arr.dtype.kind, arr.dtype.itemsize))
+    if code is None:
+        raise TypeError(f"save: unsupported dtype {arr.dtype} for {where!r}; supported: "
+                        f"float16/32/64, int8/16/32/64, uint8/16/32/64, bool")
+    return code
+
+
+def _write(f, tensors: dict, metadata: dict) -> None:
+    """Write ``tensors`` (name -> ndarray) and ``metadata`` in safetensors layout."""
+    header = {"__metadata__": metadata} if metadata else {}
+    arrays, offset = [], 0
+    for name, arr in tensors.items():
+        code = _dtype_code(arr, name)
+        # NOTE: not np.ascontiguousarray, which turns a 0-d array into shape (1,).
+        arr = np.asarray(arr, dtype=np.dtype(_DTYPES[code]))
+        if not arr.flags.c_contiguous:
+            arr = arr.copy(order="C")
+        header[name] = {"dtype": code, "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + arr.nbytes]}
+        offset += arr.nbytes
+        arrays.append(arr)
+    raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)
+    f.write(struct.pack("<Q", len(raw)))
+    f.write(raw)
+    for arr in arrays:
+        f.write(arr.reshape(-1).view(np.uint8).data)
+
+
+def _corrupt(path, why: str) -> ValueError:
+    return ValueError(f"load: {path} is not a valid safetensors file (truncated or "
+                      f"corrupt): {why}")
+
+
+def _bf16_to_f32(raw: np.ndarray) -> np.ndarray:
+    # NOTE: NumPy has no bfloat16; a bfloat16 is the top 16 bits of a float32.
+    return (raw.astype(np.uint32) << 16).view(np.float32)
+
+
+def _read(path):
+    """Return ``(OrderedDict name -> ndarray in file order, metadata dict)``."""
+    with open(path, "rb") as f:
+        buf = bytearray(f.read())
+    if len(buf) < 8:
+        raise _corrupt(path, f"the file has {len(buf)} bytes, fewer than the 8-byte header "
+                             f"length")
+    (n,) = struct.unpack("<Q", bytes(buf[:8]))
+    if n > len(buf) - 8:
+        raise _corrupt(path, f"the header length is {n} bytes but only {len(buf) - 8} "
+                             f"bytes follow")
+    try:
+        header = json.loads(bytes(buf[8:8 + n]).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise _corrupt(path, f"the header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise _corrupt(path, "the header is not a JSON object")
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise _corrupt(path, "__metadata__ must map strings to strings")
+    data_start = 8 + n
+    data_len = len(buf) - data_start
+    entries = []
+    for name, info in header.items():
+        try:
+            code, shape = info["dtype"], [int(s) for s in info["shape"]]
+            begin, end = (int(o) for o in info["data_offsets"])
+        except (TypeError, KeyError, ValueError):
+            raise _corrupt(path, f"bad header entry for {name!r}: {info!r}") from None
+        if code not in _DTYPES and code != "BF16":
+            raise _corrupt(path, f"unsupported dtype {code!r} for {name!r}")
+        itemsize = 2 if code == "BF16" else np.dtype(_DTYPES[code]).itemsize
+        count = math.prod(shape)
+        if any(s < 0 for s in shape) or end - begin != count * itemsize:
+            raise _corrupt(path, f"tensor {name!r} of shape {shape} and dtype {code} does "
+                                 f"not match its data_offsets [{begin}, {end}]")
+        entries.append((begin, end, name, code, shape))
+    entries.sort(key=lambda e: e[0])
+    expected = 0
+    for begin, end, name, _, _ in entries:
+        if begin != expected:
+            raise _corrupt(path, f"tensor {name!r} starts at byte {begin}, expected "
+                                 f"{expected} (gap or overlap)")
+        expected = end
+    if expected != data_len:
+        raise _corrupt(path, f"the tensors need {expected} data bytes but the file holds "
+                             f"{data_len}")
+    tensors = OrderedDict()
+    for begin, end, name, code, shape in entries:
+        dt = np.dtype("<u2" if code == "BF16" else _DTYPES[code])
+        count = math.prod(shape)
+        arr = np.frombuffer(buf, dtype=dt, count=count, offset=data_start + begin)
+        if (data_start + begin) % dt.itemsize or not dt.isnative:
+            arr = arr.astype(dt.newbyteorder("="))
+        if code == "BF16":
+            arr = _bf16_to_f32(arr)
+        tensors[name] = arr.reshape(shape)
+    return tensors, metadata
+
+
+# ---------------------------------------------------------------------------
+# Structure encoding
+# ---------------------------------------------------------------------------
+def _is_state_dict(obj) -> bool:
+    return isinstance(obj, Mapping) and all(
+        isinstance(k, str) and isinstance(v, (Tensor, np.ndarray)) for k, v in obj.items())
+
+
+class _Encoder:
+    def __init__(self):
+        self.tensors: dict = {}
+
+    def _key(self, path: str) -> str:
+        base = path or "tensor"
+        key, i = base, 0
+        while key in self.tensors or key == "__metadata__":
+            i += 1
+            key = f"{base}~{i}"
+        return key
+
+    def _array(self, tag, arr, path):
+        key = self._key(path)
+        _dtype_code(arr, path)
+        self.tensors[key] = arr
+        return {tag: key}
+
+    def encode(self, obj, path: str = ""):
+        sub = (lambda k: f"{path}.{k}" if path else str(k))
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            if math.isfinite(obj):
+                return float(obj)
+            return {"$float": "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")}
+        if isinstance(obj, Tensor):
+            return self._array("$tensor", obj.data, path)
+        if isinstance(obj, np.ndarray):
+            return self._array("$ndarray", obj, path)
+        if isinstance(obj, np.generic):
+            return self._array("$npscalar", np.asarray(obj), path)
+        if isinstance(obj, list):
+            return [self.encode(v, sub(i)) for i, v in enumerate(obj)]
+        if isinstance(obj, tuple):
+            return {"$tuple": [self.encode(v, sub(i)) for i, v in enumerate(obj)]}
+        if isinstance(obj, Mapping):
+            tag = "$odict" if isinstance(obj, OrderedDict) else "$dict"
+            items = []
+            for k, v in obj.items():
+                if not (k is None or isinstance(k, (bool, int, float, str, tuple))):
+                    raise TypeError(f"save: dict keys must be None, bool, int, float, str or "
+                                    f"tuple, got {type(k).__name__} at {path or 'the root'!r}")
+                items.append([self.encode(k, sub("key")), self.encode(v, sub(k))])
+            return {tag: items}
+        raise TypeError(f"save: cannot store an object of type {type(obj).__name__} at "
+                        f"{path or 'the root'!r}; supported: Tensor, ndarray, numpy scalars, "
+                        f"None, bool, int, float, str, list, tuple, dict")
+
+
+def _decode(node, tensors, path):
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, tensors, path) for v in node]
+    if not isinstance(node, dict) or len(node) != 1:
+        raise _corrupt(path, f"bad structure node {node!r}")
+    (tag, value), = node.items()
+    if tag in ("$tensor", "$ndarray", "$npscalar"):
+        if value not in tensors:
+            raise _corrupt(path, f"the structure refers to a missing tensor {value!r}")
+        arr = tensors[value]
+        if tag == "$tensor":
+            return Tensor._wrap(arr)
+        return arr if tag == "$ndarray" else arr[()]
+    if tag == "$float":
+        return float(value)
+    if tag == "$tuple":
+        return tuple(_decode(v, tensors, path) for v in value)
+    if tag in ("$dict", "$odict"):
+        out = OrderedDict() if tag == "$odict" else {}
+        for k, v in value:
+            out[_decode(k, tensors, path)] = _decode(v, tensors, path)
+        return out
+    raise _corrupt(path, f"unknown structure tag {tag!r}")
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+def _fsync_dir(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def save(obj, f) -> None:
+    """Save ``obj`` to ``f`` as a safetensors file (see the module docstring).
+
+    Parameters
+    ----------
+    obj : state dict, or a nested object of dicts, lists, tuples, Tensors, ndarrays,
+        numpy scalars, None, bool, int, float and str.
+    f : str, os.PathLike, or a binary file object
+        A path is written atomically; a file object is written in place.
+
+    Examples
+    --------
+    >>> import os, tempfile, glassnet, glassnet.nn as nn
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
+    >>> glassnet.save(nn.Linear(2, 3).state_dict(), path)
+    >>> list(glassnet.load(path))
+    ['weight', 'bias']
+    """
+    if _is_state_dict(obj):
+        tensors = OrderedDict((k, v.data if isinstance(v, Tensor) else v)
+                              for k, v in obj.items())
+        if "__metadata__" in tensors:
+            raise ValueError("save: a state dict key may not be '__metadata__'")
+        for k, v in tensors.items():
+            _dtype_code(v, k)
+        metadata = {"format": "pt"}
+    else:
+        enc = _Encoder()
+        structure = enc.encode(obj)
+        tensors = enc.tensors
+        metadata = {"format": "pt", "glassnet.format": _FORMAT_VERSION,
+                    _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"),
+                                               allow_nan=False)}
+    if hasattr(f, "write"):
+        _write(f, tensors, metadata)
+        return
+    if not isinstance(f, (str, os.PathLike)):
+        raise TypeError(f"save: f must be a path or a binary file object, got "
+                        f"{type(f).__name__}")
+    path = os.fspath(f)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _write(fh, tensors, metadata)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp creates the file with mode 0600; give it the usual umask-based mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(directory)
+
+
+def load(f, map_location=None, weights_only: bool = True):
+    """Load an object saved by :func:`save`, or any safetensors file.
+
+    Parameters
+    ----------
+    f : str or os.PathLike
+    map_location, weights_only
+        Accepted for ``torch.load`` compatibility and ignored (glassnet runs on the CPU
+        and never unpickles).
+
+    Returns
+    -------
+    object
+        The saved object; a plain state dict (or a file written by another
+        safetensors writer) comes back as an ``OrderedDict`` of name -> Tensor.
+
+    Raises
+    ------
+    ValueError
+        If the file is truncated or corrupt.
+    """
+    if not isinstance(f, (str, os.PathLike)):
+        raise TypeError(f"load: f must be a path, got {type(f).__name__}")
+    path = os.fspath(f)
+    tensors, metadata = _read(path)
+    if _STRUCTURE_KEY not in metadata:
+        return OrderedDict((k, Tensor._wrap(v)) for k, v in tensors.items())
+    try:
+        structure = json.loads(metadata[_STRUCTURE_KEY])
+    except ValueError as e:
+        raise _corrupt(path, f"the glassnet structure is not valid JSON ({e})") from None
+    return _decode(structure, tensors, path)

@@ -1,0 +1,222 @@
+"""Tests of glassnet.save / glassnet.load: safetensors interop, atomicity, corruption."""
+import json
+import math
+import os
+import struct
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import glassnet
+import glassnet.nn as nn
+from glassnet import serialization
+
+torch = pytest.importorskip("torch")
+st_torch = pytest.importorskip("safetensors.torch")
+
+
+def test_state_dict_keys_and_values_read_by_safetensors_torch(tmp_path):
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(),
+                          nn.Linear(4, 2))
+    path = tmp_path / "model.safetensors"
+    glassnet.save(model.state_dict(), path)
+    loaded = st_torch.load_file(str(path))
+    sd = model.state_dict()
+    assert set(loaded) == set(sd)
+    for k, v in sd.items():
+        assert tuple(loaded[k].shape) == tuple(v.shape), k
+        np.testing.assert_array_equal(loaded[k].numpy(), v.data)
+    assert loaded["1.num_batches_tracked"].dtype == torch.int64
+    assert loaded["1.num_batches_tracked"].shape == ()
+    # and glassnet reads it back in the same order
+    back = glassnet.load(path)
+    assert isinstance(back, OrderedDict) and list(back) == list(sd)
+    assert all(type(v) is glassnet.Tensor for v in back.values())
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv"])
+def test_torch_state_dict_loads_into_glassnet_with_identical_outputs(tmp_path, kind):
+    torch.manual_seed(0)
+    if kind == "linear":
+        t, g = torch.nn.Linear(7, 3), nn.Linear(7, 3)
+        x = np.random.default_rng(0).standard_normal((5, 7)).astype(np.float32)
+    else:
+        t = torch.nn.Conv2d(3, 5, 3, stride=2, padding=1)
+        g = nn.Conv2d(3, 5, 3, stride=2, padding=1)
+        x = np.random.default_rng(0).standard_normal((2, 3, 9, 9)).astype(np.float32)
+    path = tmp_path / "torch.safetensors"
+    st_torch.save_file(t.state_dict(), str(path))
+    g.load_state_dict(glassnet.load(path))
+    with torch.no_grad():
+        expected = t(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(g(glassnet.tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_round_trip_keeps_dtypes_and_shapes(tmp_path):
+    sd = OrderedDict([
+        ("f32", glassnet.randn(2, 3)), ("f64", glassnet.zeros(4, dtype=glassnet.float64)),
+        ("f16", glassnet.ones(2, dtype=glassnet.float16)), ("i64", glassnet.tensor(5)),
+        ("i32", glassnet.arange(3, dtype=glassnet.int32)), ("u8", np.arange(4, dtype=np.uint8)),
+        ("b", glassnet.tensor([True, False])), ("empty", glassnet.zeros(0, 3)),
+        ("strided", glassnet.from_numpy(np.arange(12.0).reshape(3, 4).T)),
+    ])
+    path = tmp_path / "all.safetensors"
+    glassnet.save(sd, path)
+    back = glassnet.load(path)
+    assert list(back) == list(sd)
+    for k, v in sd.items():
+        arr = v.data if isinstance(v, glassnet.Tensor) else v
+        assert back[k].dtype == arr.dtype and back[k].shape == arr.shape, k
+        np.testing.assert_array_equal(back[k].data, arr)
+
+
+def test_reads_bfloat16_written_by_torch(tmp_path):
+    path = tmp_path / "bf16.safetensors"
+    st_torch.save_file({"w": torch.tensor([1.5, -2.0, 3.25], dtype=torch.bfloat16)},
+                       str(path))
+    w = glassnet.load(path)["w"]
+    assert w.dtype == np.float32
+    np.testing.assert_array_equal(w.data, [1.5, -2.0, 3.25])
+
+
+def test_nested_checkpoint_round_trip(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    rng = np.random.default_rng(4)
+    rng.standard_normal(10)
+    ckpt = {
+        "model": model.state_dict(),
+        "optimizer": {"state": {0: {"step": 3, "exp_avg": glassnet.ones(3, 2)},
+                                1: {"step": 3, "exp_avg": np.zeros(3)}},
+                      "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8,
+                                        "amsgrad": False, "params": [0, 1],
+                                        "maximize": None}]},
+        "epoch": 7, "best": float("inf"), "nan": float("nan"), "neg": -float("inf"),
+        "name": "run-1", "tags": ["a", "b"], "empty": {}, "nested": [[1, (2, 3)], None],
+        "rng": rng.bit_generator.state, "mt": np.random.MT19937(3).state,
+        "legacy": np.random.RandomState(0).get_state(), "scalar": np.float32(2.5),
+        "big": 2 ** 100, "dotted.key": {"a.b": glassnet.zeros(1), "a": {"b": glassnet.ones(1)}},
+        (1, "t"): "tuple key", 3: True,
+    }
+    path = tmp_path / "ckpt.safetensors"
+    glassnet.save(ckpt, path)
+    back = glassnet.load(path)
+
+    assert list(back) == list(ckpt)
+    assert isinstance(back["model"], OrderedDict)
+    for k, v in ckpt["model"].items():
+        np.testing.assert_array_equal(back["model"][k].data, v.data)
+    assert back["optimizer"]["param_groups"] == ckpt["optimizer"]["param_groups"]
+    st = back["optimizer"]["state"]
+    assert list(st) == [0, 1] and st[0]["step"] == 3
+    assert type(st[0]["exp_avg"]) is glassnet.Tensor and type(st[1]["exp_avg"]) is np.ndarray
+    assert back["epoch"] == 7 and back["best"] == math.inf and math.isnan(back["nan"])
+    assert back["neg"] == -math.inf and back["big"] == 2 ** 100
+    assert back["name"] == "run-1" and back["tags"] == ["a", "b"] and back["empty"] == {}
+    assert back["nested"] == [[1, (2, 3)], None]
+    assert back[(1, "t")] == "tuple key" and back[3] is True
+    assert back["scalar"] == np.float32(2.5) and type(back["scalar"]) is np.float32
+    np.testing.assert_array_equal(back["dotted.key"]["a.b"].data, [0.0])
+    np.testing.assert_array_equal(back["dotted.key"]["a"]["b"].data, [1.0])
+    # numpy RNG states restore exactly
+    restored = np.random.default_rng()
+    restored.bit_generator.state = back["rng"]
+    assert restored.standard_normal() == rng.standard_normal()
+    mt = np.random.MT19937()
+    mt.state = back["mt"]
+    ref = np.random.MT19937(3)
+    assert mt.random_raw() == ref.random_raw()
+    rs = np.random.RandomState()
+    rs.set_state(back["legacy"])
+    assert rs.rand() == np.random.RandomState(0).rand()
+    # the arrays of a nested checkpoint are still readable by safetensors.torch
+    flat = st_torch.load_file(str(path))
+    assert "model.0.weight" in flat and "optimizer.state.0.exp_avg" in flat
+
+
+def test_save_rejects_unsupported_objects(tmp_path):
+    with pytest.raises(TypeError, match="cannot store an object of type object at 'x'"):
+        glassnet.save({"x": object()}, tmp_path / "bad.safetensors")
+    with pytest.raises(TypeError, match="unsupported dtype complex128"):
+        glassnet.save({"c": np.zeros(2, np.complex128)}, tmp_path / "bad.safetensors")
+    assert not list(tmp_path.iterdir())
+
+
+def test_atomic_write_keeps_previous_file_when_replace_fails(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.safetensors"
+    glassnet.save({"w": glassnet.ones(3)}, path)
+    before = path.read_bytes()
+
+    def crash(src, dst):
+        raise OSError("simulated crash")
+
+    monkeypatch.setattr(serialization.os, "replace", crash)
+    with pytest.raises(OSError, match="simulated crash"):
+        glassnet.save({"w": glassnet.zeros(3), "x": glassnet.zeros(100)}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.safetensors"]  # temp removed
+    monkeypatch.undo()
+    np.testing.assert_array_equal(glassnet.load(path)["w"].data, 1.0)
+
+
+def test_saved_file_gets_umask_permissions(tmp_path):
+    path = tmp_path / "m.safetensors"
+    glassnet.save({"w": glassnet.ones(1)}, path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
+
+
+def test_save_to_file_object(tmp_path):
+    path = tmp_path / "f.safetensors"
+    with open(path, "wb") as f:
+        glassnet.save({"w": glassnet.arange(3)}, f)
+    np.testing.assert_array_equal(glassnet.load(path)["w"].data, [0, 1, 2])
+
+
+@pytest.mark.parametrize("cut", [0, 5, 8, 20, -1])
+def test_truncated_file_raises_value_error_naming_file(tmp_path, cut):
+    path = tmp_path / "model.safetensors"
+    glassnet.save({"w": glassnet.ones(10), "b": glassnet.zeros(3)}, path)
+    data = path.read_bytes()
+    path.write_bytes(data[:cut] if cut >= 0 else data[:-4])
+    with pytest.raises(ValueError, match="model.safetensors is not a valid safetensors"):
+        glassnet.load(path)
+
+
+def _write_raw(path, header, data=b""):
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data)
+
+
+@pytest.mark.parametrize("header,data,why", [
+    ({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 4, "data bytes"),
+    ({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, b"\0" * 8,
+     "does not match"),
+    ({"w": {"dtype": "X9", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4,
+     "unsupported dtype"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, b"\0" * 8, "gap"),
+    ({"w": {"shape": [1]}}, b"", "bad header entry"),
+    ({"__metadata__": {"glassnet.structure": "{not json"}}, b"", "structure"),
+    ({"__metadata__": {"glassnet.structure": '{"$tensor": "missing"}'}}, b"",
+     "missing tensor"),
+])
+def test_corrupt_files_raise_value_error(tmp_path, header, data, why):
+    path = tmp_path / "c.safetensors"
+    _write_raw(path, header, data)
+    with pytest.raises(ValueError, match=why):
+        glassnet.load(path)
+
+
+def test_garbage_header_raises_value_error(tmp_path):
+    path = tmp_path / "g.safetensors"
+    path.write_bytes(struct.pack("<Q", 4) + b"\xff\xfe{[" + b"\0" * 8)
+    with pytest.raises(ValueError, match="g.safetensors.*not valid JSON"):
+        glassnet.load(path)
+
+
+def test_load_never_unpickles_a_torch_pickle(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.ones(2)}, str(path))
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        glassnet.load(path)
