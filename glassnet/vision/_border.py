@@ -1,4 +1,4 @@
-"""Border extrapolation with OpenCV's border names, and shared input checks.
+"""Border extrapolation with OpenCV's border names, plus the shared internals.
 
 Every filter in :mod:`glassnet.vision` needs pixels outside the image. OpenCV names
 five ways to invent them; with ``abcdefgh`` the row and ``|`` the image edge::
@@ -15,13 +15,14 @@ and ``'reflect_101'`` work too. The index arithmetic follows OpenCV's
 ``borderInterpolate``, including paddings wider than the image (repeated
 reflection) and one-pixel-wide images.
 
-This module also holds the small validation helpers shared by the vision
-modules, so every function reports bad input the same way.
+This module also holds what every vision module shares: the input checks (so
+bad input is reported the same way everywhere) and the shifted-view correlation
+engine used by the linear filters (a loop over kernel taps, never over pixels).
 """
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Sequence, Union
 
 import numpy as np
 
@@ -60,6 +61,7 @@ _BORDER_NAMES = {
 }
 
 BorderType = Union[int, str]
+Size = Union[int, Sequence[int]]
 
 # Saturation ranges of the integer dtypes the vision functions produce.
 _INT_RANGES = {
@@ -251,17 +253,6 @@ def check_image(
     return image
 
 
-def check_odd_ksize(ksize: int, func: str, name: str = "ksize", minimum: int = 1) -> int:
-    """Return ``ksize`` as int if it is odd and ``>= minimum``."""
-    if isinstance(ksize, bool) or not isinstance(ksize, (int, np.integer)):
-        raise TypeError(f"{func}: {name} must be an int, got {type(ksize).__name__}")
-    ksize = int(ksize)
-    if ksize % 2 != 1 or ksize < minimum:
-        bound = f" and >= {minimum}" if minimum > 1 else " and positive"
-        raise ValueError(f"{func}: {name} must be odd{bound}, got {ksize}")
-    return ksize
-
-
 def resolve_ddepth(ddepth, src_dtype: np.dtype, func: str, allowed: dict | None = None):
     """Turn ``ddepth`` (-1, a numpy dtype or a cv2 depth code) into a numpy dtype."""
     src_dtype = np.dtype(src_dtype)
@@ -315,3 +306,102 @@ def saturate_cast(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     out = np.rint(x)
     np.clip(out, lo, hi, out=out)
     return out.astype(dtype)
+
+
+# --------------------------------------------------------------------------------------
+# Shifted-view correlation shared by every linear filter
+# --------------------------------------------------------------------------------------
+
+def work_dtype(src: np.dtype, dst: np.dtype) -> np.dtype:
+    """Accumulator dtype: float64 if either side is float64, else float32 (as cv2)."""
+    if np.dtype(src) == np.float64 or np.dtype(dst) == np.float64:
+        return np.dtype(np.float64)
+    return np.dtype(np.float32)
+
+
+def shifted(a: np.ndarray, axis: int, start: int, length: int) -> np.ndarray:
+    index = [slice(None)] * a.ndim
+    index[axis] = slice(start, start + length)
+    return a[tuple(index)]
+
+
+def correlate1d(a: np.ndarray, kernel: np.ndarray, axis: int, length: int) -> np.ndarray:
+    """``out[i] = sum_t kernel[t] * a[i + t]`` along ``axis`` for ``i < length``.
+
+    ``a`` must already be padded by ``len(kernel) - 1`` along ``axis``. The kernel
+    is cast to ``a.dtype`` so float32 stays float32 and int32 stays exact.
+    Symmetric and antisymmetric kernels add/subtract mirrored taps first (as
+    OpenCV's symmetric row/column filters do), halving the multiplications.
+    """
+    k = np.asarray(kernel).astype(a.dtype).ravel()
+    n = k.size
+    c = n // 2
+    if n % 2 == 1 and n > 1 and np.array_equal(k, k[::-1]):
+        out = shifted(a, axis, c, length) * k[c]
+        for t in range(c):
+            if k[t] != 0:
+                out += (shifted(a, axis, t, length) + shifted(a, axis, n - 1 - t, length)) * k[t]
+        return out
+    if n % 2 == 1 and n > 1 and np.array_equal(k, -k[::-1]):
+        out = None
+        for t in range(c):
+            if k[t] != 0:
+                term = (shifted(a, axis, t, length) - shifted(a, axis, n - 1 - t, length)) * k[t]
+                out = term if out is None else out + term
+        if out is None:
+            out = np.zeros_like(shifted(a, axis, 0, length))
+        return out
+    out = None
+    for t in range(n):
+        if k[t] != 0:
+            term = shifted(a, axis, t, length) * k[t]
+            out = term if out is None else out + term
+    if out is None:
+        out = np.zeros_like(shifted(a, axis, 0, length))
+    return out
+
+
+def separable_correlate(
+    image: np.ndarray,
+    kx: np.ndarray,
+    ky: np.ndarray,
+    code: int,
+    work: np.dtype,
+    anchor: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """Row pass with ``kx`` then column pass with ``ky`` on a padded copy (unchecked)."""
+    kx = np.asarray(kx).ravel()
+    ky = np.asarray(ky).ravel()
+    h, w = image.shape[:2]
+    ax, ay = (kx.size // 2, ky.size // 2) if anchor is None else anchor
+    padded = pad_image(
+        image.astype(work, copy=False), ay, ky.size - 1 - ay, ax, kx.size - 1 - ax, code
+    )
+    rows = correlate1d(padded, kx, axis=1, length=w)
+    return correlate1d(rows, ky, axis=0, length=h)
+
+
+def as_size(ksize: Size, func: str) -> tuple[int, int]:
+    """``ksize`` as a ``(width, height)`` pair; an int means a square kernel."""
+    if isinstance(ksize, (int, np.integer)) and not isinstance(ksize, bool):
+        return int(ksize), int(ksize)
+    try:
+        kw, kh = ksize
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{func}: ksize must be an int or a (width, height) pair, got {ksize!r}"
+        ) from None
+    return int(kw), int(kh)
+
+
+def check_anchor(anchor, kw: int, kh: int, func: str) -> tuple[int, int]:
+    if anchor is None:
+        return kw // 2, kh // 2
+    ax, ay = (int(v) for v in anchor)
+    ax = kw // 2 if ax == -1 else ax
+    ay = kh // 2 if ay == -1 else ay
+    if not (0 <= ax < kw and 0 <= ay < kh):
+        raise ValueError(
+            f"{func}: anchor must lie inside the {kw}x{kh} kernel (or be -1), got {anchor}"
+        )
+    return ax, ay
