@@ -1,7 +1,23 @@
 """The model zoo: constructors with torchvision's names, plus glassnet's classics.
 
 ``list_models()`` names every constructor and ``get_model(name, **kwargs)`` builds one.
+ImageNet models keep torchvision's state_dict keys, so converted torchvision weights load
+with ``strict=True`` (:func:`load_torch_weights`).
 """
 from glassnet.models._registry import get_model, list_models, register_model  # noqa: F401
+from glassnet.models.alexnet import *  # noqa: F401,F403
+from glassnet.models.cifar_resnet import *  # noqa: F401,F403
+from glassnet.models.cifar_resnet import (  # noqa: F401
+    plain20, plain32, plain44, plain56, plain110, preact_resnet18, preact_resnet20,
+    preact_resnet34, preact_resnet50, preact_resnet56, preact_resnet110, preact_resnet164,
+    resnet20, resnet32, resnet44, resnet56, resnet110, resnet1202, resnext29_8x64d,
+    resnext29_16x64d, wrn_16_8, wrn_28_10, wrn_40_4,
+)
+from glassnet.models.convert import from_torch_state_dict, load_torch_weights  # noqa: F401
+from glassnet.models.googlenet import *  # noqa: F401,F403
+from glassnet.models.highway import *  # noqa: F401,F403
 from glassnet.models.lenet import *  # noqa: F401,F403
 from glassnet.models.mlp import *  # noqa: F401,F403
+from glassnet.models.mobilenet import *  # noqa: F401,F403
+from glassnet.models.resnet import *  # noqa: F401,F403
+from glassnet.models.vgg import *  # noqa: F401,F403
