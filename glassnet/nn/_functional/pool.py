@@ -1,4 +1,414 @@
-"""nn.functional: pool ops (filled in by the pool work)."""
+"""nn.functional: pooling (max, average, adaptive, Lp) and max unpooling.
+
+Wrappers validate their arguments with torch's rules and call the Functions in
+:mod:`glassnet.ops.pool`. 1-D pools run the 2-D path on a height-1 image.
+"""
 from __future__ import annotations
 
-__all__: list = []
+import numpy as np
+
+from glassnet._checks import check_float, check_positive, check_tensor, ntuple
+from glassnet.nn._functional.conv import _check_int
+from glassnet.ops.conv import Window
+from glassnet.ops.pool import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d,
+                               MaxUnpool2d)
+from glassnet.ops.shape import squeeze, unsqueeze
+from glassnet.tensor import Tensor
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d"]
+
+
+def _pool_input(input, nd, fn):
+    """``(input as (N, C, H, W), number of leading dims added)``; unbatched accepted."""
+    check_float(input, "input", fn)
+    doc = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
+    if input.ndim not in (nd + 1, nd + 2) or 0 in tuple(input.shape[1:]):
+        raise ValueError(f"{fn}: input must have shape {doc} with non-empty spatial dims, "
+                         f"got {tuple(input.shape)}")
+    x, added = input, 0
+    if input.ndim == nd + 1:
+        x, added = unsqueeze(x, 0), 1
+    if nd == 1:
+        x = unsqueeze(x, 2)
+    return x, added
+
+
+def _pool_output(y, nd, added):
+    if nd == 1:
+        y = squeeze(y, 2)
+    return squeeze(y, 0) if added else y
+
+
+def _pool_out_size(size, k, s, p, d, ceil_mode):
+    """torch's ``pooling_output_shape``."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    # NOTE: with ceil_mode the last window must start inside the input or the left
+    # padding, else it is dropped.
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fn, avg):
+    kernel = ntuple(kernel_size, nd, "kernel_size", fn)
+    stride = kernel if stride is None or stride == () else ntuple(stride, nd, "stride", fn)
+    padding = ntuple(padding, nd, "padding", fn)
+    dilation = ntuple(dilation, nd, "dilation", fn)
+    check_positive(kernel, "kernel_size", fn)
+    check_positive(stride, "stride", fn)
+    check_positive(dilation, "dilation", fn)
+    check_positive(padding, "padding", fn, allow_zero=True)
+    for p, k, d in zip(padding, kernel, dilation):
+        limit = k // 2 if avg else ((k - 1) * d + 1) // 2
+        if p > limit:
+            raise ValueError(f"{fn}: padding should be at most half of the "
+                             f"{'kernel size' if avg else 'effective kernel size'}, got "
+                             f"padding={padding} for kernel_size={kernel}"
+                             f"{'' if avg else f', dilation={dilation}'}")
+    if nd == 1:
+        kernel, stride, padding, dilation = ((1,) + kernel, (1,) + stride, (0,) + padding,
+                                             (1,) + dilation)
+    size = tuple(x.shape[2:])
+    out = tuple(_pool_out_size(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
+    if min(out) < 1:
+        raise ValueError(f"{fn}: output size {out[2 - nd:]} is too small for input size "
+                         f"{size[2 - nd:]} with kernel_size={kernel[2 - nd:]}, "
+                         f"padding={padding[2 - nd:]}, dilation={dilation[2 - nd:]}")
+    return Window(size, out, kernel, stride, padding, dilation)
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+              nd, fn):
+    x, added = _pool_input(input, nd, fn)
+    win = _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fn, False)
+    side = {} if return_indices else None
+    y = _pool_output(MaxPool2d.apply(x, window=win, side=side), nd, added)
+    if not return_indices:
+        return y
+    idx = Tensor._wrap(side["indices"].reshape(y.shape))
+    return y, idx
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling, as ``torch.nn.functional.max_pool2d``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Float images.
+    kernel_size, stride, padding, dilation : int or (int, int)
+        Window geometry; ``stride`` defaults to ``kernel_size``; the implicit padding is
+        ``-inf`` and must be at most half the effective kernel size.
+    ceil_mode : bool
+        Round the output size up (the last window must start inside the input or the
+        left padding).
+    return_indices : bool
+        Also return the argmax of each window as a flat index into its ``H * W`` plane
+        (ties go to the first maximum in row-major window order; NaN wins).
+
+    Shape
+    -----
+    - input: ``(N, C, H, W)`` or ``(C, H, W)``
+    - output (and indices, int64): ``(N, C, H_out, W_out)``,
+      ``H_out = floor_or_ceil((H + 2 * padding[0] - dilation[0] * (kH - 1) - 1) /
+      stride[0]) + 1``
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> from glassnet.nn import functional as F
+    >>> F.max_pool2d(gn.arange(16.).reshape(1, 1, 4, 4), 2).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, 2, "max_pool2d")
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling (see :func:`max_pool2d`); indices point into ``L``.
+
+    Shape
+    -----
+    - input: ``(N, C, L)`` or ``(C, L)``; output: ``(N, C, L_out)``
+    """
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, 1, "max_pool1d")
+
+
+def _avg_divisor(win, count_include_pad, divisor_override, fn):
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) \
+                or divisor_override == 0:
+            raise ValueError(f"{fn}: divisor_override must be a non-zero int, got "
+                             f"{divisor_override!r}")
+        return float(divisor_override)
+    counts = []
+    for size, out, k, s, p in ((win.H, win.Ho, win.kh, win.sh, win.pt),
+                               (win.W, win.Wo, win.kw, win.sw, win.pl)):
+        start = np.arange(out) * s - p
+        end = np.minimum(start + k, size + p)
+        if count_include_pad:
+            counts.append(end - start)
+        else:
+            counts.append(np.minimum(end, size) - np.maximum(start, 0))
+    return (counts[0][:, None] * counts[1][None, :]).astype(np.float64)
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, nd, fn):
+    x, added = _pool_input(input, nd, fn)
+    win = _pool_geometry(x, nd, kernel_size, stride, padding, 1, ceil_mode, fn, True)
+    divisor = _avg_divisor(win, count_include_pad, divisor_override, fn)
+    return _pool_output(AvgPool2d.apply(x, window=win, divisor=divisor), nd, added)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling, as ``torch.nn.functional.avg_pool2d``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Float images.
+    kernel_size, stride, padding : int or (int, int)
+        Window geometry; ``stride`` defaults to ``kernel_size``; zero padding of at most
+        half the kernel size.
+    ceil_mode : bool
+        Round the output size up (see :func:`max_pool2d`).
+    count_include_pad : bool
+        Count the zero padding in the divisor (a window sticking out past the padding
+        through ``ceil_mode`` is clipped to it).
+    divisor_override : int, optional
+        Divide every window sum by this number instead.
+
+    Shape
+    -----
+    - input: ``(N, C, H, W)`` or ``(C, H, W)``
+    - output: ``(N, C, H_out, W_out)``,
+      ``H_out = floor_or_ceil((H + 2 * padding[0] - kH) / stride[0]) + 1``
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> from glassnet.nn import functional as F
+    >>> F.avg_pool2d(gn.arange(16.).reshape(1, 1, 4, 4), 2).tolist()
+    [[[[2.5, 4.5], [10.5, 12.5]]]]
+    """
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2, "avg_pool2d")
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-D average pooling (see :func:`avg_pool2d`).
+
+    Shape
+    -----
+    - input: ``(N, C, L)`` or ``(C, L)``; output: ``(N, C, L_out)``
+    """
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     None, 1, "avg_pool1d")
+
+
+# -----------------------------------------------------------------------------
+# Adaptive pools
+# -----------------------------------------------------------------------------
+def _adaptive_size(output_size, size, nd, fn):
+    if output_size is None or isinstance(output_size, (int, np.integer)):
+        sizes = (output_size,) * nd
+    else:
+        sizes = tuple(output_size)
+        if len(sizes) != nd:
+            raise ValueError(f"{fn}: output_size must be an int or a tuple of {nd} ints "
+                             f"(None keeps the input size), got {output_size!r}")
+    out = []
+    for s, n in zip(sizes, size):
+        if s is None:
+            out.append(n)
+            continue
+        _check_int(int(s) if isinstance(s, np.integer) else s, "output_size", fn, minimum=1)
+        out.append(int(s))
+    return tuple(out)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """2-D adaptive average pooling, as ``torch.nn.functional.adaptive_avg_pool2d``.
+
+    Output bin ``i`` averages input rows ``floor(i * H / H_out)`` to
+    ``ceil((i + 1) * H / H_out) - 1`` (same for columns).
+
+    Parameters
+    ----------
+    input : Tensor
+        Float images.
+    output_size : int, (int or None, int or None)
+        Target size; None keeps that input dimension.
+
+    Shape
+    -----
+    - input: ``(N, C, H, W)`` or ``(C, H, W)``; output: ``(N, C, H_out, W_out)``
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> from glassnet.nn import functional as F
+    >>> F.adaptive_avg_pool2d(gn.ones(2, 3, 7, 5), (2, None)).shape
+    glassnet.Size([2, 3, 2, 5])
+    """
+    fn = "adaptive_avg_pool2d"
+    x, added = _pool_input(input, 2, fn)
+    out = _adaptive_size(output_size, tuple(x.shape[2:]), 2, fn)
+    return _pool_output(AdaptiveAvgPool2d.apply(x, output_size=out), 2, added)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """1-D adaptive average pooling (see :func:`adaptive_avg_pool2d`).
+
+    Shape
+    -----
+    - input: ``(N, C, L)`` or ``(C, L)``; output: ``(N, C, L_out)``
+    """
+    fn = "adaptive_avg_pool1d"
+    x, added = _pool_input(input, 1, fn)
+    out = _adaptive_size(output_size, tuple(x.shape[3:]), 1, fn)
+    return _pool_output(AdaptiveAvgPool2d.apply(x, output_size=(1,) + out), 1, added)
+
+
+def _adaptive_max(input, output_size, return_indices, nd, fn):
+    x, added = _pool_input(input, nd, fn)
+    out = _adaptive_size(output_size, tuple(x.shape[4 - nd:]), nd, fn)
+    if nd == 1:
+        out = (1,) + out
+    side = {} if return_indices else None
+    y = _pool_output(AdaptiveMaxPool2d.apply(x, output_size=out, side=side), nd, added)
+    if not return_indices:
+        return y
+    return y, Tensor._wrap(side["indices"].reshape(y.shape))
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """2-D adaptive max pooling over the bins of :func:`adaptive_avg_pool2d`.
+
+    Indices (``return_indices=True``) are flat into each ``H * W`` plane; ties go to
+    the first maximum in row-major order.
+
+    Shape
+    -----
+    - input: ``(N, C, H, W)`` or ``(C, H, W)``; output: ``(N, C, H_out, W_out)``
+    """
+    return _adaptive_max(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """1-D adaptive max pooling (see :func:`adaptive_max_pool2d`).
+
+    Shape
+    -----
+    - input: ``(N, C, L)`` or ``(C, L)``; output: ``(N, C, L_out)``
+    """
+    return _adaptive_max(input, output_size, return_indices, 1, "adaptive_max_pool1d")
+
+
+# -----------------------------------------------------------------------------
+# Unpooling and Lp pooling
+# -----------------------------------------------------------------------------
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd, fn):
+    check_float(input, "input", fn)
+    check_tensor(indices, "indices", fn)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: indices dtype must be an integer type, got {indices.dtype}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise ValueError(f"{fn}: indices must have the shape of input "
+                         f"{tuple(input.shape)}, got {tuple(indices.shape)}")
+    kernel = ntuple(kernel_size, nd, "kernel_size", fn)
+    stride = kernel if stride is None else ntuple(stride, nd, "stride", fn)
+    padding = ntuple(padding, nd, "padding", fn)
+    x, added = _pool_input(input, nd, fn)
+    idx = indices if not added else unsqueeze(indices, 0)
+    if nd == 1:
+        idx = unsqueeze(idx, 2)
+    size = tuple(input.shape[-nd:])
+    default = tuple((s - 1) * st - 2 * p + k for s, st, p, k in zip(size, stride, padding,
+                                                                   kernel))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(s) for s in output_size)[-nd:]
+        if len(out) != nd:
+            raise ValueError(f"{fn}: output_size must have {nd} spatial sizes, got "
+                             f"{output_size!r}")
+        for o, d, st in zip(out, default, stride):
+            if not d - st < o < d + st:
+                raise ValueError(f"{fn}: output_size {out} must lie strictly between "
+                                 f"{tuple(a - s for a, s in zip(default, stride))} and "
+                                 f"{tuple(a + s for a, s in zip(default, stride))}")
+    if nd == 1:
+        out = (1,) + out
+    plane = out[0] * out[1]
+    if idx.data.size and (idx.data.min() < 0 or idx.data.max() >= plane):
+        raise ValueError(f"{fn}: indices must lie in [0, {plane}) for output size "
+                         f"{out[2 - nd:]}, got values in [{idx.data.min()}, "
+                         f"{idx.data.max()}]")
+    y = MaxUnpool2d.apply(x, idx.detach(), output_size=out)
+    return _pool_output(y, nd, added)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool2d`: put each value at its index, zeros elsewhere.
+
+    Shape
+    -----
+    - input, indices: ``(N, C, H, W)`` or ``(C, H, W)``
+    - output: ``(N, C, H_out, W_out)``, by default
+      ``H_out = (H - 1) * stride[0] - 2 * padding[0] + kH``
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2,
+                       "max_unpool2d")
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool1d` (see :func:`max_unpool2d`).
+
+    Shape
+    -----
+    - input, indices: ``(N, C, L)`` or ``(C, L)``; output: ``(N, C, L_out)``
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1,
+                       "max_unpool1d")
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd, fn):
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) \
+            or norm_type <= 0:
+        raise ValueError(f"{fn}: norm_type must be a positive number, got {norm_type!r}")
+    kernel = ntuple(kernel_size, nd, "kernel_size", fn)
+    pool = avg_pool2d if nd == 2 else avg_pool1d
+    out = pool(input ** norm_type, kernel, stride, 0, ceil_mode)
+    # torch: (sign(out) * relu(|out|)) * (kH * kW), then the 1/p-th power.
+    return (out * float(np.prod(kernel))) ** (1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-D power-average pooling ``(sum over window of x^p)^(1/p)``, as torch.
+
+    Shape
+    -----
+    - input: ``(N, C, H, W)`` or ``(C, H, W)``; output: ``(N, C, H_out, W_out)``
+    """
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2, "lp_pool2d")
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """1-D power-average pooling (see :func:`lp_pool2d`).
+
+    Shape
+    -----
+    - input: ``(N, C, L)`` or ``(C, L)``; output: ``(N, C, L_out)``
+    """
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
