@@ -286,13 +286,17 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     summary = {"test": test_metrics, "epochs": trainer.epoch, "wall_time_s": wall,
                "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in
                                                  trainer.history])) if trainer.history else 0,
+               "data_time_fraction": float(np.mean([h["data_time_fraction"] for h in
+                                                    trainer.history])) if trainer.history else 0,
                "out": cfg.out, "checkpoint": os.path.join(cfg.out, "last.ckpt"),
                "confusion_matrix_png": png}
     with open(os.path.join(cfg.out, "test_metrics.json"), "w", encoding="utf-8") as f:
         json.dump({**summary, "confusion_matrix": cm.tolist()}, f, indent=2)
     log(classification_report(cm, classes))
     log(f"test accuracy {test_metrics['accuracy']:.4f}  loss {test_metrics['loss']:.4f}  "
-        f"({wall:.1f} s, {summary['train_img_per_s']:.0f} img/s); wrote {cfg.out}/")
+        f"({wall:.1f} s, {summary['train_img_per_s']:.0f} img/s, "
+        f"{100 * summary['data_time_fraction']:.0f}% of step time in data loading); "
+        f"wrote {cfg.out}/")
     return summary
 
 

@@ -87,3 +87,20 @@ def test_python_dash_m_entry_point():
     r = subprocess.run([sys.executable, "-m", "glassnet", "--version"], capture_output=True,
                        text=True, env={**os.environ})
     assert r.returncode == 0 and r.stdout.startswith("glassnet")
+
+
+def test_cli_trains_resnet20_on_mnist_shaped_digits(tmp_path, capsys):
+    rc = main(["train", "--model", "resnet20", "--epochs", "1", "--max-steps", "3",
+               "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
+    assert "training resnet20" in capsys.readouterr().out
+    assert (tmp_path / "test_metrics.json").exists()
+
+
+def test_summary_command(capsys):
+    assert main(["summary", "lenet5", "--input", "1x28x28"]) == 0
+    out = capsys.readouterr().out
+    assert "61,706" in out and "multiply-accumulates" in out
+    assert main(["summary", "--list"]) == 0
+    assert "resnet20" in capsys.readouterr().out
+    assert main(["summary", "lenet5", "--input", "1xbad"]) == 1

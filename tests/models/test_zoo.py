@@ -165,14 +165,24 @@ def test_torchvision_weights_load_strict_and_outputs_match(name, train_mode):
     torch.manual_seed(0)
     kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
     tmodel = getattr(tvm, name)(weights=None, num_classes=10, **kwargs)
-    # give BatchNorm non-trivial running stats and affine parameters
+    x = np.random.default_rng(0).standard_normal((2, 3, 96, 96)).astype(np.float32)
+    if name in ("alexnet", "vgg11_bn", "googlenet"):
+        x = np.random.default_rng(0).standard_normal((2, 3, 224, 224)).astype(np.float32)
+    # Non-trivial BatchNorm affine parameters, and running statistics calibrated on data
+    # (as in a trained network), so that eval-mode activations stay O(1) through 50+
+    # layers and the 1e-4 tolerance measures the implementation, not float32 growth.
     with torch.no_grad():
         for m in tmodel.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.1, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.1, 0.1)
+                m.reset_running_stats()
+                m.momentum = None
+        tmodel.train()
+        tmodel(torch.from_numpy(x))
+        for m in tmodel.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = 0.1
     model = models.get_model(name, num_classes=10,
                              **({"aux_logits": False} if name == "googlenet" else {}))
     models.load_torch_weights(model, tmodel.state_dict(), strict=True)
@@ -185,9 +195,6 @@ def test_torchvision_weights_load_strict_and_outputs_match(name, train_mode):
             m.p = 0.0
     tmodel.train(train_mode)
     model.train(train_mode)
-    x = np.random.default_rng(0).standard_normal((2, 3, 96, 96)).astype(np.float32)
-    if name in ("alexnet", "vgg11_bn", "googlenet"):
-        x = np.random.default_rng(0).standard_normal((2, 3, 224, 224)).astype(np.float32)
     with torch.no_grad():
         ref = tmodel(torch.from_numpy(x)).numpy()
     with gn.no_grad():
