@@ -45,17 +45,18 @@ def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5)
     return AlexNet(num_classes, dropout, in_channels)
 
 
-class AlexNetLRN(nn.Module):
+class AlexNetLRN(AlexNet):
     """The 2012 AlexNet in one tower: 96-256-384-384-256 channels, ReLU, local response
     normalisation after conv1 and conv2 (size 5, alpha 1e-4, beta 0.75, k 2) and
-    overlapping 3x3/2 max-pooling, dropout 0.5 in the two 4096-unit layers.
+    overlapping 3x3/2 max-pooling, dropout 0.5 in the two 4096-unit layers (the
+    classifier and pooling are AlexNet's).
 
     Shape: input ``(N, 3, 227, 227)`` (224 with padding 2 in conv1 gives the same 55x55);
     output ``(N, num_classes)``.
     """
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.5, in_channels: int = 3):
-        super().__init__()
+        super().__init__(num_classes, dropout, in_channels)
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=2), nn.ReLU(True),
             nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0),
@@ -68,16 +69,6 @@ class AlexNetLRN(nn.Module):
             nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(True),
             nn.MaxPool2d(kernel_size=3, stride=2),
         )
-        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
-        self.classifier = nn.Sequential(
-            nn.Dropout(p=dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(True),
-            nn.Dropout(p=dropout), nn.Linear(4096, 4096), nn.ReLU(True),
-            nn.Linear(4096, num_classes),
-        )
-
-    def forward(self, x):
-        x = self.avgpool(self.features(x)).flatten(1)
-        return self.classifier(x)
 
 
 @register_model

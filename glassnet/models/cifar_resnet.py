@@ -50,6 +50,17 @@ class ShortcutA(nn.Module):
         return f"stride={self.stride}, pad_channels={self.pad}"
 
 
+def _preact_input(block, x):
+    """Pre-activate ``x`` (BN-ReLU) and compute the shortcut branch of a pre-activation
+    block. NOTE: a projection shortcut takes the pre-activated input, an identity
+    shortcut the raw input (He et al. 2016)."""
+    out = F.relu(block.bn1(x))
+    sc = block.shortcut
+    if sc is None:
+        return out, None
+    return out, sc(out) if isinstance(sc, nn.Conv2d) else sc(x)
+
+
 def _shortcut(option, in_planes, out_planes, stride, preact):
     changes = stride != 1 or in_planes != out_planes
     if option == "none":
@@ -83,10 +94,7 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         if self.preact:
-            out = F.relu(self.bn1(x))
-            # NOTE: a projection shortcut takes the pre-activated input (He et al. 2016).
-            sc = None if self.shortcut is None else (
-                self.shortcut(out) if isinstance(self.shortcut, nn.Conv2d) else self.shortcut(x))
+            out, sc = _preact_input(self, x)
             out = self.conv1(out)
             out = F.relu(self.bn2(out))
             if self.dropout is not None:
@@ -127,9 +135,7 @@ class BottleneckBlock(nn.Module):
 
     def forward(self, x):
         if self.preact:
-            out = F.relu(self.bn1(x))
-            sc = None if self.shortcut is None else (
-                self.shortcut(out) if isinstance(self.shortcut, nn.Conv2d) else self.shortcut(x))
+            out, sc = _preact_input(self, x)
             out = self.conv1(out)
             out = self.conv2(F.relu(self.bn2(out)))
             out = self.conv3(F.relu(self.bn3(out)))
