@@ -35,7 +35,9 @@ def register(sub):
     p.add_argument("--lr", type=_positive_float)
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--scheduler", choices=SCHEDULERS)
-    p.add_argument("--augment", action="store_true", help="random crops/flips/affine")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random crops/flips/affine (default: on for MNIST-sized and CIFAR "
+                   "sets, off for digits)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output directory (default runs/<dataset>-<model>-<time>)")
     p.add_argument("--resume", metavar="CKPT", help="resume from a checkpoint")

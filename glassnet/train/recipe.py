@@ -33,21 +33,24 @@ class DatasetSpec:
     lr: float
     weight_decay: float
     scheduler: str
+    augment: bool
 
 
+# NOTE: MNIST-sized sets train with light affine augmentation by default: without it the
+# classic LeNet-5 overfits (train loss 0.005) and stops at 98.9% test accuracy.
 DATASETS = {
     "digits": DatasetSpec(1, 8, 10, (0.3,), (0.35,), "small_cnn", 12, 32, "adam", 3e-3, 1e-4,
-                          "cosine"),
-    "mnist": DatasetSpec(1, 28, 10, (0.1307,), (0.3081,), "lenet5", 10, 128, "adam", 2e-3, 0.0,
-                         "cosine"),
-    "fashion-mnist": DatasetSpec(1, 28, 10, (0.2860,), (0.3530,), "small_cnn", 10, 128,
-                                 "adam", 2e-3, 1e-4, "cosine"),
+                          "cosine", False),
+    "mnist": DatasetSpec(1, 28, 10, (0.1307,), (0.3081,), "lenet5", 12, 128, "adam", 2e-3, 0.0,
+                         "cosine", True),
+    "fashion-mnist": DatasetSpec(1, 28, 10, (0.2860,), (0.3530,), "small_cnn", 12, 128,
+                                 "adam", 2e-3, 1e-4, "cosine", True),
     "cifar10": DatasetSpec(3, 32, 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
-                           "small_cnn", 20, 128, "nesterov", 0.05, 5e-4, "cosine"),
+                           "small_cnn", 20, 128, "nesterov", 0.05, 5e-4, "cosine", True),
     "cifar100": DatasetSpec(3, 32, 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762),
-                            "small_cnn", 30, 128, "nesterov", 0.05, 5e-4, "cosine"),
+                            "small_cnn", 30, 128, "nesterov", 0.05, 5e-4, "cosine", True),
     "folder": DatasetSpec(3, 64, 0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),
-                          "small_cnn", 10, 32, "adam", 1e-3, 1e-4, "cosine"),
+                          "small_cnn", 10, 32, "adam", 1e-3, 1e-4, "cosine", True),
 }
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw",
@@ -68,7 +71,7 @@ class TrainConfig:
     lr: float | None = None
     weight_decay: float | None = None
     scheduler: str | None = None
-    augment: bool = False
+    augment: bool | None = None
     seed: int = 0
     out: str | None = None
     resume: str | None = None
@@ -90,7 +93,7 @@ class TrainConfig:
         spec = DATASETS[self.dataset]
         d = asdict(self)
         for k in ("model", "epochs", "batch_size", "optimizer", "lr", "weight_decay",
-                  "scheduler"):
+                  "scheduler", "augment"):
             if d[k] is None:
                 d[k] = getattr(spec, k)
         if d["optimizer"] not in OPTIMIZERS:
