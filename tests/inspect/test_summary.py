@@ -26,13 +26,13 @@ def test_summary_rows_params_macs_and_receptive_field():
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(4, 8, 3), nn.Flatten(), nn.Linear(8 * 5 * 5, 10))
     model[0].weight.requires_grad_(False)
-    s = summary(model, (1, 12, 12))
+    s = summary(model, (1, 14, 14))
     kinds = [r.kind for r in s.rows]
     assert kinds == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "Flatten", "Linear"]
-    assert s.rows[0].output_shape == (4, 12, 12)
+    assert s.rows[0].output_shape == (4, 14, 14)
     assert s.rows[3].output_shape == (8, 5, 5)
     assert s.rows[0].frozen == 36 and s.rows[0].trainable == 4
-    assert s.rows[0].macs == 4 * 12 * 12 * 9
+    assert s.rows[0].macs == 4 * 14 * 14 * 9
     assert s.rows[3].macs == 8 * 5 * 5 * 4 * 9
     assert s.rows[5].macs == 200 * 10
     # receptive field: 3 -> pool 2 (jump 2) -> 4 -> conv3: 4 + 2*2 = 8
