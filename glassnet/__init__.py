@@ -7,15 +7,16 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from glassnet.backend import (  # noqa: F401
-    bool_, float16, float32, float64, int32, int64, uint8, get_default_dtype, manual_seed,
-    get_rng_state, set_rng_state,
+    Generator, bool_, device, float16, float32, float64, int32, int64, uint8,
+    get_default_dtype, manual_seed, get_rng_state, set_rng_state,
 )
 from glassnet.autograd import (  # noqa: F401
-    enable_grad, is_grad_enabled, no_grad, set_grad_enabled,
+    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
 )
 from glassnet.tensor import (  # noqa: F401
     Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
     is_tensor, linspace, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+    randperm, numel, bernoulli, multinomial,
     tensor, zeros, zeros_like,
 )
 from glassnet import ops as _ops  # noqa: F401  (binds Tensor methods)
@@ -36,7 +37,7 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "data", "models", "vision", "train", "inspect", "testing",
-                "experiments", "serialization"):
+                "experiments", "serialization", "cuda"):
         return importlib.import_module(f"glassnet.{name}")
     if name in ("save", "load"):
         from glassnet import serialization

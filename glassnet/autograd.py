@@ -15,7 +15,7 @@ import weakref
 import numpy as np
 
 __all__ = [
-    "Function", "sum_to", "no_grad", "enable_grad", "set_grad_enabled",
+    "Function", "sum_to", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
     "is_grad_enabled", "backward",
 ]
 
@@ -86,6 +86,42 @@ class enable_grad(set_grad_enabled):
             obj.__init__()
             return obj(fn)
         return obj
+
+
+class inference_mode(set_grad_enabled):
+    """``torch.inference_mode(mode=True)``: no graph recording while ``mode`` is True.
+
+    glassnet has no separate inference tensors, so this is :class:`no_grad`, and a no-op
+    with ``mode=False``; context manager and decorator, with or without parentheses.
+    """
+
+    def __init__(self, mode: bool = True):
+        super().__init__(False)
+        self.enabled = bool(mode)
+
+    def __new__(cls, mode=True):
+        obj = super().__new__(cls)
+        if callable(mode):  # used as a bare decorator: @inference_mode
+            obj.__init__()
+            return obj(mode)
+        return obj
+
+    def __enter__(self):
+        global _GRAD_ENABLED
+        self.prev = _GRAD_ENABLED
+        if self.enabled:
+            _GRAD_ENABLED = False
+        return self
+
+    def __call__(self, fn):
+        enabled = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
 # ---------------------------------------------------------------------------

@@ -9,12 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet import autograd
-from glassnet.backend import (FLOAT_DTYPES, default_generator, get_default_dtype, to_dtype)
+from glassnet.backend import (FLOAT_DTYPES, default_generator, device, get_default_dtype,
+                              to_dtype)
 
 __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
     "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "eye",
-    "rand", "randn", "randint", "normal", "rand_like", "randn_like", "is_tensor",
+    "rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like",
+    "bernoulli", "multinomial", "is_tensor", "numel",
 ]
 
 
@@ -44,22 +46,35 @@ def _infer_array(data, dtype=None):
 class Tensor:
     """A multi-dimensional array that records operations for autograd.
 
+    As ``torch.Tensor``, the constructor makes a tensor of the default float dtype
+    (float32): ``Tensor(2, 3)`` has shape ``(2, 3)`` (zero-filled; PyTorch leaves it
+    uninitialised) and ``Tensor([1, 2])`` copies the data as float32.  Use
+    :func:`glassnet.tensor` to infer the dtype from the data.
+
     Parameters
     ----------
-    data : array_like
-        Values; Python floats become float32, ints int64 (PyTorch's inference).
+    *args : ints, Size, or one array_like
+        A shape, or the data to copy.
     requires_grad : bool
         Whether gradients should be accumulated into ``.grad`` by ``backward``.
     dtype : dtype, optional
-        Cast the data to this dtype.
+        Glassnet extra: the dtype instead of float32.
     """
 
     __array_priority__ = 1000  # so that ndarray (op) Tensor defers to Tensor
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None):
-        arr = _infer_array(data, dtype)
-        if arr is data or (isinstance(data, Tensor) and arr is data.data):
-            arr = np.array(arr, copy=True)
+    def __init__(self, *args, requires_grad: bool = False, dtype=None):
+        dtype = to_dtype(dtype) or get_default_dtype()
+        if not args:
+            arr = np.empty((0,), dtype)
+        elif isinstance(args[0], Size) or all(
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            arr = np.zeros(_shape(args), dtype)
+        elif len(args) == 1:
+            arr = np.array(_infer_array(args[0], dtype), copy=True)
+        else:
+            raise TypeError(f"Tensor: expected a shape (ints) or one array_like, got "
+                            f"{len(args)} arguments")
         self.data = arr
         self.grad = None
         self._ctx = None
@@ -153,6 +168,12 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
+    def __format__(self, format_spec: str) -> str:
+        # NOTE: as PyTorch, a 0-d tensor formats as its Python number (f"{loss:.4f}").
+        if self.data.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
     def __float__(self):
         return float(self.item())
 
@@ -208,6 +229,13 @@ class Tensor:
     def numel(self) -> int:
         return int(self.data.size)
 
+    nelement = numel
+    ndimension = dim
+
+    def data_ptr(self) -> int:
+        """Address of the first element (``ndarray.ctypes.data``)."""
+        return self.data.ctypes.data
+
     def element_size(self) -> int:
         return self.data.itemsize
 
@@ -215,25 +243,29 @@ class Tensor:
         return self.data.dtype.kind == "f"
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        return device("cpu")
 
     def to(self, *args, **kwargs) -> "Tensor":
-        """Cast to a dtype (device strings are accepted and ignored on CPU)."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif not isinstance(a, str):
-                dtype = a
-        if dtype is None or to_dtype(dtype) == self.dtype:
-            return self
+        """Cast to a dtype, as ``Tensor.to(dtype)``, ``.to(device, dtype)``, ``.to(other)``.
+
+        Devices (``"cpu"``, ``glassnet.device(...)``) are accepted and ignored, since
+        glassnet computes on the CPU.  Returns ``self`` when nothing changes, unless
+        ``copy=True``.
+        """
+        dtype, copy = parse_to_args(args, kwargs, "Tensor.to")
+        if dtype is None or dtype == self.dtype:
+            return self.clone() if copy else self
         from glassnet.ops.elementwise import cast
 
-        return cast(self, to_dtype(dtype))
+        return cast(self, dtype)
 
     def type(self, dtype):
         return self.to(dtype)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """This tensor cast to ``other``'s dtype."""
+        return self.to(other.dtype)
 
     def float(self):
         return self.to(np.float32)
@@ -267,64 +299,158 @@ class Tensor:
     def is_contiguous(self) -> bool:
         return True
 
+    # -- factories with this tensor's dtype (``x.new_zeros(...)``) -------------------
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> "Tensor":
+        """A copy of ``data`` with this tensor's dtype (unless ``dtype``)."""
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> "Tensor":
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> "Tensor":
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> "Tensor":
+        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> "Tensor":
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
     # -- in-place (outside autograd) ---------------------------------------------
-    def _check_inplace(self, name):
-        if autograd.is_grad_enabled() and self.requires_grad and self.is_leaf:
+    # NOTE: glassnet's graph is built from out-of-place ops only. An in-place method
+    # changes ``.data`` and bumps ``_version`` (so that a backward needing the old
+    # values fails loudly); it refuses to run where PyTorch would record it in a graph.
+    def _check_inplace(self, name, other=None):
+        if not autograd.is_grad_enabled():
+            return
+        if self.requires_grad and self.is_leaf:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
                                f"an in-place operation")
+        if self._ctx is not None or (isinstance(other, Tensor) and other.requires_grad):
+            raise RuntimeError(f"{name}: in-place operations on tensors that are part of an "
+                               f"autograd graph are not supported; use the out-of-place op "
+                               f"(x = x + y) or run it under glassnet.no_grad()")
 
     def _bump(self):
         self._version += 1
 
     def __setitem__(self, index, value) -> None:
-        self._check_inplace("__setitem__")
-        if self._ctx is not None and autograd.is_grad_enabled():
-            raise RuntimeError("__setitem__: in-place assignment into a tensor that is part "
-                               "of a graph is not supported; use torch-style functional ops")
+        self._check_inplace("__setitem__", value)
         index = _unwrap_index(index)
         self.data[index] = value.data if isinstance(value, Tensor) else value
         self._bump()
 
     def copy_(self, src) -> "Tensor":
-        self._check_inplace("copy_")
+        self._check_inplace("copy_", src)
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
         self.data[...] = src
         self._bump()
         return self
 
     def fill_(self, value) -> "Tensor":
-        self._check_inplace("fill_")
-        self.data[...] = value
+        self._check_inplace("fill_", value)
+        self.data[...] = value.data if isinstance(value, Tensor) else value
         self._bump()
         return self
 
     def zero_(self) -> "Tensor":
         return self.fill_(0)
 
-    def _inplace(self, name, new):
-        self._check_inplace(name)
+    def _inplace(self, name, new, other=None):
+        self._check_inplace(name, other)
         self.data[...] = new
         self._bump()
         return self
 
+    def _arith_inplace(self, name, new, other):
+        """Write the result of an arithmetic op into ``self``, with PyTorch's checks."""
+        new = np.asarray(new)
+        if _KIND_RANK[new.dtype.kind] > _KIND_RANK[self.dtype.kind]:
+            raise RuntimeError(f"{name}: result type {new.dtype} can't be cast to the "
+                               f"desired output type {self.dtype}")
+        if np.broadcast_shapes(new.shape, self.shape) != self.shape:
+            raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match "
+                               f"the broadcast shape {new.shape}")
+        return self._inplace(name, new, other)
+
     def add_(self, other, alpha=1):
         o = other.data if isinstance(other, Tensor) else other
-        return self._inplace("add_", self.data + alpha * o)
+        return self._arith_inplace("add_", self.data + alpha * o, other)
 
     def sub_(self, other, alpha=1):
         o = other.data if isinstance(other, Tensor) else other
-        return self._inplace("sub_", self.data - alpha * o)
+        return self._arith_inplace("sub_", self.data - alpha * o, other)
 
     def mul_(self, other):
         o = other.data if isinstance(other, Tensor) else other
-        return self._inplace("mul_", self.data * o)
+        return self._arith_inplace("mul_", self.data * o, other)
 
     def div_(self, other):
         o = other.data if isinstance(other, Tensor) else other
-        return self._inplace("div_", self.data / o)
+        return self._arith_inplace("div_", self.data / o, other)
 
     def clamp_(self, min=None, max=None):
-        return self._inplace("clamp_", np.clip(self.data, min, max))
+        return self._arith_inplace("clamp_", np.clip(self.data, min, max), None)
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        """Set the elements where ``mask`` (bool, broadcastable) is true to ``value``."""
+        m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill_: mask must be a bool tensor, got {m.dtype}")
+        try:
+            m = np.broadcast_to(m, self.shape)
+        except ValueError:
+            raise RuntimeError(f"masked_fill_: mask of shape {m.shape} is not broadcastable "
+                               f"to the tensor's shape {tuple(self.shape)}") from None
+        new = self.data.copy()
+        new[m] = value.data if isinstance(value, Tensor) else value
+        return self._inplace("masked_fill_", new, value)
+
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None) -> "Tensor":
+        """Write ``src`` (a tensor or a number) at ``index`` along ``dim``, in place.
+
+        For ``dim=1``: ``self[i][index[i][j]] = src[i][j]``; ``index`` may be smaller
+        than ``self`` in the other dimensions.  ``reduce`` is None, ``'add'`` or
+        ``'multiply'``.
+
+        Examples
+        --------
+        >>> import glassnet
+        >>> glassnet.zeros(2, 3).scatter_(1, glassnet.tensor([[2], [0]]), 1.0).tolist()
+        [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+        """
+        if src is None:
+            src = value
+        if src is None:
+            raise TypeError("scatter_: expected src (a tensor) or value (a number)")
+        idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"scatter_: index must be an int64 tensor, got {idx.dtype}")
+        if idx.ndim != self.ndim:
+            raise ValueError(f"scatter_: index must have {self.ndim} dimensions like self, "
+                             f"got {idx.ndim}")
+        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1):
+            raise IndexError(f"scatter_: dim {dim} out of range for a tensor of {self.ndim} "
+                             f"dimensions")
+        dim %= max(self.ndim, 1)
+        if isinstance(src, Tensor):
+            vals = src.data[tuple(slice(0, n) for n in idx.shape)]
+        else:
+            vals = np.broadcast_to(np.asarray(src, self.dtype), idx.shape)
+        coords = list(np.indices(idx.shape, sparse=True))
+        coords[dim] = idx
+        where = tuple(np.broadcast_arrays(*coords))
+        new = self.data.copy()
+        if reduce is None:
+            new[where] = vals
+        elif reduce == "add":
+            np.add.at(new, where, vals)
+        elif reduce == "multiply":
+            np.multiply.at(new, where, vals)
+        else:
+            raise ValueError(f"scatter_: reduce must be None, 'add' or 'multiply', got "
+                             f"{reduce!r}")
+        return self._inplace("scatter_", new, src)
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         rng = generator or default_generator()
@@ -333,6 +459,34 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         rng = generator or default_generator()
         return self._inplace("normal_", rng.normal(mean, std, self.data.shape))
+
+    # -- augmented assignment: ``x += y`` -------------------------------------------
+    # NOTE: where autograd must record the op (grad mode on, and x or y requires grad),
+    # PyTorch records ``x += y`` as an in-place node.  glassnet computes ``x + y`` out of
+    # place instead and Python rebinds the name ``x``: the gradient is the same, but
+    # other references to the old tensor keep the old values.  Everywhere else
+    # (no_grad, plain tensors) it is a true in-place update, as in PyTorch.
+    def _augmented(self, name, other, inplace, out_of_place):
+        recording = autograd.is_grad_enabled() and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+        if not recording:
+            return getattr(self, inplace)(other)
+        if self.requires_grad and self.is_leaf:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
+                               f"an in-place operation")
+        return getattr(self, out_of_place)(other)
+
+    def __iadd__(self, other):
+        return self._augmented("__iadd__", other, "add_", "__add__")
+
+    def __isub__(self, other):
+        return self._augmented("__isub__", other, "sub_", "__sub__")
+
+    def __imul__(self, other):
+        return self._augmented("__imul__", other, "mul_", "__mul__")
+
+    def __itruediv__(self, other):
+        return self._augmented("__itruediv__", other, "div_", "__truediv__")
 
     # -- printing ----------------------------------------------------------------
     def __repr__(self):
@@ -349,7 +503,11 @@ class Tensor:
 
 
 class Size(tuple):
-    """Shape tuple, as ``torch.Size``."""
+    """Shape tuple, as ``torch.Size``; slicing gives a Size."""
+
+    def __getitem__(self, index):
+        out = super().__getitem__(index)
+        return Size(out) if isinstance(index, slice) else out
 
     def numel(self) -> int:
         n = 1
@@ -359,6 +517,34 @@ class Size(tuple):
 
     def __repr__(self):
         return f"glassnet.Size({list(self)})"
+
+
+# Promotion categories: an in-place result may not move up (float into an int tensor).
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def parse_to_args(args, kwargs, fn: str):
+    """Read ``.to(...)``'s arguments: ``(dtype or None, copy)``; devices are ignored.
+
+    Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the
+    keywords ``dtype``, ``device``, ``non_blocking``, ``copy``, ``memory_format``.
+    """
+    unknown = set(kwargs) - {"dtype", "device", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"{fn}: unexpected keyword arguments {sorted(unknown)}")
+    dtype = kwargs.get("dtype")
+    if kwargs.get("device") is not None:
+        device(kwargs["device"])  # validates the device
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, device)):
+            device(a)  # validates the device string
+        elif isinstance(a, bool):
+            continue  # non_blocking / copy given positionally
+        else:
+            dtype = a
+    return to_dtype(dtype), bool(kwargs.get("copy", False))
 
 
 def _unwrap_index(index):
@@ -376,17 +562,26 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"numel: input must be a Tensor, got {type(input).__name__}")
+    return input.numel()
+
+
 # ---------------------------------------------------------------------------
 # Creation
 # ---------------------------------------------------------------------------
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Create a tensor by copying ``data`` (floats -> float32, ints -> int64)."""
+    _check_device(device, "tensor")
     arr = _infer_array(data, dtype)
     return Tensor._wrap(np.array(arr, copy=True)).requires_grad_(requires_grad)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
+def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Convert to a Tensor, sharing memory when possible."""
+    _check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or to_dtype(dtype) == data.dtype):
         return data
     return Tensor._wrap(_infer_array(data, dtype))
@@ -397,6 +592,15 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
     return Tensor._wrap(array)
+
+
+def _check_device(where, fn: str) -> None:
+    """Accept PyTorch's ``device=`` (None, a string or a device); glassnet is CPU-only."""
+    if where is not None and not isinstance(where, (str, device)):
+        raise TypeError(f"{fn}: device must be a str or glassnet.device, got "
+                        f"{type(where).__name__}")
+    if where is not None:
+        device(where)
 
 
 def _shape(size):
@@ -412,19 +616,23 @@ def _make(arr, requires_grad):
     return Tensor._wrap(arr).requires_grad_(requires_grad)
 
 
-def zeros(*size, dtype=None, requires_grad=False) -> Tensor:
+def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "zeros")
     return _make(np.zeros(_shape(size), to_dtype(dtype) or get_default_dtype()), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False) -> Tensor:
+def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "ones")
     return _make(np.ones(_shape(size), to_dtype(dtype) or get_default_dtype()), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False) -> Tensor:
+def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "empty")
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "full")
     if dtype is None:
         dtype = (np.int64 if isinstance(fill_value, (int, np.integer))
                  and not isinstance(fill_value, bool) else
@@ -432,23 +640,28 @@ def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
     return _make(np.full(_shape((size,)), fill_value, to_dtype(dtype)), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
+def zeros_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "zeros_like")
     return _make(np.zeros(t.shape, to_dtype(dtype) or t.dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
+def ones_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "ones_like")
     return _make(np.ones(t.shape, to_dtype(dtype) or t.dtype), requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False) -> Tensor:
+def empty_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "empty_like")
     return zeros_like(t, dtype, requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False) -> Tensor:
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "full_like")
     return _make(np.full(t.shape, fill_value, to_dtype(dtype) or t.dtype), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -457,37 +670,57 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
     return _make(np.arange(start, end, step).astype(to_dtype(dtype)), requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "linspace")
     arr = np.linspace(start, end, steps).astype(to_dtype(dtype) or get_default_dtype())
     return _make(arr, requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "eye")
     return _make(np.eye(n, m, dtype=to_dtype(dtype) or get_default_dtype()), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "rand")
     rng = generator or default_generator()
     arr = rng.random(_shape(size), dtype=np.float64).astype(
         to_dtype(dtype) or get_default_dtype())
     return _make(arr, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "randn")
     rng = generator or default_generator()
     arr = rng.standard_normal(_shape(size)).astype(to_dtype(dtype) or get_default_dtype())
     return _make(arr, requires_grad)
 
 
-def rand_like(t, generator=None, dtype=None) -> Tensor:
+def rand_like(t, generator=None, dtype=None, device=None) -> Tensor:
+    _check_device(device, "rand_like")
     return rand(*t.shape, generator=generator, dtype=dtype or t.dtype)
 
 
-def randn_like(t, generator=None, dtype=None) -> Tensor:
+def randn_like(t, generator=None, dtype=None, device=None) -> Tensor:
+    _check_device(device, "randn_like")
     return randn(*t.shape, generator=generator, dtype=dtype or t.dtype)
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
+def randperm(n: int, generator=None, dtype=None, requires_grad: bool = False,
+             device=None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 unless ``dtype``)."""
+    _check_device(device, "randperm")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    rng = generator or default_generator()
+    return _make(rng.permutation(int(n)).astype(to_dtype(dtype) or np.int64), requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
+    """Uniform integers in ``[low, high)``; ``randint(high, size)`` as in PyTorch."""
+    _check_device(device, "randint")
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     rng = generator or default_generator()
@@ -495,7 +728,8 @@ def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
         to_dtype(dtype) or np.int64))
 
 
-def normal(mean, std, size=None, generator=None, dtype=None) -> Tensor:
+def normal(mean, std, size=None, generator=None, dtype=None, device=None) -> Tensor:
+    _check_device(device, "normal")
     rng = generator or default_generator()
     m = mean.data if isinstance(mean, Tensor) else mean
     s = std.data if isinstance(std, Tensor) else std
@@ -503,3 +737,45 @@ def normal(mean, std, size=None, generator=None, dtype=None) -> Tensor:
     like = mean.dtype if isinstance(mean, Tensor) else std.dtype if isinstance(
         std, Tensor) else get_default_dtype()
     return Tensor._wrap(np.asarray(arr).astype(to_dtype(dtype) or like))
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    """0/1 draws with probabilities ``input`` (or the scalar ``p``), in ``input``'s dtype.
+
+    Not differentiable.
+    """
+    if not isinstance(input, Tensor) or input.dtype.kind != "f":
+        raise TypeError(f"bernoulli: input must be a floating Tensor, got "
+                        f"{getattr(input, 'dtype', type(input).__name__)}")
+    prob = input.data if p is None else np.full(input.shape, p)
+    if prob.size and not ((prob >= 0).all() and (prob <= 1).all()):
+        raise ValueError("bernoulli: probabilities must be in [0, 1]")
+    rng = generator or default_generator()
+    return Tensor._wrap((rng.random(input.shape) < prob).astype(input.dtype))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator=None) -> Tensor:
+    """Indices drawn from the categorical distributions in the rows of ``input``.
+
+    ``input`` holds non-negative weights (not necessarily normalised), shape ``(K,)``
+    or ``(N, K)``; the result is int64 of shape ``(num_samples,)`` or
+    ``(N, num_samples)``.  Without ``replacement`` each row's indices are distinct.
+    """
+    fn = "multinomial"
+    if not isinstance(input, Tensor) or input.ndim not in (1, 2):
+        raise ValueError(f"{fn}: input must be a 1-D or 2-D Tensor, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    w = input.data.astype(np.float64).reshape(-1, input.shape[-1])
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise ValueError(f"{fn}: weights must be finite and non-negative")
+    if (w.sum(axis=1) <= 0).any():
+        raise ValueError(f"{fn}: every row of weights must have a positive sum")
+    if not replacement and num_samples > int((w > 0).sum(axis=1).min()):
+        raise ValueError(f"{fn}: cannot sample {num_samples} > number of categories with "
+                         f"non-zero weight without replacement")
+    rng = generator or default_generator()
+    rows = [rng.choice(w.shape[1], num_samples, replace=replacement, p=row / row.sum())
+            for row in w]
+    out = np.asarray(rows, dtype=np.int64)
+    return Tensor._wrap(out[0] if input.ndim == 1 else out)

@@ -187,3 +187,68 @@ def test_inplace_change_of_saved_output_is_detected():
         y[0] = 0.0
     with pytest.raises(RuntimeError, match="output of ExpBackward"):
         y.sum().backward()
+
+
+def test_inference_mode_as_context_and_decorator():
+    x = gn.tensor([1.0], requires_grad=True)
+    with gn.inference_mode():
+        assert not (x * 2).requires_grad
+    with gn.no_grad():
+        with gn.inference_mode(False):  # a no-op: does not re-enable grad
+            assert not gn.is_grad_enabled()
+
+    @gn.inference_mode()
+    def f(t):
+        return t * 2
+
+    @gn.inference_mode
+    def g(t):
+        return t * 2
+
+    assert not f(x).requires_grad and not g(x).requires_grad
+    assert gn.is_grad_enabled()
+
+
+def test_augmented_assignment_under_no_grad_updates_the_leaf_in_place():
+    # "Learning PyTorch with Examples": w -= lr * w.grad inside no_grad.
+    w = gn.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    alias = w
+    with gn.no_grad():
+        w -= 0.25 * w.grad
+        w *= 2
+    assert w is alias and w.is_leaf and w.requires_grad
+    np.testing.assert_allclose(w.data, [1.0, 2.0])
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w += 1
+
+
+def test_augmented_assignment_in_graph_records_out_of_place():
+    # torchvision's ResNet: out += identity, on tensors inside the graph.
+    x = gn.tensor([1.0, -2.0], requires_grad=True)
+    out = x * 3
+    out += x
+    out *= x
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 8 * x.data)  # d(4x * x)/dx
+    acc = gn.zeros(2)
+    acc += x  # a plain tensor accumulating a graph tensor joins the graph
+    assert acc.requires_grad
+
+
+def test_inplace_methods_refuse_tensors_in_a_graph():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    for op in (lambda: y.mul_(2), lambda: y.clamp_(0, 1), lambda: y.exp_(),
+               lambda: y.masked_fill_(gn.tensor([True, False]), 0.0)):
+        with pytest.raises(RuntimeError, match="part of an autograd graph"):
+            op()
+    plain = gn.zeros(2)
+    with pytest.raises(RuntimeError, match="part of an autograd graph"):
+        plain[0] = y[1]
+    with pytest.raises(RuntimeError, match="part of an autograd graph"):
+        plain.add_(x)
+    with gn.no_grad():
+        y.mul_(2)
+        plain[0] = y[1]
+    assert plain.tolist() == [8.0, 0.0]

@@ -25,7 +25,7 @@ from glassnet.autograd import is_grad_enabled
 from glassnet.backend import FLOAT_DTYPES, to_dtype
 from glassnet.nn._backward_hooks import _BackwardHook
 from glassnet.nn.parameter import Parameter
-from glassnet.tensor import Tensor
+from glassnet.tensor import Tensor, parse_to_args
 from glassnet.utils_hooks import RemovableHandle
 
 __all__ = ["Module", "Parameter", "StateDictError"]
@@ -492,12 +492,7 @@ class Module:
     def to(self, *args, **kwargs) -> "Module":
         """Cast floating parameters and buffers in place; device strings are accepted and
         ignored (glassnet runs on the CPU)."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif not isinstance(a, str):
-                dtype = a
+        dtype, _ = parse_to_args(args, kwargs, "Module.to")
         return self if dtype is None else self._cast(dtype)
 
     def float(self) -> "Module":

@@ -5,6 +5,7 @@ methods (``x.exp()``, ``x.sum(dim)``, ``x.max(dim=1)`` ...) to :class:`Tensor`.
 """
 from __future__ import annotations
 
+from glassnet.autograd import no_grad
 from glassnet.ops import activation as _act
 from glassnet.ops import elementwise as _ew
 from glassnet.ops import linalg as _la
@@ -16,6 +17,21 @@ from glassnet.tensor import Tensor
 def _r(fn):
     """Reflected binary operator: ``other (op) self``."""
     return lambda self, other: fn(other, self)
+
+
+def _inplace_method(fn, name):
+    """``x.<op>_(...)``: ``fn``'s result written into ``x`` (outside autograd, see
+    ``Tensor._check_inplace``)."""
+
+    def method(self, *args, **kwargs):
+        with no_grad():
+            new = fn(self, *args, **kwargs)
+        other = args[0] if args else None
+        return self._arith_inplace(name, new.data, other)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
+    return method
 
 
 def _bind():
@@ -59,25 +75,33 @@ def _bind():
         "square": _ew.square, "reciprocal": _ew.reciprocal, "sin": _ew.sin, "cos": _ew.cos,
         "eq": _ew.eq, "ne": _ew.ne, "lt": _ew.lt, "le": _ew.le, "gt": _ew.gt, "ge": _ew.ge,
         "floor": _ew.floor, "ceil": _ew.ceil, "round": _ew.round, "trunc": _ew.trunc,
+        "fmod": _ew.fmod, "remainder": _ew.remainder, "floor_divide": _ew.floor_divide,
+        "logical_and": _ew.logical_and, "logical_or": _ew.logical_or,
         "masked_fill": _ew.masked_fill, "lerp": _ew.lerp, "isnan": _ew.isnan,
         "isinf": _ew.isinf, "isfinite": _ew.isfinite, "logical_not": _ew.logical_not,
-        "allclose": _ew.allclose, "equal": _ew.equal, "nan_to_num": _ew.nan_to_num,
+        "allclose": _ew.allclose, "isclose": _ew.isclose, "equal": _ew.equal,
+        "nan_to_num": _ew.nan_to_num,
         # reductions
         "sum": _rd.sum, "mean": _rd.mean, "prod": _rd.prod, "max": _rd.max,
         "min": _rd.min, "amax": _rd.amax, "amin": _rd.amin, "var": _rd.var, "std": _rd.std,
         "logsumexp": _rd.logsumexp, "argmax": _rd.argmax, "argmin": _rd.argmin,
         "cumsum": _rd.cumsum, "cumprod": _rd.cumprod, "norm": _rd.norm, "all": _rd.all,
         "any": _rd.any, "sort": _rd.sort, "argsort": _rd.argsort, "topk": _rd.topk,
-        "count_nonzero": _rd.count_nonzero,
+        "count_nonzero": _rd.count_nonzero, "unique": _rd.unique,
+        "bincount": _rd.bincount,
         # shape
-        "reshape": _sh.reshape, "view": _sh.view, "permute": _sh.permute,
+        "reshape": _sh.reshape, "view": _sh.view, "view_as": _sh.view_as,
+        "reshape_as": _sh.reshape_as, "permute": _sh.permute,
         "transpose": _sh.transpose, "swapaxes": _sh.swapaxes, "movedim": _sh.movedim,
         "flatten": _sh.flatten, "unflatten": _sh.unflatten, "squeeze": _sh.squeeze,
         "unsqueeze": _sh.unsqueeze, "expand": _sh.expand, "expand_as": _sh.expand_as,
-        "repeat": _sh.repeat, "tile": _sh.tile, "split": _sh.split, "chunk": _sh.chunk,
+        "repeat": _sh.repeat, "repeat_interleave": _sh.repeat_interleave, "tile": _sh.tile,
+        "split": _sh.split, "chunk": _sh.chunk,
         "unbind": _sh.unbind, "flip": _sh.flip, "roll": _sh.roll, "gather": _sh.gather,
         "scatter_add": _sh.scatter_add, "index_select": _sh.index_select,
         "narrow": _sh.narrow, "t": _sh.t, "broadcast_to": _sh.broadcast_to,
+        "masked_select": _sh.masked_select,
+        "tril": _sh.tril, "triu": _sh.triu, "nonzero": _sh.nonzero,
         # linalg
         "matmul": _la.matmul, "mm": _la.mm, "bmm": _la.bmm, "dot": _la.dot,
         "outer": _la.outer,
@@ -87,6 +111,11 @@ def _bind():
     }
     for name, fn in methods.items():
         setattr(T, name, fn)
+    for name in ("abs", "neg", "exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt",
+                 "sign", "floor", "ceil", "round", "trunc", "square", "reciprocal", "sin",
+                 "cos", "pow", "lerp", "relu", "sigmoid", "tanh", "nan_to_num"):
+        setattr(T, name + "_", _inplace_method(methods[name], name + "_"))
+    T.clip_ = T.clamp_
     T.T = property(lambda s: _sh.permute(s, *reversed(range(s.ndim))))
     T.mT = property(lambda s: _sh.transpose(s, -2, -1))
 

@@ -15,7 +15,7 @@ __all__ = [
     "where", "square", "reciprocal", "sin", "cos", "cast", "clone", "eq", "ne", "lt", "le",
     "gt", "ge", "logical_and", "logical_or", "logical_not", "isnan", "isinf", "isfinite",
     "floor", "ceil", "round", "trunc", "fmod", "remainder", "floor_divide", "lerp",
-    "masked_fill", "nan_to_num", "allclose", "equal",
+    "masked_fill", "nan_to_num", "allclose", "isclose", "equal",
 ]
 
 
@@ -609,6 +609,14 @@ def isfinite(input):
 
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
     return bool(np.allclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
+    a = input.data if isinstance(input, Tensor) else input
+    b = other.data if isinstance(other, Tensor) else other
+    return Tensor._wrap(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol,
+                                              equal_nan=equal_nan)))
 
 
 def equal(input, other) -> bool:

@@ -12,7 +12,7 @@ from glassnet.tensor import Tensor
 __all__ = [
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "var_mean",
     "std_mean", "logsumexp", "argmax", "argmin", "cumsum", "cumprod", "norm", "all", "any",
-    "count_nonzero", "sort", "argsort", "topk",
+    "count_nonzero", "sort", "argsort", "topk", "unique", "bincount",
 ]
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -412,3 +412,50 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     idx_t = Tensor._wrap(idx)
     return TopkResult(gather(input, dim, idx_t), idx_t)
 
+
+def unique(input, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None):
+    """The unique elements of ``input`` (sorted), or unique slices along ``dim``.
+
+    Returns a tensor, or ``(output, inverse_indices[, counts])`` when asked; the
+    inverse indices have ``input``'s shape (``dim=None``) or length ``input.size(dim)``.
+    Not differentiable.
+
+    Examples
+    --------
+    >>> import glassnet
+    >>> glassnet.unique(glassnet.tensor([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    d = input.data
+    axis = None if dim is None else _axes(dim, d.ndim, "unique")[0]
+    values, inverse, counts = np.unique(d, return_inverse=True, return_counts=True,
+                                        axis=axis)
+    out = Tensor._wrap(values)
+    if not (return_inverse or return_counts):
+        return out
+    result = [out]
+    if return_inverse:
+        shape = d.shape if axis is None else (d.shape[axis],)
+        result.append(Tensor._wrap(inverse.reshape(shape).astype(np.int64)))
+    if return_counts:
+        result.append(Tensor._wrap(counts.astype(np.int64)))
+    return tuple(result)
+
+
+def bincount(input, weights=None, minlength: int = 0):
+    """Counts of each value in the 1-D non-negative int tensor ``input`` (or the sums
+    of ``weights``); length ``max(input) + 1`` or ``minlength``.  Not differentiable."""
+    d = input.data
+    if d.ndim != 1 or d.dtype.kind not in "iu":
+        raise ValueError(f"bincount: input must be a 1-D integer tensor, got "
+                         f"{d.dtype} of shape {d.shape}")
+    if d.size and d.min() < 0:
+        raise ValueError("bincount: input must be non-negative")
+    w = None if weights is None else (weights.data if isinstance(weights, Tensor)
+                                      else np.asarray(weights))
+    out = np.bincount(d, weights=w, minlength=minlength)
+    if w is None:
+        return Tensor._wrap(out.astype(np.int64))
+    # NOTE: PyTorch keeps float32 weights' dtype only for float32; others give float64.
+    return Tensor._wrap(out.astype(w.dtype if w.dtype == np.float32 else np.float64))

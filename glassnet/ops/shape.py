@@ -8,10 +8,12 @@ from glassnet.autograd import Function, sum_to
 from glassnet.tensor import Tensor, _unwrap_index
 
 __all__ = [
-    "reshape", "view", "permute", "transpose", "swapaxes", "movedim", "t", "flatten",
-    "unflatten", "squeeze", "unsqueeze", "expand", "expand_as", "broadcast_to", "repeat",
-    "tile", "cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "pad",
-    "flip", "roll", "gather", "scatter_add", "index_select", "getitem", "narrow",
+    "reshape", "view", "view_as", "reshape_as", "permute", "transpose", "swapaxes",
+    "movedim", "t", "flatten", "unflatten", "squeeze", "unsqueeze", "expand", "expand_as",
+    "broadcast_to", "repeat", "repeat_interleave", "tile", "cat", "concat", "concatenate",
+    "stack", "split", "chunk", "unbind", "pad", "flip", "roll", "tril", "triu", "gather",
+    "scatter_add", "index_select", "getitem", "narrow", "nonzero", "masked_select",
+    "meshgrid",
 ]
 
 
@@ -159,6 +161,18 @@ class Roll(Function):
         return np.roll(g, neg, axes)
 
 
+class Triangle(Function):
+    """Keep the lower (``upper=False``) or upper triangle of the last two dims."""
+
+    def forward(self, a, diagonal, upper):
+        self.meta = (diagonal, upper)
+        return np.triu(a, diagonal) if upper else np.tril(a, diagonal)
+
+    def backward(self, g):
+        diagonal, upper = self.meta
+        return np.triu(g, diagonal) if upper else np.tril(g, diagonal)
+
+
 def _linear_positions(index, axis, shape):
     """Flat positions in an array of ``shape`` addressed by ``index`` along ``axis``."""
     grids = np.indices(index.shape, sparse=True)
@@ -228,6 +242,14 @@ def reshape(input, *shape):
 
 
 view = reshape
+
+
+def view_as(input, other):
+    """``input.view(other.size())``."""
+    return reshape(input, *other.shape)
+
+
+reshape_as = view_as
 
 
 def permute(input, *dims):
@@ -330,10 +352,54 @@ def repeat(input, *sizes):
     return Repeat.apply(input, reps=tuple(reps))
 
 
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times along ``dim`` (the flattened input if None).
+
+    ``repeats`` is an int or a 1-D int tensor with one count per element of ``dim``.
+    Differentiable (the gradient sums over the copies).
+
+    Examples
+    --------
+    >>> import glassnet
+    >>> glassnet.tensor([[1, 2]]).repeat_interleave(2, dim=1).tolist()
+    [[1, 1, 2, 2]]
+    """
+    fn = "repeat_interleave"
+    if dim is None:
+        input, dim = flatten(input), 0
+    axis = _dim(dim, input.ndim, fn)
+    n = input.shape[axis] if input.ndim else 1
+    reps = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if reps.dtype.kind not in "iu" or reps.ndim > 1 or reps.size not in (1, n):
+        raise ValueError(f"{fn}: repeats must be an int or a 1-D int tensor of length {n}, "
+                         f"got {reps.dtype} of shape {reps.shape}")
+    if (reps < 0).any():
+        raise ValueError(f"{fn}: repeats must be non-negative")
+    index = np.repeat(np.arange(n), reps.reshape(-1) if reps.size == n else int(reps.flat[0]))
+    if output_size is not None and index.size != output_size:
+        raise ValueError(f"{fn}: output_size={output_size} does not match the {index.size} "
+                         f"repeated elements")
+    if input.ndim == 0:
+        input = reshape(input, 1)
+    return getitem(input, (slice(None),) * axis + (index,))
+
+
 def tile(input, dims):
     dims = tuple(dims)
     dims = (1,) * (input.ndim - len(dims)) + dims
     return repeat(input, *dims)
+
+
+def _promote_all(tensors):
+    """Cast ``tensors`` to their common dtype by PyTorch's rule: the highest category
+    (bool < integer < float) wins, and only dtypes of that category are combined
+    (int64 with float32 gives float32, where NumPy would give float64)."""
+    from glassnet.ops.elementwise import cast
+
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    top = max(rank[t.dtype.kind] for t in tensors)
+    dt = np.result_type(*[t.dtype for t in tensors if rank[t.dtype.kind] == top])
+    return [cast(t, dt) if t.dtype != dt else t for t in tensors]
 
 
 def cat(tensors, dim=0):
@@ -341,10 +407,7 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
-    from glassnet.ops.elementwise import cast
-
-    dt = np.result_type(*[t.dtype for t in tensors])
-    tensors = [cast(t, dt) if t.dtype != dt else t for t in tensors]
+    tensors = _promote_all(tensors)
     ndim = tensors[0].ndim
     axis = _dim(dim, ndim, "cat")
     for i, x in enumerate(tensors):
@@ -370,7 +433,7 @@ def stack(tensors, dim=0):
                              f"{tuple(tensors[0].shape)} at entry 0 and {tuple(x.shape)} at "
                              f"entry {i}")
     axis = _dim(dim, tensors[0].ndim + 1, "stack")
-    return Stack.apply(*tensors, axis=axis)
+    return Stack.apply(*_promote_all(tensors), axis=axis)
 
 
 def narrow(input, dim, start, length):
@@ -466,6 +529,99 @@ def roll(input, shifts, dims=None):
     if isinstance(shifts, (list, tuple)):
         shifts, dims = tuple(shifts), tuple(dims)
     return Roll.apply(input, shifts=shifts, axes=dims)
+
+
+def _triangle(input, diagonal, upper, fn):
+    if input.ndim < 2:
+        raise ValueError(f"{fn}: input must have at least 2 dimensions, got shape "
+                         f"{tuple(input.shape)}")
+    if not isinstance(diagonal, (int, np.integer)) or isinstance(diagonal, bool):
+        raise TypeError(f"{fn}: diagonal must be an int, got {type(diagonal).__name__}")
+    return Triangle.apply(input, diagonal=int(diagonal), upper=upper)
+
+
+def tril(input, diagonal: int = 0):
+    """The lower triangle of the last two dims: elements with ``j - i <= diagonal``.
+
+    Shape
+    -----
+    input: ``(*, m, n)``; output: ``(*, m, n)``.
+
+    Examples
+    --------
+    >>> import glassnet
+    >>> glassnet.tril(glassnet.ones(2, 3)).tolist()
+    [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]
+    """
+    return _triangle(input, diagonal, False, "tril")
+
+
+def triu(input, diagonal: int = 0):
+    """The upper triangle of the last two dims: elements with ``j - i >= diagonal``.
+
+    Shape
+    -----
+    input: ``(*, m, n)``; output: ``(*, m, n)``.
+    """
+    return _triangle(input, diagonal, True, "triu")
+
+
+def masked_select(input, mask):
+    """The elements of ``input`` where the bool ``mask`` is true, as a 1-D tensor
+    (``input`` and ``mask`` broadcast together)."""
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_select: mask must be a bool tensor, got {m.dtype}")
+    try:
+        shape = np.broadcast_shapes(input.shape, m.shape)
+    except ValueError:
+        raise ValueError(f"masked_select: mask of shape {m.shape} is not broadcastable with "
+                         f"input of shape {tuple(input.shape)}") from None
+    x = input if tuple(input.shape) == shape else expand(input, *shape)
+    return getitem(x, np.broadcast_to(m, shape))
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    """Coordinate grids from 1-D tensors, as ``torch.meshgrid``.
+
+    With ``indexing='ij'`` output ``k`` has shape ``(len(t0), len(t1), ...)`` and
+    varies along dim ``k``; ``'xy'`` swaps the first two dims (NumPy's default).
+    Differentiable (each output is an expanded view of its input).
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for k, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expected 0-D or 1-D tensors, got shape "
+                             f"{tuple(t.shape)} for tensor {k}")
+    n = len(tensors)
+    axes = list(range(n))
+    if indexing == "xy" and n >= 2:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * n
+    for k, t in enumerate(tensors):
+        shape[axes[k]] = t.numel()
+    out = []
+    for k, t in enumerate(tensors):
+        view_shape = [1] * n
+        view_shape[axes[k]] = -1
+        out.append(expand(reshape(t, *view_shape), *shape))
+    return tuple(out)
+
+
+def nonzero(input, *, as_tuple: bool = False):
+    """Indices of the non-zero elements: ``(N, input.ndim)`` int64, or with
+    ``as_tuple=True`` one 1-D index tensor per dimension (``x[x.nonzero(as_tuple=True)]``).
+
+    Not differentiable.
+    """
+    idx = np.argwhere(input.data if isinstance(input, Tensor) else np.asarray(input))
+    idx = idx.astype(np.int64)
+    if as_tuple:
+        return tuple(Tensor._wrap(np.ascontiguousarray(col)) for col in idx.T)
+    return Tensor._wrap(idx)
 
 
 def _index_array(index, fn):

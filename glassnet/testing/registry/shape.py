@@ -67,6 +67,30 @@ def _scatter_add(rng):
             Sample((_x(rng, 6), rng.integers(0, 6, (9,)), _x(rng, 9)), {"dim": 0})]
 
 
+def _masked_select(rng):
+    return [Sample((_x(rng, 3, 4), rng.random((3, 4)) > 0.5), desc="same shape"),
+            Sample((_x(rng, 2, 3), rng.random((3,)) > 0.5), desc="broadcast mask"),
+            Sample((_x(rng, 1, 4), rng.random((3, 4)) > 0.4), desc="broadcast input"),
+            Sample((_x(rng, 5), np.ones(5, bool)), desc="all true"),
+            Sample((_x(rng, 2, 2), np.zeros((2, 2), bool)), desc="all false"),
+            Sample((_x(rng), np.array(True)), desc="0-d")]
+
+
+def _meshgrid(rng):
+    return [Sample((_x(rng, 3), _x(rng, 4)), {"indexing": "ij", "i": 0}),
+            Sample((_x(rng, 3), _x(rng, 4)), {"indexing": "ij", "i": 1}),
+            Sample((_x(rng, 2), _x(rng, 5)), {"indexing": "xy", "i": 0}),
+            Sample((_x(rng, 2), _x(rng, 5)), {"indexing": "xy", "i": 1}),
+            Sample((_x(rng, 1), _x(rng, 3)), {"indexing": "ij", "i": 1}),
+            Sample((_x(rng), _x(rng, 2)), {"indexing": "xy", "i": 0}, desc="0-d")]
+
+
+def _triangle(rng):
+    return _cases(rng, [((4, 4), {}), ((3, 5), {"diagonal": 1}),
+                        ((5, 3), {"diagonal": -1}), ((2, 3, 4), {"diagonal": 2}),
+                        ((1, 1), {}), ((2, 4, 3), {"diagonal": -5})])
+
+
 def _gather_fn(x, index, dim):
     return gn.gather(x, dim, index)
 
@@ -81,6 +105,10 @@ def _split_fn(x, size, dim, i):
 
 def _chunk_fn(x, chunks, dim, i):
     return gn.chunk(x, chunks, dim)[i]
+
+
+def _meshgrid_fn(a, b, indexing, i):
+    return gn.meshgrid(a, b, indexing=indexing)[i]
 
 
 ROWS = [
@@ -151,6 +179,23 @@ ROWS = [
                                 ((1, 5), {"shifts": 7, "dims": -1}),
                                 ((6,), {"shifts": -1, "dims": 0}),
                                 ((2, 3), {"shifts": 2})])),
+    OpInfo("tril", gn.tril, lambda t, x, **k: t.tril(x, **k), _triangle),
+    OpInfo("triu", gn.triu, lambda t, x, **k: t.triu(x, **k), _triangle),
+    OpInfo("masked_select", gn.masked_select,
+           lambda t, x, mask: t.masked_select(x, mask), _masked_select),
+    OpInfo("meshgrid", _meshgrid_fn,
+           lambda t, a, b, indexing, i: t.meshgrid(a, b, indexing=indexing)[i], _meshgrid),
+    OpInfo("repeat_interleave", gn.repeat_interleave,
+           lambda t, x, repeats, **k: t.repeat_interleave(
+               x, t.from_numpy(repeats) if isinstance(repeats, np.ndarray) else repeats, **k),
+           lambda r: _cases(r, [((2, 3), {"repeats": 2}), ((2, 3), {"repeats": 3, "dim": 1}),
+                                ((3, 2), {"repeats": np.array([1, 0, 2]), "dim": 0}),
+                                ((1, 4), {"repeats": np.array([2, 1, 1, 3]), "dim": -1}),
+                                ((), {"repeats": 3}), ((4,), {"repeats": 1, "dim": 0})])),
+    OpInfo("view_as", gn.view_as, lambda t, x, other: x.view_as(other),
+           lambda r: [Sample((_x(r, *a), _x(r, *b)), nondiff=(1,)) for a, b in
+                      [((3, 4), (4, 3)), ((2, 3, 4), (6, 4)), ((1,), ()), ((6,), (1, 2, 3)),
+                       ((5, 1), (5,))]]),
     OpInfo("gather", _gather_fn, lambda t, x, index, dim: t.gather(x, dim, index), _gather),
     OpInfo("scatter_add", _scatter_fn,
            lambda t, x, index, src, dim: t.scatter_add(x, dim, index, src), _scatter_add),
