@@ -72,7 +72,7 @@ def _bind():
         "log2": _ew.log2, "log10": _ew.log10, "log1p": _ew.log1p, "sqrt": _ew.sqrt,
         "rsqrt": _ew.rsqrt, "abs": _ew.abs, "sign": _ew.sign, "clamp": _ew.clamp,
         "clip": _ew.clamp, "maximum": _ew.maximum, "minimum": _ew.minimum,
-        "square": _ew.square, "reciprocal": _ew.reciprocal, "sin": _ew.sin, "cos": _ew.cos,
+        "square": _ew.square, "reciprocal": _ew.reciprocal, "sin": _ew.sin, "cos": _ew.cos, "atan": _ew.atan,
         "eq": _ew.eq, "ne": _ew.ne, "lt": _ew.lt, "le": _ew.le, "gt": _ew.gt, "ge": _ew.ge,
         "floor": _ew.floor, "ceil": _ew.ceil, "round": _ew.round, "trunc": _ew.trunc,
         "fmod": _ew.fmod, "remainder": _ew.remainder, "floor_divide": _ew.floor_divide,

@@ -12,8 +12,8 @@ from glassnet.tensor import Tensor
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "pow", "neg", "exp", "log", "log1p", "log2",
     "log10", "expm1", "sqrt", "rsqrt", "abs", "sign", "clamp", "clip", "maximum", "minimum",
-    "where", "square", "reciprocal", "sin", "cos", "cast", "clone", "eq", "ne", "lt", "le",
-    "gt", "ge", "logical_and", "logical_or", "logical_not", "isnan", "isinf", "isfinite",
+    "where", "square", "reciprocal", "sin", "cos", "atan", "arctan", "cast", "clone", "eq",
+    "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "isnan", "isinf", "isfinite",
     "floor", "ceil", "round", "trunc", "fmod", "remainder", "floor_divide", "lerp",
     "masked_fill", "nan_to_num", "allclose", "isclose", "equal",
 ]
@@ -341,6 +341,16 @@ class Cos(Function):
         return -g * get_array_module(g).sin(self.saved_tensors[0])
 
 
+class Atan(Function):
+    def forward(self, a):
+        self.save_for_backward(a)
+        return get_array_module(a).arctan(a)
+
+    def backward(self, g):
+        a = self.saved_tensors[0]
+        return g / (1 + a * a)
+
+
 class ZeroGrad(Function):
     """Piecewise-constant functions (sign, floor, round...): gradient zero everywhere."""
 
@@ -441,6 +451,9 @@ sqrt = _unary(Sqrt)
 rsqrt = _unary(Rsqrt)
 sin = _unary(Sin)
 cos = _unary(Cos)
+atan = _unary(Atan)
+arctan = atan
+atan.__doc__ = "Elementwise arctangent."
 exp.__doc__ = "Elementwise e**x."
 log.__doc__ = "Elementwise natural logarithm."
 sqrt.__doc__ = "Elementwise square root."

@@ -101,6 +101,7 @@ ROWS = [
     OpInfo("sign", gn.sign, lambda t, x: t.sign(x), _away_from_zero),
     OpInfo("sin", gn.sin, lambda t, x: t.sin(x), _unary),
     OpInfo("cos", gn.cos, lambda t, x: t.cos(x), _unary),
+    OpInfo("atan", gn.atan, lambda t, x: t.atan(x), _unary),
     OpInfo("square", gn.square, lambda t, x: t.square(x), _unary),
     OpInfo("reciprocal", gn.reciprocal, lambda t, x: t.reciprocal(x),
            lambda r: _unary(r, low=0.3)),

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.autograd import Function
-from glassnet.ops.elementwise import clamp, maximum, minimum, pow, where
+from glassnet.ops.elementwise import atan, clamp, maximum, minimum, pow, where
 from glassnet.ops.reduce import mean, sum
 from glassnet.ops.shape import stack
 from glassnet.tensor import Tensor
@@ -294,18 +293,6 @@ def distance_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tenso
     return diou
 
 
-class _Atan(Function):
-    """Elementwise arctangent (private: only CIoU needs it)."""
-
-    def forward(self, a):
-        self.save_for_backward(a)
-        return np.arctan(a)
-
-    def backward(self, g):
-        (a,) = self.saved_tensors
-        return g / (1 + a * a)
-
-
 def complete_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tensor:
     """Pairwise complete IoU (Zheng et al., AAAI 2020, arXiv:1911.08287).
 
@@ -336,7 +323,7 @@ def complete_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tenso
     h_pred = boxes1[..., :, None, 3] - boxes1[..., :, None, 1]
     w_gt = boxes2[..., None, :, 2] - boxes2[..., None, :, 0]
     h_gt = boxes2[..., None, :, 3] - boxes2[..., None, :, 1]
-    v = (4 / np.pi ** 2) * pow(_Atan.apply(w_pred / h_pred) - _Atan.apply(w_gt / h_gt), 2)
+    v = (4 / np.pi ** 2) * pow(atan(w_pred / h_pred) - atan(w_gt / h_gt), 2)
     # NOTE: alpha is a constant for the gradient (torchvision computes it under no_grad).
     alpha = (v / (1 - iou + v + eps)).detach()
     return diou - alpha * v
