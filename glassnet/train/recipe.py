@@ -323,24 +323,15 @@ def load_checkpoint_model(path):
 def evaluate_checkpoint(path, data_dir=None, split="test", batch_size=256) -> tuple:
     """(metrics, confusion matrix, meta) of a checkpoint on its dataset's split."""
     from glassnet.data import DataLoader
-    from glassnet.train import Trainer
+    from glassnet.train.trainer import evaluate
 
     model, meta = load_checkpoint_model(path)
     spec = DATASETS[meta["dataset"]]
     ds = _dataset(meta["dataset"], data_dir or meta["config"].get("data_dir"), split == "train",
                   _transforms(meta["dataset"], False, False, spec), False)
     loader = DataLoader(ds, batch_size=batch_size)
-    trainer = Trainer(model, _NoOptimizer(), loader, progress=False,
-                      num_classes=int(meta["num_classes"]))
-    metrics, cm = trainer.evaluate(loader)
+    metrics, cm = evaluate(model, loader, num_classes=int(meta["num_classes"]))
     return metrics, cm, meta
-
-
-class _NoOptimizer:
-    param_groups = [{"lr": 0.0}]
-
-    def state_dict(self):
-        return {}
 
 
 def predict_images(path, images, topk=3) -> list:

@@ -24,7 +24,32 @@ from glassnet.backend import get_rng_state, set_rng_state
 from glassnet.train.callbacks import Callback
 from glassnet.train.metrics import MetricAccumulator
 
-__all__ = ["Trainer", "TrainingInterrupted"]
+__all__ = ["Trainer", "TrainingInterrupted", "evaluate"]
+
+
+def evaluate(model, loader, loss_fn=None, num_classes: int | None = None,
+             topk: int | None = None) -> tuple:
+    """Loss and metrics of ``model`` on ``loader`` in eval mode, without gradients.
+
+    Returns
+    -------
+    (dict, ndarray)
+        The metrics (loss, accuracy, macro precision/recall/F1, top-k) and the confusion
+        matrix.
+    """
+    if loss_fn is None:
+        from glassnet.nn import functional as F
+
+        loss_fn = F.cross_entropy
+    was_training = model.training
+    model.eval()
+    acc = MetricAccumulator(num_classes, topk)
+    with no_grad():
+        for inputs, targets in loader:
+            logits = model(inputs)
+            acc.update(loss_fn(logits, targets).item(), logits.data, targets.data)
+    model.train(was_training)
+    return acc.compute(), acc.confusion_matrix()
 
 
 class TrainingInterrupted(Exception):
@@ -189,23 +214,8 @@ class Trainer:
         return loss.item(), logits
 
     def evaluate(self, loader) -> tuple:
-        """Loss and metrics of the model on ``loader`` in eval mode, without gradients.
-
-        Returns
-        -------
-        (dict, ndarray)
-            The metrics and the confusion matrix.
-        """
-        was_training = self.model.training
-        self.model.eval()
-        acc = self._new_accumulator()
-        with no_grad():
-            for inputs, targets in loader:
-                logits = self.model(inputs)
-                loss = self.loss_fn(logits, targets)
-                acc.update(loss.item(), logits.data, targets.data)
-        self.model.train(was_training)
-        return acc.compute(), acc.confusion_matrix()
+        """:func:`evaluate` with this trainer's model, loss and metric settings."""
+        return evaluate(self.model, loader, self.loss_fn, self.num_classes, self.topk)
 
     def fit(self, epochs: int) -> list:
         """Train until ``epochs`` epochs are complete (counting resumed ones).
