@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 import weakref
 
-import numpy as np
-
 __all__ = [
     "Function", "sum_to", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
     "is_grad_enabled", "backward",
@@ -245,10 +243,12 @@ def _topo_order(root_fn):
 
 
 def _apply_hooks(tensor, grad):
+    from glassnet.tensor import Tensor
+
     for hook in tensor._hooks.values():
         new = hook(tensor._wrap_grad(grad))
         if new is not None:
-            grad = new.data if hasattr(new, "data") and not isinstance(new, np.ndarray) else new
+            grad = new.data if isinstance(new, Tensor) else new
     return grad
 
 
@@ -269,7 +269,9 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
 
     if not tensor.requires_grad:
         raise RuntimeError("backward: tensor does not require grad and has no grad_fn")
-    xp = np
+    from glassnet.backend import get_array_module
+
+    xp = get_array_module(tensor.data)
     if gradient is None:
         if tensor.data.size != 1:
             raise RuntimeError(
@@ -353,6 +355,6 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
             g = _apply_hooks(leaf, g)
         if leaf.grad is None:
             # NOTE: copy, since one array may be the gradient of several inputs (add).
-            leaf.grad = leaf._wrap_grad(np.array(g, copy=True))
+            leaf.grad = leaf._wrap_grad(g.copy())
         else:
             leaf.grad.data += g

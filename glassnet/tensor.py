@@ -43,6 +43,11 @@ def _infer_array(data, dtype=None):
     return arr
 
 
+def _is_device_array(data) -> bool:
+    """An ndarray of the backend's array module (NumPy, or CuPy on a GPU)."""
+    return isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy")
+
+
 class Tensor:
     """A multi-dimensional array that records operations for autograd.
 
@@ -89,7 +94,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad: bool = False):
         """Wrap an ndarray without copying or dtype inference (internal)."""
         t = cls.__new__(cls)
-        t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        t.data = data if _is_device_array(data) else np.asarray(data)
         t.grad = None
         t._ctx = None
         t._version = 0

@@ -33,7 +33,7 @@ def _scalar_array(value, like: np.ndarray) -> np.ndarray:
         dtype = like.dtype if like.dtype.kind == "f" else get_default_dtype()
     else:
         raise TypeError(f"unsupported operand type {type(value).__name__}")
-    return np.asarray(value, dtype=dtype)
+    return get_array_module(like).asarray(value, dtype=dtype)
 
 
 def _operands(a, b):
