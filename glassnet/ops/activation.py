@@ -265,9 +265,12 @@ class RReLUTrain(Function):
     """Randomised leaky ReLU: a slope ~ U(lower, upper) per non-positive element."""
 
     def forward(self, x, lower, upper, rng):
-        slopes = rng.uniform(lower, upper, size=x.shape).astype(x.dtype)
+        xp = get_array_module(x)
+        # NOTE: the slopes are drawn on the host from a numpy Generator and then moved to
+        # x's module, so a seed gives the same slopes on CPU and GPU.
+        slopes = xp.asarray(rng.uniform(lower, upper, size=x.shape).astype(x.dtype))
         # NOTE: as in PyTorch, x <= 0 draws a slope (x = 0 then has gradient = slope).
-        noise = get_array_module(x).where(x <= 0, slopes, x.dtype.type(1))
+        noise = xp.where(x <= 0, slopes, x.dtype.type(1))
         self.noise = noise
         return x * noise
 

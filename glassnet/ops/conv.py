@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function
+from glassnet.backend import get_array_module
 
 __all__ = ["Window", "Conv2d", "ConvTranspose2d", "Unfold", "Fold"]
 
@@ -74,17 +75,18 @@ class Window:
         n, c = x.shape[:2]
         sh, sw = self.sh, self.sw
         gh, gw = self.Hq * sh, self.Wq * sw
+        xp = get_array_module(x)
         if fill == 0:
-            grid = np.zeros((n, c, gh, gw), dtype=x.dtype)
+            grid = xp.zeros((n, c, gh, gw), dtype=x.dtype)
         else:
-            grid = np.full((n, c, gh, gw), fill, dtype=x.dtype)
+            grid = xp.full((n, c, gh, gw), fill, dtype=x.dtype)
         h1 = min(self.H, gh - self.pt)
         w1 = min(self.W, gw - self.pl)
         grid[:, :, self.pt:self.pt + h1, self.pl:self.pl + w1] = x[:, :, :h1, :w1]
         if sh == 1 and sw == 1:
             return grid.reshape(n, c, 1, 1, gh * gw)
         # One strided copy per phase (a single 6-D transpose would copy 2 values at a time).
-        xq = np.empty((n, c, sh, sw, self.Hq, self.Wq), dtype=x.dtype)
+        xq = xp.empty((n, c, sh, sw, self.Hq, self.Wq), dtype=x.dtype)
         for ri in range(sh):
             for rj in range(sw):
                 xq[:, :, ri, rj] = grid[:, :, ri::sh, rj::sw]
@@ -95,11 +97,12 @@ class Window:
         n, c = gq.shape[:2]
         sh, sw = self.sh, self.sw
         gh, gw = self.Hq * sh, self.Wq * sw
+        xp = get_array_module(gq)
         if sh == 1 and sw == 1:
             grid = gq.reshape(n, c, gh, gw)
         else:
             gq = gq.reshape(n, c, sh, sw, self.Hq, self.Wq)
-            grid = np.empty((n, c, gh, gw), dtype=gq.dtype)
+            grid = xp.empty((n, c, gh, gw), dtype=gq.dtype)
             for ri in range(sh):
                 for rj in range(sw):
                     grid[:, :, ri::sh, rj::sw] = gq[:, :, ri, rj]
@@ -107,7 +110,7 @@ class Window:
         w1 = min(self.W, gw - self.pl)
         out = grid[:, :, self.pt:self.pt + h1, self.pl:self.pl + w1]
         if h1 < self.H or w1 < self.W:  # input rows/cols that no window reads
-            full = np.zeros((n, c, self.H, self.W), dtype=gq.dtype)
+            full = xp.zeros((n, c, self.H, self.W), dtype=gq.dtype)
             full[:, :, :h1, :w1] = out
             out = full
         return out
@@ -117,8 +120,10 @@ class Window:
         ri, rj, off = self.taps[t]
         return xq[:, :, ri, rj, off:off + self.L]
 
-    def new_grid(self, n, c, dtype):
-        return np.zeros((n, c, self.sh, self.sw, self.plane), dtype=dtype)
+    def new_grid(self, n, c, like):
+        """Zero phase grid with the dtype and array module of the array ``like``."""
+        xp = get_array_module(like)
+        return xp.zeros((n, c, self.sh, self.sw, self.plane), dtype=like.dtype)
 
     # -- columns ------------------------------------------------------------------
     def im2col(self, xq):
@@ -128,7 +133,7 @@ class Window:
         (many small per-sample GEMMs scale badly over BLAS threads).
         """
         n, c = xq.shape[:2]
-        cols = np.empty((c, self.ntaps, n, self.L), dtype=xq.dtype)
+        cols = get_array_module(xq).empty((c, self.ntaps, n, self.L), dtype=xq.dtype)
         for t in range(self.ntaps):
             cols[:, t] = self.tap(xq, t).transpose(1, 0, 2)
         return cols
@@ -136,7 +141,7 @@ class Window:
     def col2im(self, cols):
         """Adjoint of :meth:`im2col`: add each tap's block back into a phase grid."""
         c, _, n = cols.shape[:3]
-        gq = self.new_grid(n, c, cols.dtype)
+        gq = self.new_grid(n, c, cols)
         for t in range(self.ntaps):
             view = self.tap(gq, t)
             # NOTE: not ``tap(...)[...] +=``, which would write every value twice.
@@ -151,20 +156,22 @@ class Window:
     def pad_canvas(self, g):
         """``(..., Ho, Wo)`` -> ``(..., Ho * Wq)`` with zeros in the garbage columns."""
         lead = g.shape[:-2]
+        xp = get_array_module(g)
         if self.Wq == self.Wo:
-            return np.ascontiguousarray(g).reshape(lead + (self.L,))
-        out = np.zeros(lead + (self.Ho, self.Wq), dtype=g.dtype)
+            return xp.ascontiguousarray(g).reshape(lead + (self.L,))
+        out = xp.zeros(lead + (self.Ho, self.Wq), dtype=g.dtype)
         out[..., :self.Wo] = g
         return out.reshape(lead + (self.L,))
 
 
 def _output(y, bias=None):
     """Copy an ``(N, C, Ho, Wo)`` view to a contiguous array, adding ``bias`` on the way."""
-    out = np.empty(y.shape, dtype=y.dtype)
+    xp = get_array_module(y)
+    out = xp.empty(y.shape, dtype=y.dtype)
     if bias is None:
-        np.copyto(out, y)
+        xp.copyto(out, y)
     else:
-        np.add(y, bias.reshape((-1,) + (1,) * (y.ndim - 2)), out=out)
+        xp.add(y, bias.reshape((-1,) + (1,) * (y.ndim - 2)), out=out)
     return out
 
 
@@ -185,22 +192,23 @@ def _conv_apply(xq, w, win, groups):
     """Output canvas ``(O, N, Ho*Wq)`` of the convolution of grid ``xq`` with ``w``."""
     n, c = xq.shape[:2]
     o = w.shape[0]
+    xp = get_array_module(xq, w)
     if _is_depthwise(w, groups):
         # Depthwise (one input channel per group): a multiply-add per tap beats N*C tiny
         # GEMMs. m = output channels per input channel.
         m = o // c
         wt = w.reshape(c, m, win.ntaps)
-        y = np.empty((c, m, n, win.L), dtype=xq.dtype)
-        tmp = np.empty_like(y)
+        y = xp.empty((c, m, n, win.L), dtype=xq.dtype)
+        tmp = xp.empty_like(y)
         for t in range(win.ntaps):
             x_t = win.tap(xq, t).transpose(1, 0, 2)[:, None]  # (C, 1, N, L)
-            np.multiply(wt[:, :, t, None, None], x_t, out=tmp if t else y)
+            xp.multiply(wt[:, :, t, None, None], x_t, out=tmp if t else y)
             if t:
                 y += tmp
         return y.reshape(o, n, win.L)
     kg = w.shape[1] * win.ntaps
     cols = win.im2col(xq).reshape(groups, kg, n * win.L)
-    y = np.matmul(w.reshape(groups, o // groups, kg), cols)  # (G, O/G, N*L)
+    y = xp.matmul(w.reshape(groups, o // groups, kg), cols)  # (G, O/G, N*L)
     return y.reshape(o, n, win.L)
 
 
@@ -208,23 +216,26 @@ def _conv_adjoint(yp, w, win, groups, in_channels):
     """Input-grid gradient of :func:`_conv_apply` for the canvas gradient ``yp``."""
     n = yp.shape[1]
     o = w.shape[0]
+    xp = get_array_module(yp, w)
     if _is_depthwise(w, groups):
         m = o // in_channels
         wt = w.reshape(in_channels, m, win.ntaps)
         y4 = yp.reshape(in_channels, m, n, win.L)
-        gq = win.new_grid(n, in_channels, yp.dtype)
-        tmp = np.empty((in_channels, n, win.L), dtype=yp.dtype)
+        gq = win.new_grid(n, in_channels, yp)
+        tmp = xp.empty((in_channels, n, win.L), dtype=yp.dtype)
         for t in range(win.ntaps):
             if m == 1:
-                np.multiply(y4[:, 0], wt[:, 0, t, None, None], out=tmp)
-            else:
+                xp.multiply(y4[:, 0], wt[:, 0, t, None, None], out=tmp)
+            elif xp is np:
                 np.einsum("cmnl,cm->cnl", y4, wt[:, :, t], out=tmp)
+            else:  # cupy.einsum has no ``out=``
+                tmp[...] = xp.einsum("cmnl,cm->cnl", y4, wt[:, :, t])
             view = win.tap(gq, t)
             view += tmp.transpose(1, 0, 2)
         return gq
     kg = w.shape[1] * win.ntaps
     wg = w.reshape(groups, o // groups, kg).transpose(0, 2, 1)
-    cols = np.matmul(wg, yp.reshape(groups, o // groups, n * win.L))  # (G, Kg, N*L)
+    cols = xp.matmul(wg, yp.reshape(groups, o // groups, n * win.L))  # (G, Kg, N*L)
     return win.col2im(cols.reshape(in_channels, win.ntaps, n, win.L))
 
 
@@ -232,18 +243,19 @@ def _conv_weight_grad(yp, xq, w_shape, win, groups):
     """Weight gradient of :func:`_conv_apply`: ``yp @ cols^T`` per group."""
     n, c = xq.shape[:2]
     o = w_shape[0]
+    xp = get_array_module(yp, xq)
     if w_shape[1] == 1 and groups > 1:
         m = o // c
         y4 = yp.reshape(c, m, n, win.L)
-        gw = np.empty((c, m, win.ntaps), dtype=yp.dtype)
+        gw = xp.empty((c, m, win.ntaps), dtype=yp.dtype)
         for t in range(win.ntaps):
-            gw[:, :, t] = np.einsum("cmnl,ncl->cm", y4, win.tap(xq, t))
+            gw[:, :, t] = xp.einsum("cmnl,ncl->cm", y4, win.tap(xq, t))
         return gw.reshape(w_shape)
     kg = w_shape[1] * win.ntaps
     cols = win.im2col(xq).reshape(groups, kg, n * win.L)
     # NOTE: the garbage canvas columns of ``cols`` hold real pixels, but ``yp`` is zero
     # there, so they contribute nothing.
-    gw = np.matmul(yp.reshape(groups, o // groups, n * win.L), cols.transpose(0, 2, 1))
+    gw = xp.matmul(yp.reshape(groups, o // groups, n * win.L), cols.transpose(0, 2, 1))
     return gw.reshape(w_shape)
 
 
@@ -315,7 +327,8 @@ def _cols_to_blocks(cols, win):
     """``(C, T, N, L)`` canvas columns -> torch's ``(N, C*T, Ho*Wo)`` block matrix."""
     c, t, n = cols.shape[:3]
     blocks = win.crop(cols).transpose(2, 0, 1, 3, 4)  # (N, C, T, Ho, Wo)
-    return np.ascontiguousarray(blocks).reshape(n, c * t, win.Ho * win.Wo)
+    xp = get_array_module(cols)
+    return xp.ascontiguousarray(blocks).reshape(n, c * t, win.Ho * win.Wo)
 
 
 def _blocks_to_cols(blocks, win):

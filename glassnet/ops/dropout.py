@@ -3,7 +3,9 @@
 Drawing the mask outside the Function keeps the randomness explicit (a numpy
 ``Generator``, the default one unless ``generator=`` is given) and lets one Function
 serve element-wise and channel-wise (feature) dropout: the mask simply has size 1 on
-the dims it broadcasts over.  The validated public API is
+the dims it broadcasts over.  The mask is always drawn on the host (a numpy array) and
+each Function moves it to the input's array module (``xp.asarray``), so one seed gives
+the same masks on CPU and GPU.  The validated public API is
 :mod:`glassnet.nn._functional.dropout`.
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import numpy as np
 
 from glassnet.autograd import Function
+from glassnet.backend import get_array_module
 
 # Only Function classes and helpers live here.
 __all__: list = []
@@ -32,6 +35,7 @@ class Dropout(Function):
     """``y = x * mask``; ``mask`` (an attribute) is 0 or ``1 / (1 - p)`` and broadcasts."""
 
     def forward(self, x, mask):
+        mask = get_array_module(x).asarray(mask)  # host-drawn mask to x's device
         self.mask = mask
         return x * mask
 
@@ -50,7 +54,7 @@ class AlphaDropout(Function):
 
     def forward(self, x, keep, p):
         a = 1.0 / math.sqrt((SELU_NEG_SAT ** 2 * p + 1) * (1 - p))
-        keep = keep.astype(x.dtype)
+        keep = get_array_module(x).asarray(keep).astype(x.dtype)  # host mask to x's device
         scale = keep * a
         shift = (keep - 1) * (SELU_NEG_SAT * a) + SELU_NEG_SAT * a * p
         self.scale = scale

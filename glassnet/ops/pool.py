@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function, is_grad_enabled
+from glassnet.backend import get_array_module
 from glassnet.ops.conv import Window
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
@@ -34,9 +35,10 @@ def first_valid_tap(win: Window):
 
 def _tap_to_flat_index(arg, win: Window):
     """Map tap ids ``(N, C, Ho, Wo)`` to flat indices into each ``H * W`` input plane."""
-    i, j = np.divmod(arg.astype(np.int64), win.kw)
-    h = np.arange(win.Ho)[:, None] * win.sh - win.pt + i * win.dh
-    w = np.arange(win.Wo)[None, :] * win.sw - win.pl + j * win.dw
+    xp = get_array_module(arg)
+    i, j = xp.divmod(arg.astype(np.int64), win.kw)
+    h = xp.arange(win.Ho)[:, None] * win.sh - win.pt + i * win.dh
+    w = xp.arange(win.Wo)[None, :] * win.sw - win.pl + j * win.dw
     return h * win.W + w
 
 
@@ -71,10 +73,11 @@ class MaxPool2d(Function):
         else:
             xq = win.to_grid(x, fill=-np.inf)
             taps = [win.tap(xq, t) for t in range(win.ntaps)]
+        xp = get_array_module(x)
         # NOTE: np.maximum propagates NaN, as torch's max pooling does.
         cur = taps[0].copy()
         for t in range(1, win.ntaps):
-            np.maximum(cur, taps[t], out=cur)
+            xp.maximum(cur, taps[t], out=cur)
         need_arg = side is not None or (self.needs_input_grad[0] and is_grad_enabled())
         if need_arg:
             arg = self._argmax(taps, cur, None if self.tiled else first_valid_tap(win))
@@ -82,40 +85,42 @@ class MaxPool2d(Function):
             if side is not None:
                 side["indices"] = _tap_to_flat_index(out_arg, win)
             self.arg = arg
-        return cur if self.tiled else np.ascontiguousarray(win.crop(cur))
+        return cur if self.tiled else xp.ascontiguousarray(win.crop(cur))
 
     @staticmethod
     def _argmax(taps, cur, first):
         # NOTE: ties go to the first maximum in window scan order (row-major), as torch:
         # scan the taps backwards so the earliest equal tap is written last.
+        xp = get_array_module(cur)
         dtype = np.uint8 if len(taps) <= 255 else np.int32
-        arg = np.zeros(cur.shape, dtype=dtype)
+        arg = xp.zeros(cur.shape, dtype=dtype)
         for t in range(len(taps) - 1, -1, -1):
-            np.copyto(arg, t, where=taps[t] == cur)
-        if np.isfinite(cur).all():
+            xp.copyto(arg, t, where=taps[t] == cur)
+        if xp.isfinite(cur).all():
             return arg
         # A window whose in-bounds values are all -inf matches its -inf padding too;
         # torch keeps the first in-bounds element there.
         if first is not None:
-            np.copyto(arg, np.broadcast_to(first.astype(dtype), arg.shape),
-                      where=np.isneginf(cur))
+            first = xp.asarray(first.astype(dtype))
+            xp.copyto(arg, xp.broadcast_to(first, arg.shape), where=cur == -np.inf)
         # NOTE: a NaN is the max of its window; torch reports the last NaN in scan order.
         for t in range(len(taps)):
-            np.copyto(arg, t, where=np.isnan(taps[t]))
+            xp.copyto(arg, t, where=xp.isnan(taps[t]))
         return arg
 
     def backward(self, g):
         win, arg = self.win, self.arg
+        xp = get_array_module(g)
         if self.tiled:
-            gx = np.zeros(self.in_shape, dtype=g.dtype)
+            gx = xp.zeros(self.in_shape, dtype=g.dtype)
             for t, view in enumerate(_tile_taps(gx, win)):
-                np.multiply(g, arg == t, out=view)  # windows are disjoint: plain writes
+                xp.multiply(g, arg == t, out=view)  # windows are disjoint: plain writes
             return gx
         gp = win.pad_canvas(g)
-        gq = win.new_grid(g.shape[0], g.shape[1], g.dtype)
-        tmp = np.empty_like(gp)
+        gq = win.new_grid(g.shape[0], g.shape[1], g)
+        tmp = xp.empty_like(gp)
         for t in range(win.ntaps):
-            np.multiply(gp, arg == t, out=tmp)
+            xp.multiply(gp, arg == t, out=tmp)
             view = win.tap(gq, t)
             view += tmp
         return win.from_grid(gq)
@@ -142,20 +147,22 @@ class AvgPool2d(Function):
             acc += taps[t]
         if not self.tiled:
             acc = win.crop(acc)
-        out = np.empty((x.shape[0], x.shape[1], win.Ho, win.Wo), dtype=x.dtype)
-        np.divide(acc, np.asarray(divisor, dtype=x.dtype), out=out)
+        xp = get_array_module(x)
+        out = xp.empty((x.shape[0], x.shape[1], win.Ho, win.Wo), dtype=x.dtype)
+        xp.divide(acc, xp.asarray(divisor, dtype=x.dtype), out=out)
         return out
 
     def backward(self, g):
         win = self.win
-        gd = g / np.asarray(self.divisor, dtype=g.dtype)
+        xp = get_array_module(g)
+        gd = g / xp.asarray(self.divisor, dtype=g.dtype)
         if self.tiled:
-            gx = np.zeros(self.in_shape, dtype=g.dtype)
+            gx = xp.zeros(self.in_shape, dtype=g.dtype)
             for view in _tile_taps(gx, win):
                 view[...] = gd  # windows are disjoint: plain writes
             return gx
         gp = win.pad_canvas(gd)
-        gq = win.new_grid(g.shape[0], g.shape[1], g.dtype)
+        gq = win.new_grid(g.shape[0], g.shape[1], g)
         for t in range(win.ntaps):
             view = win.tap(gq, t)
             view += gp
@@ -184,11 +191,12 @@ def _separable(x, a_h, a_w):
     """``a_h @ x @ a_w.T`` over the last two axes of ``x`` (two plain GEMMs)."""
     lead = x.shape[:-2]
     h, w = x.shape[-2:]
-    t = np.ascontiguousarray(x).reshape(-1, w) @ a_w.T  # (B*H, ow)
+    xp = get_array_module(x)
+    t = xp.ascontiguousarray(x).reshape(-1, w) @ a_w.T  # (B*H, ow)
     ow = a_w.shape[0]
-    t = np.ascontiguousarray(t.reshape(-1, h, ow).transpose(0, 2, 1)).reshape(-1, h)
+    t = xp.ascontiguousarray(t.reshape(-1, h, ow).transpose(0, 2, 1)).reshape(-1, h)
     y = (t @ a_h.T).reshape(-1, ow, a_h.shape[0]).transpose(0, 2, 1)
-    return np.ascontiguousarray(y).reshape(lead + (a_h.shape[0], ow))
+    return xp.ascontiguousarray(y).reshape(lead + (a_h.shape[0], ow))
 
 
 class AdaptiveAvgPool2d(Function):
@@ -201,13 +209,16 @@ class AdaptiveAvgPool2d(Function):
         if oh == 1 and ow == 1:
             self.mats = None
             return x.mean(axis=(-2, -1), keepdims=True)
-        self.mats = (_averaging_matrix(h, oh, x.dtype), _averaging_matrix(w, ow, x.dtype))
+        # The small averaging matrices are built on the host, then moved to x's device.
+        xp = get_array_module(x)
+        self.mats = (xp.asarray(_averaging_matrix(h, oh, x.dtype)),
+                     xp.asarray(_averaging_matrix(w, ow, x.dtype)))
         return _separable(x, *self.mats)
 
     def backward(self, g):
         if self.mats is None:
             h, w = self.in_shape[-2:]
-            return np.broadcast_to(g / (h * w), self.in_shape).copy()
+            return get_array_module(g).broadcast_to(g / (h * w), self.in_shape).copy()
         a_h, a_w = self.mats
         return _separable(g, a_h.T, a_w.T)
 
@@ -220,16 +231,18 @@ def _adaptive_max_1d(x, axis, out):
     # NOTE: bins shorter than k repeat their last element, which never changes the max
     # nor the first-occurrence argmax.
     idx = np.minimum(start[:, None] + np.arange(k)[None, :], end[:, None] - 1)
+    xp = get_array_module(x)
+    idx = xp.asarray(idx)  # host geometry -> x's device
     if axis == -1:
         win = x[..., idx]  # (..., out, k)
         arg = win.argmax(axis=-1)
-        val = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-        pos = idx[np.arange(out), arg]
+        val = xp.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+        pos = idx[xp.arange(out), arg]
     else:
         win = x[..., idx, :]  # (..., out, k, W)
         arg = win.argmax(axis=-2)
-        val = np.take_along_axis(win, arg[..., None, :], axis=-2)[..., 0, :]
-        pos = idx[np.arange(out)[:, None], arg]
+        val = xp.take_along_axis(win, arg[..., None, :], axis=-2)[..., 0, :]
+        pos = idx[xp.arange(out)[:, None], arg]
     return val, pos
 
 
@@ -247,7 +260,7 @@ class AdaptiveMaxPool2d(Function):
         # rectangle in row-major order, as torch's scan.
         vw, col = _adaptive_max_1d(x, -1, ow)  # (N, C, H, ow)
         val, row = _adaptive_max_1d(vw, -2, oh)  # (N, C, oh, ow)
-        col = np.take_along_axis(col, row, axis=-2)
+        col = get_array_module(x).take_along_axis(col, row, axis=-2)
         flat = row * w + col
         self.flat = flat
         if side is not None:
@@ -256,10 +269,11 @@ class AdaptiveMaxPool2d(Function):
 
     def backward(self, g):
         n, c, h, w = self.in_shape
-        plane = np.arange(n * c, dtype=np.int64)[:, None] * (h * w)
+        xp = get_array_module(g)
+        plane = xp.arange(n * c, dtype=np.int64)[:, None] * (h * w)
         pos = (self.flat.reshape(n * c, -1) + plane).ravel()
         # NOTE: adaptive bins may overlap, so an input can receive several gradients.
-        gx = np.bincount(pos, weights=g.ravel(), minlength=n * c * h * w)
+        gx = xp.bincount(pos, weights=g.ravel(), minlength=n * c * h * w)
         return gx.astype(g.dtype, copy=False).reshape(self.in_shape)
 
 
@@ -273,12 +287,19 @@ class MaxUnpool2d(Function):
         n, c = x.shape[:2]
         self.idx = indices.reshape(n, c, -1)
         self.in_shape = x.shape
-        out = np.zeros((n, c, output_size[0] * output_size[1]), dtype=x.dtype)
-        # NOTE: with repeated indices the last write wins (torch leaves it undefined).
-        np.put_along_axis(out, self.idx, x.reshape(n, c, -1), axis=2)
+        xp = get_array_module(x)
+        out = xp.zeros((n, c, output_size[0] * output_size[1]), dtype=x.dtype)
+        # NOTE: with repeated indices the last write wins on NumPy (torch leaves it
+        # undefined, and so does CuPy's scatter).
+        if hasattr(xp, "put_along_axis"):
+            xp.put_along_axis(out, self.idx, x.reshape(n, c, -1), axis=2)
+        else:  # older CuPy: the same scatter by advanced indexing
+            rows = xp.arange(n)[:, None, None]
+            chans = xp.arange(c)[None, :, None]
+            out[rows, chans, self.idx] = x.reshape(n, c, -1)
         return out.reshape(n, c, *output_size)
 
     def backward(self, g):
         n, c = g.shape[:2]
-        gx = np.take_along_axis(g.reshape(n, c, -1), self.idx, axis=2)
+        gx = get_array_module(g).take_along_axis(g.reshape(n, c, -1), self.idx, axis=2)
         return gx.reshape(self.in_shape), None

@@ -7,6 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from glassnet.autograd import Function
+from glassnet.backend import get_array_module as _xp
 from glassnet.tensor import Tensor
 
 __all__ = [
@@ -52,7 +53,7 @@ class Sum(Function):
 
     def backward(self, g):
         shape, axes, keepdim = self.meta
-        return np.broadcast_to(_expand_back(g, shape, axes, keepdim), shape).copy()
+        return _xp(g).broadcast_to(_expand_back(g, shape, axes, keepdim), shape).copy()
 
 
 class Mean(Function):
@@ -64,7 +65,7 @@ class Mean(Function):
     def backward(self, g):
         shape, axes, keepdim = self.meta
         g = _expand_back(g, shape, axes, keepdim) / g.dtype.type(self.count)
-        return np.broadcast_to(g, shape).copy()
+        return _xp(g).broadcast_to(g, shape).copy()
 
 
 class Prod(Function):
@@ -79,18 +80,19 @@ class Prod(Function):
         if axis is None:
             flat = a.reshape(-1)
             return (g.reshape(1) * _prod_of_others(flat, 0)).reshape(a.shape)
-        g = g if keepdim else np.expand_dims(g, axis)
+        g = g if keepdim else _xp(g).expand_dims(g, axis)
         return g * _prod_of_others(a, axis)
 
 
 def _prod_of_others(a, axis):
     # NOTE: exclusive products from the left and from the right: correct with zeros,
     # where out / x would divide by zero.
-    a = np.moveaxis(a, axis, -1)
-    ones = np.ones(a.shape[:-1] + (1,), a.dtype)
-    left = np.cumprod(np.concatenate([ones, a[..., :-1]], axis=-1), axis=-1)
-    right = np.cumprod(np.concatenate([ones, a[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    return np.moveaxis(left * right, -1, axis)
+    xp = _xp(a)
+    a = xp.moveaxis(a, axis, -1)
+    ones = xp.ones(a.shape[:-1] + (1,), a.dtype)
+    left = xp.cumprod(xp.concatenate([ones, a[..., :-1]], axis=-1), axis=-1)
+    right = xp.cumprod(xp.concatenate([ones, a[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return xp.moveaxis(left * right, -1, axis)
 
 
 class GatherMax(Function):
@@ -100,15 +102,18 @@ class GatherMax(Function):
     def forward(self, a, indices, axis, keepdim):
         self.meta = (a.shape, axis, keepdim)
         self.indices = indices
-        out = np.take_along_axis(a, np.expand_dims(indices, axis), axis)
-        return out if keepdim else np.squeeze(out, axis)
+        xp = _xp(a)
+        out = xp.take_along_axis(a, xp.expand_dims(indices, axis), axis)
+        return out if keepdim else xp.squeeze(out, axis)
 
     def backward(self, g):
         shape, axis, keepdim = self.meta
-        gx = np.zeros(shape, g.dtype)
-        g = g if keepdim else np.expand_dims(g, axis)
-        np.put_along_axis(gx, np.expand_dims(self.indices, axis), g, axis)
-        return gx
+        xp = _xp(g)
+        g = g if keepdim else xp.expand_dims(g, axis)
+        # The gradient goes to the returned index only: a one-hot mask along ``axis``.
+        pos = xp.arange(shape[axis]).reshape([-1 if i == axis else 1
+                                              for i in range(len(shape))])
+        return (pos == xp.expand_dims(self.indices, axis)) * g
 
 
 class AMax(Function):
@@ -154,9 +159,10 @@ class LogSumExp(Function):
     def forward(self, a, axes, keepdim):
         m = a.max(axis=axes, keepdims=True)
         # NOTE: subtract the max for stability; an all -inf slice keeps m finite.
-        m = np.where(np.isfinite(m), m, 0)
-        s = np.exp(a - m).sum(axis=axes, keepdims=True)
-        out = np.log(s) + m
+        xp = _xp(a)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = xp.exp(a - m).sum(axis=axes, keepdims=True)
+        out = xp.log(s) + m
         self.save_for_backward(a)
         self.out = out
         self.meta = (axes, keepdim)
@@ -167,28 +173,30 @@ class LogSumExp(Function):
         (a,) = self.saved_tensors
         axes, keepdim = self.meta
         g = _expand_back(g, a.shape, axes, keepdim)
-        return g * np.exp(a - self.out)
+        return g * _xp(g).exp(a - self.out)
 
 
 class CumSum(Function):
     def forward(self, a, axis):
         self.axis = axis
-        return np.cumsum(a, axis=axis)
+        return _xp(a).cumsum(a, axis=axis)
 
     def backward(self, g):
         ax = self.axis
-        return np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax).copy()
+        xp = _xp(g)
+        return xp.flip(xp.cumsum(xp.flip(g, ax), axis=ax), ax).copy()
 
 
 class Norm(Function):
     def forward(self, a, p, axes, keepdim):
         self.save_for_backward(a)
         self.meta = (p, axes, keepdim)
-        x = np.abs(a)
+        xp = _xp(a)
+        x = xp.abs(a)
         if p == float("inf"):
             out = x.max(axis=axes, keepdims=True)
         elif p == 2:
-            out = np.sqrt((x * x).sum(axis=axes, keepdims=True))
+            out = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
         elif p == 1:
             out = x.sum(axis=axes, keepdims=True)
         else:
@@ -202,18 +210,19 @@ class Norm(Function):
         p, axes, keepdim = self.meta
         g = _expand_back(g, a.shape, axes, keepdim)
         out = self.out
+        xp = _xp(a)
         with np.errstate(divide="ignore", invalid="ignore"):
             if p == float("inf"):
-                mask = np.abs(a) == out
-                gx = g * np.sign(a) * mask / mask.sum(axis=axes, keepdims=True)
+                mask = xp.abs(a) == out
+                gx = g * xp.sign(a) * mask / mask.sum(axis=axes, keepdims=True)
             elif p == 1:
-                gx = g * np.sign(a)
+                gx = g * xp.sign(a)
             elif p == 2:
                 # NOTE: the norm is not differentiable at 0; PyTorch returns 0 there.
-                gx = np.where(out == 0, 0, g * a / out)
+                gx = xp.where(out == 0, 0, g * a / out)
             else:
-                gx = np.where(out == 0, 0,
-                              g * a * np.abs(a) ** (p - 2) / out ** (p - 1))
+                gx = xp.where(out == 0, 0,
+                              g * a * xp.abs(a) ** (p - 2) / out ** (p - 1))
         return gx.astype(a.dtype)
 
 
@@ -266,10 +275,11 @@ def _extreme(input, dim, keepdim, take_max, other=None):
                           take_max=take_max)
     axis = _axes(dim, input.ndim, name)[0] if input.ndim else None
     if input.ndim == 0:
-        return (MaxResult if take_max else MinResult)(input, Tensor._wrap(np.asarray(0)))
+        return (MaxResult if take_max else MinResult)(input, Tensor._wrap(_xp(input.data).asarray(0)))
     # NOTE: ties: the first index (NumPy's argmax), which is where PyTorch's CPU kernel
     # sends the values, indices and the gradient.
-    idx = np.argmax(input.data, axis=axis) if take_max else np.argmin(input.data, axis=axis)
+    xp = _xp(input.data)
+    idx = xp.argmax(input.data, axis=axis) if take_max else xp.argmin(input.data, axis=axis)
     values = GatherMax.apply(input, indices=idx, axis=axis, keepdim=keepdim)
     idx_t = Tensor._wrap((np.expand_dims(idx, axis) if keepdim else idx).astype(np.int64))
     return (MaxResult if take_max else MinResult)(values, idx_t)
@@ -342,16 +352,17 @@ def logsumexp(input, dim, keepdim=False):
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (first on ties); flattened when ``dim`` is None."""
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmax(input.data), dtype=np.int64))
-    out = np.argmax(input.data, axis=dim, keepdims=keepdim)
+        return Tensor._wrap(_xp(input.data).argmax(input.data).astype(np.int64))
+    out = _xp(input.data).argmax(input.data, axis=dim, keepdims=keepdim)
     return Tensor._wrap(out.astype(np.int64))
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the minimum (first on ties); flattened when ``dim`` is None."""
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmin(input.data), dtype=np.int64))
-    return Tensor._wrap(np.argmin(input.data, axis=dim, keepdims=keepdim).astype(np.int64))
+        return Tensor._wrap(_xp(input.data).argmin(input.data).astype(np.int64))
+    out = _xp(input.data).argmin(input.data, axis=dim, keepdims=keepdim)
+    return Tensor._wrap(out.astype(np.int64))
 
 
 def cumsum(input, dim):
@@ -362,7 +373,7 @@ def cumsum(input, dim):
 
 def cumprod(input, dim):
     """Cumulative product (no gradient)."""
-    return Tensor._wrap(np.cumprod(input.data, axis=dim))
+    return Tensor._wrap(_xp(input.data).cumprod(input.data, axis=dim))
 
 
 def norm(input, p="fro", dim=None, keepdim=False):
@@ -375,15 +386,18 @@ def norm(input, p="fro", dim=None, keepdim=False):
 
 
 def all(input, dim=None, keepdim=False):
-    return Tensor._wrap(np.asarray(np.all(input.data, axis=dim, keepdims=keepdim)))
+    xp = _xp(input.data)
+    return Tensor._wrap(xp.asarray(xp.all(input.data, axis=dim, keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim=False):
-    return Tensor._wrap(np.asarray(np.any(input.data, axis=dim, keepdims=keepdim)))
+    xp = _xp(input.data)
+    return Tensor._wrap(xp.asarray(xp.any(input.data, axis=dim, keepdims=keepdim)))
 
 
 def count_nonzero(input, dim=None):
-    return Tensor._wrap(np.asarray(np.count_nonzero(input.data, axis=dim), dtype=np.int64))
+    xp = _xp(input.data)
+    return Tensor._wrap(xp.asarray(xp.count_nonzero(input.data, axis=dim), dtype=np.int64))
 
 
 def sort(input, dim=-1, descending=False, stable=False):
@@ -391,7 +405,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     from glassnet.ops.shape import gather
 
     d = input.data
-    idx = np.argsort(-d if descending else d, axis=dim, kind="stable").astype(np.int64)
+    idx = _xp(d).argsort(-d if descending else d, axis=dim, kind="stable").astype(np.int64)
     idx_t = Tensor._wrap(idx)
     return SortResult(gather(input, dim, idx_t), idx_t)
 
@@ -407,8 +421,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= input.shape[dim]:
         raise ValueError(f"topk: k must be in [0, {input.shape[dim]}], got {k}")
     d = input.data
-    idx = np.argsort(-d if largest else d, axis=dim, kind="stable")
-    idx = np.take(idx, np.arange(k), axis=dim).astype(np.int64)
+    xp = _xp(d)
+    idx = xp.argsort(-d if largest else d, axis=dim, kind="stable")
+    idx = xp.take(idx, xp.arange(k), axis=dim).astype(np.int64)
     idx_t = Tensor._wrap(idx)
     return TopkResult(gather(input, dim, idx_t), idx_t)
 

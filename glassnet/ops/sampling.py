@@ -3,14 +3,16 @@
 Each axis is resampled by a *plan*: output position ``o`` reads input ``i0[o]`` (nearest)
 or blends ``w0[o] * x[i0[o]] + w1[o] * x[i1[o]]`` (linear). The plans follow PyTorch's
 source-index formulas (see :mod:`glassnet.nn._functional.sampling`). Index arrays are
-non-decreasing in ``o``, so the adjoint (a scatter-add) is one ``np.add.reduceat`` over
-the runs of equal indices: no ``np.add.at``, no per-pixel loop.
+non-decreasing in ``o``, so the adjoint (a scatter-add) sums the runs of equal indices
+with a few gathers (as many as the longest run): no ``np.add.at``, no per-pixel loop,
+and no ``ufunc.reduceat`` (which CuPy lacks).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from glassnet.autograd import Function
+from glassnet.backend import get_array_module
 
 __all__ = ["Resample", "linear_plan", "nearest_plan"]
 
@@ -61,55 +63,78 @@ def linear_plan(in_size, out_size, scale, align_corners, dtype):
     return (lam0, i0, lam1, i1)
 
 
-def _along(v, axis, ndim):
+def _along(v, axis, ndim, xp):
+    """Host weights ``v`` as an array of ``xp`` that broadcasts along ``axis``."""
     shape = [1] * ndim
     shape[axis] = -1
-    return v.reshape(shape)
+    return xp.asarray(v).reshape(shape)
+
+
+def _is_identity(idx, size):
+    return idx.shape[0] == size and np.array_equal(idx, np.arange(size))
 
 
 def _take(x, idx, axis):
-    if idx.shape[0] == x.shape[axis] and np.array_equal(idx, np.arange(idx.shape[0])):
+    if _is_identity(idx, x.shape[axis]):
         return x
-    return np.take(x, idx, axis=axis)
+    xp = get_array_module(x)
+    return xp.take(x, xp.asarray(idx), axis=axis)
 
 
 def _scatter_sorted(g, idx, axis, size):
-    """Adjoint of ``np.take(x, idx, axis)`` for non-decreasing ``idx``: sum the runs."""
-    if idx.shape[0] == size and np.array_equal(idx, np.arange(size)):
+    """Adjoint of ``take(x, idx, axis)`` for non-decreasing ``idx``: sum the runs.
+
+    Input ``j`` receives the run ``g[a_j], ..., g[a_j + len_j - 1]`` of the outputs that
+    read it. With ``k`` the longest run, the sum is ``k`` gathers of ``g`` padded with one
+    zero slice (short and empty runs read the zero), added in run order, which is the
+    order ``np.add.reduceat`` sums in. A gather replaces reduceat, which CuPy lacks.
+    """
+    if _is_identity(idx, size):
         return g
-    starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))
-    sums = np.add.reduceat(g, starts, axis=axis)
-    shape = list(g.shape)
-    shape[axis] = size
-    out = np.zeros(shape, dtype=g.dtype)
-    index = [slice(None)] * g.ndim
-    index[axis] = idx[starts]
-    out[tuple(index)] = sums
+    xp = get_array_module(g)
+    # Runs, on the host: input j is read by outputs starts[j] .. starts[j] + counts[j] - 1
+    counts = np.bincount(idx, minlength=size)
+    starts = np.cumsum(counts) - counts
+    k = int(counts.max())
+    zero = idx.shape[0]  # index of the zero slice appended to g
+    r = np.arange(k)
+    src = np.where(r[None, :] < counts[:, None], starts[:, None] + r[None, :], zero)
+    pad = [(0, 0)] * g.ndim
+    pad[axis] = (0, 1)
+    gz = xp.pad(g, pad)
+    src = xp.asarray(src)
+    out = xp.take(gz, src[:, 0], axis=axis)
+    for t in range(1, k):
+        out += xp.take(gz, src[:, t], axis=axis)
     return out
 
 
 class Resample(Function):
     """Apply per-axis plans in order: ``forward(x, *, plans)`` with
-    ``plans = ((axis, (w0, i0, w1, i1)), ...)``; nearest plans have ``w0 = None``."""
+    ``plans = ((axis, (w0, i0, w1, i1)), ...)``; nearest plans have ``w0 = None``.
+
+    Plans are host (NumPy) geometry; each step moves what it needs to ``x``'s device."""
 
     def forward(self, x, *, plans):
         self.plans = plans
         self.sizes = []
+        xp = get_array_module(x)
         y = x
         for axis, (w0, i0, w1, i1) in plans:
             self.sizes.append(y.shape[axis])
             if w0 is None:
                 y = _take(y, i0, axis)
             else:
-                y = _take(y, i0, axis) * _along(w0, axis, y.ndim) \
-                    + _take(y, i1, axis) * _along(w1, axis, y.ndim)
+                y = _take(y, i0, axis) * _along(w0, axis, y.ndim, xp) \
+                    + _take(y, i1, axis) * _along(w1, axis, y.ndim, xp)
         return y
 
     def backward(self, g):
+        xp = get_array_module(g)
         for (axis, (w0, i0, w1, i1)), size in zip(reversed(self.plans), reversed(self.sizes)):
             if w0 is None:
                 g = _scatter_sorted(g, i0, axis, size)
             else:
-                g = _scatter_sorted(g * _along(w0, axis, g.ndim), i0, axis, size) \
-                    + _scatter_sorted(g * _along(w1, axis, g.ndim), i1, axis, size)
+                g = _scatter_sorted(g * _along(w0, axis, g.ndim, xp), i0, axis, size) \
+                    + _scatter_sorted(g * _along(w1, axis, g.ndim, xp), i1, axis, size)
         return g

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function, sum_to
+from glassnet.backend import get_array_module as _xp
 from glassnet.tensor import Tensor, _unwrap_index
 
 __all__ = [
@@ -44,7 +45,7 @@ class Permute(Function):
 class Expand(Function):
     def forward(self, a, shape):
         self.in_shape = a.shape
-        return np.broadcast_to(a, shape)
+        return _xp(a).broadcast_to(a, shape)
 
     def backward(self, g):
         return sum_to(g, self.in_shape)
@@ -55,7 +56,7 @@ class Repeat(Function):
         self.in_shape = (1,) * (len(reps) - a.ndim) + a.shape
         self.orig = a.shape
         self.reps = reps
-        return np.tile(a, reps)
+        return _xp(a).tile(a, reps)
 
     def backward(self, g):
         inter = []
@@ -69,20 +70,20 @@ class Cat(Function):
     def forward(self, *arrays, axis):
         self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
-        return np.concatenate(arrays, axis=axis)
+        return _xp(*arrays).concatenate(arrays, axis=axis)
 
     def backward(self, g):
-        cuts = np.cumsum(self.sizes)[:-1]
-        return tuple(np.split(g, cuts, axis=self.axis))
+        cuts = np.cumsum(self.sizes)[:-1].tolist()
+        return tuple(_xp(g).split(g, cuts, axis=self.axis))
 
 
 class Stack(Function):
     def forward(self, *arrays, axis):
         self.axis = axis
-        return np.stack(arrays, axis=axis)
+        return _xp(*arrays).stack(arrays, axis=axis)
 
     def backward(self, g):
-        return tuple(np.moveaxis(g, self.axis, 0))
+        return tuple(_xp(g).moveaxis(g, self.axis, 0))
 
 
 class Index(Function):
@@ -96,21 +97,24 @@ class Index(Function):
         return a[index]
 
     def backward(self, g):
-        gx = np.zeros(self.in_shape, g.dtype)
+        xp = _xp(g)
+        gx = xp.zeros(self.in_shape, g.dtype)
         if not self.advanced:
             gx[self.index] = g
             return gx
         # NOTE: integer arrays may repeat an index; a plain assignment would keep only one
         # contribution. Linear positions + bincount accumulate without np.add.at.
         n = int(np.prod(self.in_shape))
-        lin = np.arange(n).reshape(self.in_shape)[self.index]
-        acc = np.bincount(lin.ravel(), weights=g.ravel(), minlength=n)
+        lin = xp.arange(n).reshape(self.in_shape)[self.index]
+        acc = xp.bincount(lin.ravel(), weights=g.ravel(), minlength=n)
         return acc.astype(g.dtype).reshape(self.in_shape)
 
 
 def _is_advanced(index):
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, (np.ndarray, list)) for i in items)
+    # Index arrays of any array module (NumPy or CuPy) or lists are "advanced" indices.
+    return any(isinstance(i, list) or (hasattr(i, "shape") and hasattr(i, "dtype"))
+               for i in items)
 
 
 class TakeAxis(Function):
@@ -118,15 +122,18 @@ class TakeAxis(Function):
     the one-hot matrix of the index (used by reflect/replicate/circular padding)."""
 
     def forward(self, a, idx, axis):
+        xp = _xp(a)
+        idx = xp.asarray(idx)
         self.meta = (idx, axis, a.shape[axis])
-        return np.take(a, idx, axis=axis)
+        return xp.take(a, idx, axis=axis)
 
     def backward(self, g):
         idx, axis, n = self.meta
-        onehot = np.zeros((len(idx), n), g.dtype)
-        onehot[np.arange(len(idx)), idx] = 1
-        out = np.tensordot(g, onehot, axes=([axis], [0]))
-        return np.moveaxis(out, -1, axis)
+        xp = _xp(g)
+        onehot = xp.zeros((len(idx), n), g.dtype)
+        onehot[xp.arange(len(idx)), idx] = 1
+        out = xp.tensordot(g, onehot, axes=([axis], [0]))
+        return xp.moveaxis(out, -1, axis)
 
 
 class ConstantPad(Function):
@@ -135,7 +142,7 @@ class ConstantPad(Function):
         neg = any(lo < 0 or hi < 0 for lo, hi in widths)
         if neg:
             raise ValueError("pad: negative padding is not supported")
-        return np.pad(a, widths, mode="constant", constant_values=value)
+        return _xp(a).pad(a, widths, mode="constant", constant_values=value)
 
     def backward(self, g):
         return g[self.slices]
@@ -144,21 +151,21 @@ class ConstantPad(Function):
 class Flip(Function):
     def forward(self, a, axes):
         self.axes = axes
-        return np.flip(a, axes).copy()
+        return _xp(a).flip(a, axes).copy()
 
     def backward(self, g):
-        return np.flip(g, self.axes).copy()
+        return _xp(g).flip(g, self.axes).copy()
 
 
 class Roll(Function):
     def forward(self, a, shifts, axes):
         self.meta = (shifts, axes)
-        return np.roll(a, shifts, axes)
+        return _xp(a).roll(a, shifts, axes)
 
     def backward(self, g):
         shifts, axes = self.meta
         neg = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
-        return np.roll(g, neg, axes)
+        return _xp(g).roll(g, neg, axes)
 
 
 class Triangle(Function):
@@ -166,31 +173,35 @@ class Triangle(Function):
 
     def forward(self, a, diagonal, upper):
         self.meta = (diagonal, upper)
-        return np.triu(a, diagonal) if upper else np.tril(a, diagonal)
+        xp = _xp(a)
+        return xp.triu(a, diagonal) if upper else xp.tril(a, diagonal)
 
     def backward(self, g):
         diagonal, upper = self.meta
-        return np.triu(g, diagonal) if upper else np.tril(g, diagonal)
+        xp = _xp(g)
+        return xp.triu(g, diagonal) if upper else xp.tril(g, diagonal)
 
 
 def _linear_positions(index, axis, shape):
     """Flat positions in an array of ``shape`` addressed by ``index`` along ``axis``."""
-    grids = np.indices(index.shape, sparse=True)
-    coords = list(grids)
+    xp = _xp(index)
+    nd = index.ndim
+    coords = [xp.arange(n).reshape([-1 if i == d else 1 for i in range(nd)])
+              for d, n in enumerate(index.shape)]  # sparse grids (CuPy has no sparse=)
     coords[axis] = index
-    return np.ravel_multi_index(tuple(np.broadcast_arrays(*coords)), shape)
+    return xp.ravel_multi_index(tuple(xp.broadcast_arrays(*coords)), shape)
 
 
 class Gather(Function):
     def forward(self, a, index, axis):
         self.meta = (index, axis, a.shape)
-        return np.take_along_axis(a, index, axis)
+        return _xp(a).take_along_axis(a, index, axis)
 
     def backward(self, g):
         index, axis, shape = self.meta
         lin = _linear_positions(index, axis, shape)
         n = int(np.prod(shape))
-        return np.bincount(lin.ravel(), weights=g.ravel(), minlength=n).astype(
+        return _xp(g).bincount(lin.ravel(), weights=g.ravel(), minlength=n).astype(
             g.dtype).reshape(shape)
 
 
@@ -199,7 +210,7 @@ class ScatterAdd(Function):
         self.meta = (index, axis)
         lin = _linear_positions(index, axis, a.shape)
         src_part = src[tuple(slice(0, s) for s in index.shape)]
-        add = np.bincount(lin.ravel(), weights=src_part.ravel(), minlength=a.size)
+        add = _xp(a).bincount(lin.ravel(), weights=src_part.ravel(), minlength=a.size)
         self.src_shape = src.shape
         return a + add.astype(a.dtype).reshape(a.shape)
 
@@ -207,8 +218,9 @@ class ScatterAdd(Function):
         index, axis = self.meta
         gsrc = None
         if self.needs_input_grad[1]:
-            gsrc = np.zeros(self.src_shape, g.dtype)
-            gsrc[tuple(slice(0, s) for s in index.shape)] = np.take_along_axis(g, index, axis)
+            xp = _xp(g)
+            gsrc = xp.zeros(self.src_shape, g.dtype)
+            gsrc[tuple(slice(0, s) for s in index.shape)] = xp.take_along_axis(g, index, axis)
         return g, gsrc
 
 

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from glassnet._checks import check_choice, check_float, check_tensor
-from glassnet.backend import default_generator
+from glassnet.backend import default_generator, get_array_module
 from glassnet.ops import activation as _act
 from glassnet.ops.activation import SELU_ALPHA, SELU_SCALE
 from glassnet.ops.elementwise import cast
@@ -182,7 +182,8 @@ def swish(input: Tensor, beta=1.0) -> Tensor:
     beta = _number(beta, "beta", "swish")
     if beta == 1.0:
         return _act.SiLU.apply(input)
-    return _act.Swish.apply(input, Tensor._wrap(np.asarray(beta, dtype=input.dtype)))
+    xp = get_array_module(input.data)
+    return _act.Swish.apply(input, Tensor._wrap(xp.asarray(beta, dtype=input.dtype)))
 
 
 def tanhshrink(input: Tensor) -> Tensor:

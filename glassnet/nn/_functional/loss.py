@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from glassnet._checks import check_choice, check_float, check_tensor
+from glassnet.backend import get_array_module
 from glassnet.ops import loss as L
 from glassnet.ops.elementwise import cast, clamp, minimum
 from glassnet.tensor import Tensor
@@ -107,7 +108,7 @@ def _check_classes(target, c, ignore_index, fn):
         bad &= t != ignore_index
     if bad.any():
         extra = "" if ignore_index is None else f" (ignore_index={ignore_index})"
-        raise ValueError(f"{fn}: target class index {int(t[bad].flat[0])} is out of range "
+        raise ValueError(f"{fn}: target class index {int(t[bad].ravel()[0])} is out of range "
                          f"[0, {c}){extra}")
 
 
@@ -623,4 +624,5 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if t.size and t.max() >= num_classes:
         raise ValueError(f"{fn}: class values must be < num_classes={num_classes}, got "
                          f"{int(t.max())}")
-    return Tensor._wrap((t[..., None] == np.arange(num_classes)).astype(np.int64))
+    xp = get_array_module(t)
+    return Tensor._wrap((t[..., None] == xp.arange(num_classes)).astype(np.int64))
