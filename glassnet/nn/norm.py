@@ -18,6 +18,28 @@ from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
 from glassnet.tensor import Tensor, ones, zeros
 
+
+def _register_affine(module, shape, affine: bool, bias: bool, dtype) -> None:
+    """Create ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or register them as None
+    (shared by the batch, layer and group norms, as PyTorch's ``_NormBase``)."""
+    if affine:
+        module.weight = Parameter(ones(*shape, dtype=dtype))
+        if bias:
+            module.bias = Parameter(zeros(*shape, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module) -> None:
+    """Weight 1, bias 0 (the default affine parameters of every normalisation)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
 __all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm2d", "LayerNorm", "GroupNorm",
            "LocalResponseNorm"]
 
@@ -44,15 +66,7 @@ class _NormBase(Module):
         self.momentum = None if momentum is None else _real(momentum, "momentum", name)
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dt))
-            if bias:
-                self.bias = Parameter(zeros(num_features, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_features,), affine, bias, dt)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dt))
             self.register_buffer("running_var", ones(num_features, dtype=dt))
@@ -72,10 +86,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
                               error_msgs):
@@ -282,22 +293,11 @@ class LayerNorm(Module):
         self.normalized_shape = normalized_shape
         self.eps = _real(eps, "eps", "LayerNorm", 0.0)
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(*normalized_shape, dtype=dt))
-            if bias:
-                self.bias = Parameter(zeros(*normalized_shape, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, normalized_shape, elementwise_affine, bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -341,22 +341,11 @@ class GroupNorm(Module):
                              f"num_channels={num_channels}, num_groups={num_groups}")
         self.eps = _real(eps, "eps", "GroupNorm", 0.0)
         self.affine = affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, dtype=dt))
-            if bias:
-                self.bias = Parameter(zeros(num_channels, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_channels,), affine, bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
