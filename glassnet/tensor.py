@@ -80,7 +80,7 @@ class Tensor:
         else:
             raise TypeError(f"Tensor: expected a shape (ints) or one array_like, got "
                             f"{len(args)} arguments")
-        self.data = arr
+        self._data = arr
         self.grad = None
         self._ctx = None
         self._version = 0
@@ -94,7 +94,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad: bool = False):
         """Wrap an ndarray without copying or dtype inference (internal)."""
         t = cls.__new__(cls)
-        t.data = data if _is_device_array(data) else np.asarray(data)
+        t._data = data if _is_device_array(data) else np.asarray(data)
         t.grad = None
         t._ctx = None
         t._version = 0
@@ -105,6 +105,14 @@ class Tensor:
 
     def _wrap_grad(self, g):
         return Tensor._wrap(g)
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = value
 
     # -- autograd ------------------------------------------------------------
     @property

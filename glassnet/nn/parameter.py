@@ -35,7 +35,7 @@ class Parameter(Tensor):
         else:
             raise TypeError(f"Parameter: data must be a Tensor or np.ndarray, got "
                             f"{type(data).__name__}")
-        self.data = arr
+        self._data = arr
         self.grad = None
         self._ctx = None
         self._version = 0
