@@ -181,14 +181,14 @@ class Function:
         tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
         fn = cls()
         fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
-        out_data = fn.forward(*(t.data for t in tensors), **attrs)
+        out_data = fn.forward(*(t._data for t in tensors), **attrs)
         record = _GRAD_ENABLED and any(fn.needs_input_grad)
         out = Tensor._wrap(out_data, requires_grad=record)
         if record:
             fn.inputs = tensors
             # Remember versions of inputs whose arrays were saved, to detect in-place edits.
             saved_ids = {id(a) for a in fn.saved_tensors}
-            fn._saved_versions = [(t, t._version) for t in tensors if id(t.data) in saved_ids]
+            fn._saved_versions = [(t, t._version) for t in tensors if id(t._data) in saved_ids]
             fn._output_ref = weakref.ref(out)
             # An op that saved its own output (sigmoid, exp...) must see edits to it too.
             fn._saves_output = id(out_data) in saved_ids
@@ -248,7 +248,7 @@ def _apply_hooks(tensor, grad):
     for hook in tensor._hooks.values():
         new = hook(tensor._wrap_grad(grad))
         if new is not None:
-            grad = new.data if isinstance(new, Tensor) else new
+            grad = new._data if isinstance(new, Tensor) else new
     return grad
 
 
@@ -271,19 +271,19 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
         raise RuntimeError("backward: tensor does not require grad and has no grad_fn")
     from glassnet.backend import get_array_module
 
-    xp = get_array_module(tensor.data)
+    xp = get_array_module(tensor._data)
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor._data.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, "
                 f"got a tensor of shape {tuple(tensor.shape)}; pass gradient=")
-        grad = xp.ones_like(tensor.data)
+        grad = xp.ones_like(tensor._data)
     else:
-        grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
-        if grad.shape != tensor.data.shape:
+        grad = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+        if grad.shape != tensor._data.shape:
             raise RuntimeError(f"backward: gradient has shape {grad.shape}, expected "
-                               f"{tensor.data.shape}")
-        grad = grad.astype(tensor.data.dtype, copy=False)
+                               f"{tensor._data.shape}")
+        grad = grad.astype(tensor._data.dtype, copy=False)
 
     leaf_grads: dict = {}
     leaves: dict = {}
@@ -323,7 +323,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
             if out._hooks:
                 g = _apply_hooks(out, g)
             if out._retains_grad:
-                out.grad = out._wrap_grad(g if out.grad is None else out.grad.data + g)
+                out.grad = out._wrap_grad(g if out.grad is None else out.grad._data + g)
         in_grads = fn.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
@@ -333,12 +333,12 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
         for inp, ig in zip(fn.inputs, in_grads):
             if ig is None or not inp.requires_grad:
                 continue
-            if ig.shape != inp.data.shape:
+            if ig.shape != inp._data.shape:
                 raise RuntimeError(
                     f"{fn.name} returned a gradient of shape {ig.shape} for an input of shape "
-                    f"{inp.data.shape}")
-            if ig.dtype != inp.data.dtype:
-                ig = ig.astype(inp.data.dtype)
+                    f"{inp._data.shape}")
+            if ig.dtype != inp._data.dtype:
+                ig = ig.astype(inp._data.dtype)
             if inp._ctx is None:
                 key = id(inp)
                 leaves[key] = inp
@@ -357,4 +357,4 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
             # NOTE: copy, since one array may be the gradient of several inputs (add).
             leaf.grad = leaf._wrap_grad(g.copy())
         else:
-            leaf.grad.data += g
+            leaf.grad._data += g

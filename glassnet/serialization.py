@@ -213,7 +213,7 @@ class _Encoder:
                 return float(obj)
             return {"$float": "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")}
         if isinstance(obj, Tensor):
-            return self._array("$tensor", obj.data, path)
+            return self._array("$tensor", obj._data, path)
         if isinstance(obj, np.ndarray):
             return self._array("$ndarray", obj, path)
         if isinstance(obj, np.generic):
@@ -298,7 +298,7 @@ def save(obj, f) -> None:
     ['weight', 'bias']
     """
     if _is_state_dict(obj):
-        tensors = OrderedDict((k, v.data if isinstance(v, Tensor) else v)
+        tensors = OrderedDict((k, v._data if isinstance(v, Tensor) else v)
                               for k, v in obj.items())
         if "__metadata__" in tensors:
             raise ValueError("save: a state dict key may not be '__metadata__'")

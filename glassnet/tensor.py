@@ -23,7 +23,7 @@ __all__ = [
 def _infer_array(data, dtype=None):
     """Convert ``data`` to an ndarray following PyTorch's dtype inference."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
     elif isinstance(data, np.generic):
@@ -107,12 +107,23 @@ class Tensor:
         return Tensor._wrap(g)
 
     @property
-    def data(self):
-        return self._data
+    def data(self) -> "Tensor":
+        """A detached Tensor sharing this tensor's storage, as ``torch.Tensor.data``.
+
+        In-place changes through it (``p.data.mul_(0.5)``) change this tensor and are not
+        seen by autograd.  Assigning ``t.data = other`` replaces the storage (shape and
+        dtype may change); parameters keep their identity.
+        """
+        return Tensor._wrap(self._data)
 
     @data.setter
-    def data(self, value):
-        self._data = value
+    def data(self, value) -> None:
+        if isinstance(value, Tensor):
+            self._data = value._data
+        elif _is_device_array(value):
+            self._data = value
+        else:
+            raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}")
 
     # -- autograd ------------------------------------------------------------
     @property
@@ -124,9 +135,9 @@ class Tensor:
         return self._ctx is None
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self.data.dtype not in FLOAT_DTYPES:
+        if requires_grad and self._data.dtype not in FLOAT_DTYPES:
             raise RuntimeError(f"requires_grad_: only floating point tensors can require "
-                               f"gradients, got dtype {self.data.dtype}")
+                               f"gradients, got dtype {self._data.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_: you can only change requires_grad flags of "
                                "leaf variables")
@@ -155,7 +166,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new tensor sharing data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     def detach_(self) -> "Tensor":
         self._ctx = None
@@ -167,23 +178,23 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
                                "use tensor.detach().numpy()")
-        return self.data
+        return self._data
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one element tensors can be converted to Python "
                              f"scalars, got shape {tuple(self.shape)}")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __format__(self, format_spec: str) -> str:
         # NOTE: as PyTorch, a 0-d tensor formats as its Python number (f"{loss:.4f}").
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             return format(self.item(), format_spec)
         return object.__format__(self, format_spec)
 
@@ -194,26 +205,26 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} elements is "
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
                                f"ambiguous")
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
-        return int(self.data.reshape(()))
+        return int(self._data.reshape(()))
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __hash__(self):
         return id(self)
@@ -221,39 +232,39 @@ class Tensor:
     # -- metadata --------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return Size(self.data.shape)
-        return self.data.shape[dim]
+            return Size(self._data.shape)
+        return self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     nelement = numel
     ndimension = dim
 
     def data_ptr(self) -> int:
         """Address of the first element (``ndarray.ctypes.data``)."""
-        return self.data.ctypes.data
+        return self._data.ctypes.data
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     @property
     def device(self) -> device:
@@ -350,19 +361,19 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__", value)
         index = _unwrap_index(index)
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._data[index] = value._data if isinstance(value, Tensor) else value
         self._bump()
 
     def copy_(self, src) -> "Tensor":
         self._check_inplace("copy_", src)
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        self.data[...] = src
+        src = src._data if isinstance(src, Tensor) else np.asarray(src)
+        self._data[...] = src
         self._bump()
         return self
 
     def fill_(self, value) -> "Tensor":
         self._check_inplace("fill_", value)
-        self.data[...] = value.data if isinstance(value, Tensor) else value
+        self._data[...] = value._data if isinstance(value, Tensor) else value
         self._bump()
         return self
 
@@ -371,7 +382,7 @@ class Tensor:
 
     def _inplace(self, name, new, other=None):
         self._check_inplace(name, other)
-        self.data[...] = new
+        self._data[...] = new
         self._bump()
         return self
 
@@ -387,27 +398,27 @@ class Tensor:
         return self._inplace(name, new, other)
 
     def add_(self, other, alpha=1):
-        o = other.data if isinstance(other, Tensor) else other
-        return self._arith_inplace("add_", self.data + alpha * o, other)
+        o = other._data if isinstance(other, Tensor) else other
+        return self._arith_inplace("add_", self._data + alpha * o, other)
 
     def sub_(self, other, alpha=1):
-        o = other.data if isinstance(other, Tensor) else other
-        return self._arith_inplace("sub_", self.data - alpha * o, other)
+        o = other._data if isinstance(other, Tensor) else other
+        return self._arith_inplace("sub_", self._data - alpha * o, other)
 
     def mul_(self, other):
-        o = other.data if isinstance(other, Tensor) else other
-        return self._arith_inplace("mul_", self.data * o, other)
+        o = other._data if isinstance(other, Tensor) else other
+        return self._arith_inplace("mul_", self._data * o, other)
 
     def div_(self, other):
-        o = other.data if isinstance(other, Tensor) else other
-        return self._arith_inplace("div_", self.data / o, other)
+        o = other._data if isinstance(other, Tensor) else other
+        return self._arith_inplace("div_", self._data / o, other)
 
     def clamp_(self, min=None, max=None):
-        return self._arith_inplace("clamp_", np.clip(self.data, min, max), None)
+        return self._arith_inplace("clamp_", np.clip(self._data, min, max), None)
 
     def masked_fill_(self, mask, value) -> "Tensor":
         """Set the elements where ``mask`` (bool, broadcastable) is true to ``value``."""
-        m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill_: mask must be a bool tensor, got {m.dtype}")
         try:
@@ -415,8 +426,8 @@ class Tensor:
         except ValueError:
             raise RuntimeError(f"masked_fill_: mask of shape {m.shape} is not broadcastable "
                                f"to the tensor's shape {tuple(self.shape)}") from None
-        new = self.data.copy()
-        new[m] = value.data if isinstance(value, Tensor) else value
+        new = self._data.copy()
+        new[m] = value._data if isinstance(value, Tensor) else value
         return self._inplace("masked_fill_", new, value)
 
     def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None) -> "Tensor":
@@ -436,7 +447,7 @@ class Tensor:
             src = value
         if src is None:
             raise TypeError("scatter_: expected src (a tensor) or value (a number)")
-        idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"scatter_: index must be an int64 tensor, got {idx.dtype}")
         if idx.ndim != self.ndim:
@@ -447,13 +458,13 @@ class Tensor:
                              f"dimensions")
         dim %= max(self.ndim, 1)
         if isinstance(src, Tensor):
-            vals = src.data[tuple(slice(0, n) for n in idx.shape)]
+            vals = src._data[tuple(slice(0, n) for n in idx.shape)]
         else:
             vals = np.broadcast_to(np.asarray(src, self.dtype), idx.shape)
         coords = list(np.indices(idx.shape, sparse=True))
         coords[dim] = idx
         where = tuple(np.broadcast_arrays(*coords))
-        new = self.data.copy()
+        new = self._data.copy()
         if reduce is None:
             new[where] = vals
         elif reduce == "add":
@@ -467,11 +478,11 @@ class Tensor:
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         rng = generator or default_generator()
-        return self._inplace("uniform_", rng.uniform(a, b, self.data.shape))
+        return self._inplace("uniform_", rng.uniform(a, b, self._data.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         rng = generator or default_generator()
-        return self._inplace("normal_", rng.normal(mean, std, self.data.shape))
+        return self._inplace("normal_", rng.normal(mean, std, self._data.shape))
 
     # -- augmented assignment: ``x += y`` -------------------------------------------
     # NOTE: where autograd must record the op (grad mode on, and x or y requires grad),
@@ -503,11 +514,11 @@ class Tensor:
 
     # -- printing ----------------------------------------------------------------
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (np.dtype(np.float32), np.dtype(np.int64),
+        if self._data.dtype not in (np.dtype(np.float32), np.dtype(np.int64),
                                    np.dtype(np.bool_)):
-            extras.append(f"dtype=glassnet.{self.data.dtype}")
+            extras.append(f"dtype=glassnet.{self._data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name}>")
         elif self.requires_grad:
@@ -563,9 +574,9 @@ def parse_to_args(args, kwargs, fn: str):
 def _unwrap_index(index):
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -744,8 +755,8 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
 def normal(mean, std, size=None, generator=None, dtype=None, device=None) -> Tensor:
     _check_device(device, "normal")
     rng = generator or default_generator()
-    m = mean.data if isinstance(mean, Tensor) else mean
-    s = std.data if isinstance(std, Tensor) else std
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
     arr = rng.normal(m, s, size=None if size is None else _shape((size,)))
     like = mean.dtype if isinstance(mean, Tensor) else std.dtype if isinstance(
         std, Tensor) else get_default_dtype()
@@ -760,7 +771,7 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     if not isinstance(input, Tensor) or input.dtype.kind != "f":
         raise TypeError(f"bernoulli: input must be a floating Tensor, got "
                         f"{getattr(input, 'dtype', type(input).__name__)}")
-    prob = input.data if p is None else np.full(input.shape, p)
+    prob = input._data if p is None else np.full(input.shape, p)
     if prob.size and not ((prob >= 0).all() and (prob <= 1).all()):
         raise ValueError("bernoulli: probabilities must be in [0, 1]")
     rng = generator or default_generator()
@@ -779,7 +790,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     if not isinstance(input, Tensor) or input.ndim not in (1, 2):
         raise ValueError(f"{fn}: input must be a 1-D or 2-D Tensor, got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
-    w = input.data.astype(np.float64).reshape(-1, input.shape[-1])
+    w = input._data.astype(np.float64).reshape(-1, input.shape[-1])
     if (w < 0).any() or not np.isfinite(w).all():
         raise ValueError(f"{fn}: weights must be finite and non-negative")
     if (w.sum(axis=1) <= 0).any():

@@ -109,7 +109,7 @@ def test_detach_and_leaf_flags():
     y = x * 2
     assert x.is_leaf and not y.is_leaf and y.grad_fn is not None
     d = y.detach()
-    assert d.is_leaf and not d.requires_grad and d.data is y.data
+    assert d.is_leaf and not d.requires_grad and d._data is y._data
     assert "grad_fn=<MulBackward>" in repr(y)
 
 

@@ -105,7 +105,7 @@ def test_creation_functions_and_seed():
     assert np.array_equal(a.data, b.data)
     assert gn.full((2, 2), 7).dtype == gn.int64
     assert gn.linspace(0, 1, 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
-    assert gn.eye(3).data.trace() == 3
+    assert gn.eye(3).numpy().trace() == 3
     assert gn.randint(0, 5, (100,)).data.max() < 5
 
 

@@ -581,13 +581,18 @@ def main(x_np, y_np, labels_np):
 '''
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="Tensor.data is the NumPy array (DESIGN.md section 1), not a "
-                          "Tensor as in PyTorch: m.bias.data.fill_(0.01) and "
-                          "torch.max(outputs.data, 1) need a design decision")
-def test_data_attribute_is_a_tensor_like_torch():
-    gns = _load("def init(m):\n    m.bias.data.fill_(0.01)\n", "glassnet")
-    gns["init"](glassnet.nn.Linear(2, 2))
+def test_data_attribute_is_a_detached_tensor_sharing_storage_like_torch():
+    program = (
+        "def init(m):\n"
+        "    m.bias.data.fill_(0.01)\n"
+        "    m.weight.data.mul_(0.0).add_(2.0)\n"
+        "    return m\n")
+    for name in ("torch", "glassnet"):
+        lib = torch if name == "torch" else glassnet
+        m = _load(program, name)["init"](lib.nn.Linear(2, 2))
+        assert m.bias.data.requires_grad is False and m.bias.data.grad_fn is None
+        np.testing.assert_allclose(_as_numpy(m.bias), [0.01, 0.01], rtol=1e-6)
+        np.testing.assert_allclose(_as_numpy(m.weight), np.full((2, 2), 2.0))
 
 
 def test_tensor_program_matches_torch():

@@ -72,7 +72,7 @@ class TensorDataset(Dataset):
         arrays = []
         for k, t in enumerate(tensors):
             if isinstance(t, Tensor):
-                arrays.append(t.data)
+                arrays.append(t._data)
             elif isinstance(t, np.ndarray):
                 arrays.append(t)
             else:

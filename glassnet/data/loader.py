@@ -69,7 +69,7 @@ def default_collate(batch):
                          f"{len(batch) if hasattr(batch, '__len__') else '?'}")
     elem = batch[0]
     if isinstance(elem, (Tensor, np.ndarray)):
-        arrays = [b.data if isinstance(b, Tensor) else np.asarray(b) for b in batch]
+        arrays = [b._data if isinstance(b, Tensor) else np.asarray(b) for b in batch]
         if arrays[0].dtype.kind in "USO":
             raise TypeError(f"default_collate: numpy arrays of dtype {arrays[0].dtype} "
                             f"cannot be collated")

@@ -72,7 +72,7 @@ def _split(arr, tensors):
 
 def _repack(grads, tensors, dtype):
     parts = [np.zeros(t.numel(), dtype) if g is None else
-             np.asarray(g.data if isinstance(g, Tensor) else g).reshape(-1)
+             np.asarray(g._data if isinstance(g, Tensor) else g).reshape(-1)
              for g, t in zip(grads, tensors)]
     return Tensor._wrap(np.concatenate(parts).astype(dtype, copy=False))
 
@@ -138,7 +138,7 @@ class _BackwardHook:
 
     def _output_hook(self, grad):
         grads = [None] * self.n_outputs
-        for j, (i, g) in enumerate(zip(self.output_idx, _split(grad.data, self.outputs))):
+        for j, (i, g) in enumerate(zip(self.output_idx, _split(grad._data, self.outputs))):
             grads[i] = g if self.received[j] else None
         grad_outputs = tuple(grads)
         for hook in list(self.pre_hooks.values()):
@@ -166,11 +166,11 @@ class _BackwardHook:
 
     def _input_hook(self, grad):
         grads = [None] * self.n_inputs
-        for i, t, g in zip(self.input_idx, self.inputs, _split(grad.data, self.inputs)):
+        for i, t, g in zip(self.input_idx, self.inputs, _split(grad._data, self.inputs)):
             # NOTE: PyTorch reports zeros for a tensor that does not require grad.
-            grads[i] = g if t.requires_grad else Tensor._wrap(np.zeros_like(g.data))
+            grads[i] = g if t.requires_grad else Tensor._wrap(np.zeros_like(g._data))
         for i, t in self.other_inputs.items():
-            grads[i] = Tensor._wrap(np.zeros_like(t.data))
+            grads[i] = Tensor._wrap(np.zeros_like(t._data))
         grad_input = tuple(grads)
         grad_outputs = self.grad_outputs
         if grad_outputs is None:

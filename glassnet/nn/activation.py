@@ -399,7 +399,7 @@ class Swish(Module):
 
     def extra_repr(self) -> str:
         if self.learnable:
-            return f"beta={float(self.beta.data):.4g}, learnable=True"
+            return f"beta={float(self.beta._data):.4g}, learnable=True"
         return f"beta={self.beta}"
 
 

@@ -48,7 +48,7 @@ def _rng(generator):
 
 def _fill(tensor: Tensor, values) -> Tensor:
     """Write ``values`` into ``tensor`` in place (no autograd), casting to its dtype."""
-    tensor.data[...] = np.asarray(values).astype(tensor.dtype, copy=False)
+    tensor._data[...] = np.asarray(values).astype(tensor.dtype, copy=False)
     tensor._bump()
     return tensor
 
@@ -124,9 +124,9 @@ def _sample_dtype(tensor):
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with samples of U(a, b)."""
     _check(tensor, "uniform_")
-    if tensor.data.dtype in (np.float32, np.float64) and tensor.data.flags.c_contiguous:
+    if tensor._data.dtype in (np.float32, np.float64) and tensor._data.flags.c_contiguous:
         # Sample straight into the parameter's memory: no temporary, no copy.
-        u = tensor.data
+        u = tensor._data
         _rng(generator).random(out=u, dtype=u.dtype)
         u *= (b - a)
         u += a
@@ -139,8 +139,8 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with samples of N(mean, std**2)."""
     _check(tensor, "normal_")
-    if tensor.data.dtype in (np.float32, np.float64) and tensor.data.flags.c_contiguous:
-        z = tensor.data
+    if tensor._data.dtype in (np.float32, np.float64) and tensor._data.flags.c_contiguous:
+        z = tensor._data
         _rng(generator).standard_normal(out=z, dtype=z.dtype)
         z *= std
         z += mean

@@ -365,7 +365,7 @@ class Module:
                 continue
             value = state_dict[key]
             if isinstance(value, Tensor):
-                arr = value.data
+                arr = value._data
             elif isinstance(value, (np.ndarray, np.generic)):
                 arr = np.asarray(value)
             else:
@@ -380,7 +380,7 @@ class Module:
                                   f"{tuple(arr.shape)} from checkpoint, the shape in current "
                                   f"model is {tuple(param.shape)}.")
                 continue
-            param.data[...] = arr.astype(param.dtype, copy=False)
+            param._data[...] = arr.astype(param.dtype, copy=False)
             param._bump()
         for key in state_dict:
             if key.startswith(prefix):
@@ -464,7 +464,7 @@ class Module:
                 p.grad = None
             else:
                 p.grad.detach_()
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn) -> "Module":
         """Call ``fn(m)`` on every child (recursively), then on self."""
@@ -484,9 +484,9 @@ class Module:
                     continue
                 # NOTE: assign .data so that Parameter objects keep their identity (an
                 # optimizer created before .to() still holds the same objects).
-                t.data = t.data.astype(dtype)
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
         return self
 
     def to(self, *args, **kwargs) -> "Module":

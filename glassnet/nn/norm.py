@@ -82,7 +82,7 @@ class _NormBase(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data[...] = 0
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -123,10 +123,10 @@ class _BatchNorm(_NormBase):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             if self.num_batches_tracked is not None:
-                self.num_batches_tracked.data += 1
+                self.num_batches_tracked._data += 1
                 self.num_batches_tracked._bump()
                 if self.momentum is None:
-                    factor = 1.0 / float(self.num_batches_tracked.data)
+                    factor = 1.0 / float(self.num_batches_tracked._data)
                 else:
                     factor = self.momentum
         # Batch statistics in training, and in eval when there are no running stats.

@@ -27,7 +27,7 @@ def _inplace_method(fn, name):
         with no_grad():
             new = fn(self, *args, **kwargs)
         other = args[0] if args else None
-        return self._arith_inplace(name, new.data, other)
+        return self._arith_inplace(name, new._data, other)
 
     method.__name__ = name
     method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."

@@ -47,7 +47,7 @@ def _operands(a, b):
     if isinstance(a, Tensor):
         if isinstance(b, np.ndarray):
             return _operands(a, Tensor._wrap(b))
-        arr = _scalar_array(b, a.data)
+        arr = _scalar_array(b, a._data)
         if arr.dtype != a.dtype:
             a = cast(a, arr.dtype)
         return a, Tensor._wrap(arr)
@@ -201,9 +201,9 @@ def div(input, other, rounding_mode=None):
             a, b = cast(a, get_default_dtype()), cast(b, get_default_dtype())
         return Div.apply(a, b)
     if rounding_mode == "floor":
-        return Tensor._wrap(np.floor_divide(a.data, b.data))
+        return Tensor._wrap(np.floor_divide(a._data, b._data))
     if rounding_mode == "trunc":
-        return Tensor._wrap(np.trunc(a.data / b.data).astype(a.dtype))
+        return Tensor._wrap(np.trunc(a._data / b._data).astype(a.dtype))
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                      f"{rounding_mode!r}")
 
@@ -540,7 +540,7 @@ def minimum(input, other):
 
 def where(condition, input, other):
     """Choose ``input`` where ``condition`` is true, else ``other`` (broadcasting)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = _operands(input, other)
@@ -552,7 +552,7 @@ def where(condition, input, other):
 
 def masked_fill(input, mask, value):
     """Fill elements of ``input`` where ``mask`` is true with ``value``."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     v = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, input.dtype))
     return where(Tensor._wrap(np.broadcast_to(m, input.shape)), v, input)
 
@@ -561,7 +561,7 @@ def cast(input, dtype):
     """Convert to ``dtype``; differentiable between floating dtypes."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f" or input.dtype.kind != "f":
-        return Tensor._wrap(input.data.astype(dtype))
+        return Tensor._wrap(input._data.astype(dtype))
     return Cast.apply(input, dtype=dtype)
 
 
@@ -576,7 +576,7 @@ def lerp(input, end, weight):
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    return Tensor._wrap(np.nan_to_num(input.data, nan=nan, posinf=posinf, neginf=neginf))
+    return Tensor._wrap(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf))
 
 
 # ---------------------------------------------------------------------------
@@ -584,8 +584,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 # ---------------------------------------------------------------------------
 def _cmp(np_fn):
     def fn(input, other):
-        a = input.data if isinstance(input, Tensor) else input
-        b = other.data if isinstance(other, Tensor) else other
+        a = input._data if isinstance(input, Tensor) else input
+        b = other._data if isinstance(other, Tensor) else other
         return Tensor._wrap(np.asarray(np_fn(a, b)))
 
     return fn
@@ -605,32 +605,32 @@ floor_divide = _cmp(np.floor_divide)
 
 
 def logical_not(input):
-    return Tensor._wrap(np.logical_not(input.data))
+    return Tensor._wrap(np.logical_not(input._data))
 
 
 def isnan(input):
-    return Tensor._wrap(np.isnan(input.data))
+    return Tensor._wrap(np.isnan(input._data))
 
 
 def isinf(input):
-    return Tensor._wrap(np.isinf(input.data))
+    return Tensor._wrap(np.isinf(input._data))
 
 
 def isfinite(input):
-    return Tensor._wrap(np.isfinite(input.data))
+    return Tensor._wrap(np.isfinite(input._data))
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
-    return bool(np.allclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
-    a = input.data if isinstance(input, Tensor) else input
-    b = other.data if isinstance(other, Tensor) else other
+    a = input._data if isinstance(input, Tensor) else input
+    b = other._data if isinstance(other, Tensor) else other
     return Tensor._wrap(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol,
                                               equal_nan=equal_nan)))
 
 
 def equal(input, other) -> bool:
-    return input.shape == other.shape and bool(np.array_equal(input.data, other.data))
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))

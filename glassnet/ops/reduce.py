@@ -240,7 +240,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):
 
         input = cast(input, dtype)
     elif input.dtype.kind in "biu":
-        input = Tensor._wrap(input.data.astype(np.int64))
+        input = Tensor._wrap(input._data.astype(np.int64))
     return Sum.apply(input, axes=_axes(dim, input.ndim, "sum"), keepdim=keepdim)
 
 
@@ -275,11 +275,11 @@ def _extreme(input, dim, keepdim, take_max, other=None):
                           take_max=take_max)
     axis = _axes(dim, input.ndim, name)[0] if input.ndim else None
     if input.ndim == 0:
-        return (MaxResult if take_max else MinResult)(input, Tensor._wrap(_xp(input.data).asarray(0)))
+        return (MaxResult if take_max else MinResult)(input, Tensor._wrap(_xp(input._data).asarray(0)))
     # NOTE: ties: the first index (NumPy's argmax), which is where PyTorch's CPU kernel
     # sends the values, indices and the gradient.
-    xp = _xp(input.data)
-    idx = xp.argmax(input.data, axis=axis) if take_max else xp.argmin(input.data, axis=axis)
+    xp = _xp(input._data)
+    idx = xp.argmax(input._data, axis=axis) if take_max else xp.argmin(input._data, axis=axis)
     values = GatherMax.apply(input, indices=idx, axis=axis, keepdim=keepdim)
     idx_t = Tensor._wrap((np.expand_dims(idx, axis) if keepdim else idx).astype(np.int64))
     return (MaxResult if take_max else MinResult)(values, idx_t)
@@ -352,16 +352,16 @@ def logsumexp(input, dim, keepdim=False):
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (first on ties); flattened when ``dim`` is None."""
     if dim is None:
-        return Tensor._wrap(_xp(input.data).argmax(input.data).astype(np.int64))
-    out = _xp(input.data).argmax(input.data, axis=dim, keepdims=keepdim)
+        return Tensor._wrap(_xp(input._data).argmax(input._data).astype(np.int64))
+    out = _xp(input._data).argmax(input._data, axis=dim, keepdims=keepdim)
     return Tensor._wrap(out.astype(np.int64))
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the minimum (first on ties); flattened when ``dim`` is None."""
     if dim is None:
-        return Tensor._wrap(_xp(input.data).argmin(input.data).astype(np.int64))
-    out = _xp(input.data).argmin(input.data, axis=dim, keepdims=keepdim)
+        return Tensor._wrap(_xp(input._data).argmin(input._data).astype(np.int64))
+    out = _xp(input._data).argmin(input._data, axis=dim, keepdims=keepdim)
     return Tensor._wrap(out.astype(np.int64))
 
 
@@ -373,7 +373,7 @@ def cumsum(input, dim):
 
 def cumprod(input, dim):
     """Cumulative product (no gradient)."""
-    return Tensor._wrap(_xp(input.data).cumprod(input.data, axis=dim))
+    return Tensor._wrap(_xp(input._data).cumprod(input._data, axis=dim))
 
 
 def norm(input, p="fro", dim=None, keepdim=False):
@@ -386,25 +386,25 @@ def norm(input, p="fro", dim=None, keepdim=False):
 
 
 def all(input, dim=None, keepdim=False):
-    xp = _xp(input.data)
-    return Tensor._wrap(xp.asarray(xp.all(input.data, axis=dim, keepdims=keepdim)))
+    xp = _xp(input._data)
+    return Tensor._wrap(xp.asarray(xp.all(input._data, axis=dim, keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim=False):
-    xp = _xp(input.data)
-    return Tensor._wrap(xp.asarray(xp.any(input.data, axis=dim, keepdims=keepdim)))
+    xp = _xp(input._data)
+    return Tensor._wrap(xp.asarray(xp.any(input._data, axis=dim, keepdims=keepdim)))
 
 
 def count_nonzero(input, dim=None):
-    xp = _xp(input.data)
-    return Tensor._wrap(xp.asarray(xp.count_nonzero(input.data, axis=dim), dtype=np.int64))
+    xp = _xp(input._data)
+    return Tensor._wrap(xp.asarray(xp.count_nonzero(input._data, axis=dim), dtype=np.int64))
 
 
 def sort(input, dim=-1, descending=False, stable=False):
     """Sorted values and indices (values differentiable via gather)."""
     from glassnet.ops.shape import gather
 
-    d = input.data
+    d = input._data
     idx = _xp(d).argsort(-d if descending else d, axis=dim, kind="stable").astype(np.int64)
     idx_t = Tensor._wrap(idx)
     return SortResult(gather(input, dim, idx_t), idx_t)
@@ -420,7 +420,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
     if not 0 <= k <= input.shape[dim]:
         raise ValueError(f"topk: k must be in [0, {input.shape[dim]}], got {k}")
-    d = input.data
+    d = input._data
     xp = _xp(d)
     idx = xp.argsort(-d if largest else d, axis=dim, kind="stable")
     idx = xp.take(idx, xp.arange(k), axis=dim).astype(np.int64)
@@ -442,7 +442,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
     >>> glassnet.unique(glassnet.tensor([3, 1, 3, 2])).tolist()
     [1, 2, 3]
     """
-    d = input.data
+    d = input._data
     axis = None if dim is None else _axes(dim, d.ndim, "unique")[0]
     values, inverse, counts = np.unique(d, return_inverse=True, return_counts=True,
                                         axis=axis)
@@ -461,13 +461,13 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
 def bincount(input, weights=None, minlength: int = 0):
     """Counts of each value in the 1-D non-negative int tensor ``input`` (or the sums
     of ``weights``); length ``max(input) + 1`` or ``minlength``.  Not differentiable."""
-    d = input.data
+    d = input._data
     if d.ndim != 1 or d.dtype.kind not in "iu":
         raise ValueError(f"bincount: input must be a 1-D integer tensor, got "
                          f"{d.dtype} of shape {d.shape}")
     if d.size and d.min() < 0:
         raise ValueError("bincount: input must be non-negative")
-    w = None if weights is None else (weights.data if isinstance(weights, Tensor)
+    w = None if weights is None else (weights._data if isinstance(weights, Tensor)
                                       else np.asarray(weights))
     out = np.bincount(d, weights=w, minlength=minlength)
     if w is None:

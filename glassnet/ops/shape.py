@@ -381,7 +381,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
         input, dim = flatten(input), 0
     axis = _dim(dim, input.ndim, fn)
     n = input.shape[axis] if input.ndim else 1
-    reps = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     if reps.dtype.kind not in "iu" or reps.ndim > 1 or reps.size not in (1, n):
         raise ValueError(f"{fn}: repeats must be an int or a 1-D int tensor of length {n}, "
                          f"got {reps.dtype} of shape {reps.shape}")
@@ -581,7 +581,7 @@ def triu(input, diagonal: int = 0):
 def masked_select(input, mask):
     """The elements of ``input`` where the bool ``mask`` is true, as a 1-D tensor
     (``input`` and ``mask`` broadcast together)."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_select: mask must be a bool tensor, got {m.dtype}")
     try:
@@ -629,7 +629,7 @@ def nonzero(input, *, as_tuple: bool = False):
 
     Not differentiable.
     """
-    idx = np.argwhere(input.data if isinstance(input, Tensor) else np.asarray(input))
+    idx = np.argwhere(input._data if isinstance(input, Tensor) else np.asarray(input))
     idx = idx.astype(np.int64)
     if as_tuple:
         return tuple(Tensor._wrap(np.ascontiguousarray(col)) for col in idx.T)
@@ -637,7 +637,7 @@ def nonzero(input, *, as_tuple: bool = False):
 
 
 def _index_array(index, fn):
-    arr = index.data if isinstance(index, Tensor) else np.asarray(index)
+    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{fn}: index must be an int64 tensor, got {arr.dtype}")
     return arr

@@ -78,15 +78,15 @@ class Adadelta(Optimizer):
                     if group["maximize"]:
                         grad = -grad
                     if wd != 0:
-                        grad = grad + wd * p.data
-                    square_avg = state["square_avg"].data
-                    acc_delta = state["acc_delta"].data
+                        grad = grad + wd * p._data
+                    square_avg = state["square_avg"]._data
+                    acc_delta = state["acc_delta"]._data
                     square_avg *= rho
                     square_avg += (1 - rho) * (grad * grad)
                     std = np.sqrt(square_avg + eps)
                     delta = np.sqrt(acc_delta + eps) / std * grad
                     acc_delta *= rho
                     acc_delta += (1 - rho) * (delta * delta)
-                    p.data += -group["lr"] * delta
+                    p._data += -group["lr"] * delta
                     p._bump()
         return loss

@@ -93,11 +93,11 @@ class Adagrad(Optimizer):
                     if group["maximize"]:
                         grad = -grad
                     if wd != 0:
-                        grad = grad + wd * p.data
+                        grad = grad + wd * p._data
                     clr = lr / (1 + (step - 1) * group["lr_decay"])
-                    state_sum = state["sum"].data
+                    state_sum = state["sum"]._data
                     state_sum += grad * grad
                     std = np.sqrt(state_sum) + group["eps"]
-                    p.data += -clr * (grad / std)
+                    p._data += -clr * (grad / std)
                     p._bump()
         return loss

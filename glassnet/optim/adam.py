@@ -105,11 +105,11 @@ class Adam(Optimizer):
                     step = _increment(state["step"])
                     if wd != 0:
                         if group["decoupled_weight_decay"]:
-                            p.data *= 1 - lr * wd
+                            p._data *= 1 - lr * wd
                         else:
-                            grad = grad + wd * p.data
-                    exp_avg = state["exp_avg"].data
-                    exp_avg_sq = state["exp_avg_sq"].data
+                            grad = grad + wd * p._data
+                    exp_avg = state["exp_avg"]._data
+                    exp_avg_sq = state["exp_avg_sq"]._data
                     _lerp_(exp_avg, grad, 1 - beta1)
                     exp_avg_sq *= beta2
                     exp_avg_sq += (1 - beta2) * (grad * grad)
@@ -120,12 +120,12 @@ class Adam(Optimizer):
                     # NOTE: eps goes after the bias correction (paper, Algorithm 1); adding
                     # it first would scale it by 1/sqrt(1 - beta2^t), 31x at t = 1.
                     if group["amsgrad"]:
-                        max_sq = state["max_exp_avg_sq"].data
+                        max_sq = state["max_exp_avg_sq"]._data
                         np.maximum(max_sq, exp_avg_sq, out=max_sq)
                         denom = np.sqrt(max_sq) / bias_correction2_sqrt + group["eps"]
                     else:
                         denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + group["eps"]
-                    p.data += -step_size * (exp_avg / denom)
+                    p._data += -step_size * (exp_avg / denom)
                     p._bump()
         return loss
 

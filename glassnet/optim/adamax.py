@@ -76,13 +76,13 @@ class Adamax(Optimizer):
                         grad = -grad
                     step = _increment(state["step"])
                     if wd != 0:
-                        grad = grad + wd * p.data
-                    exp_avg = state["exp_avg"].data
-                    exp_inf = state["exp_inf"].data
+                        grad = grad + wd * p._data
+                    exp_avg = state["exp_avg"]._data
+                    exp_inf = state["exp_inf"]._data
                     _lerp_(exp_avg, grad, 1 - beta1)
                     exp_inf *= beta2
                     np.maximum(exp_inf, np.abs(grad) + group["eps"], out=exp_inf)
                     clr = group["lr"] / (1 - beta1 ** step)
-                    p.data += -clr * (exp_avg / exp_inf)
+                    p._data += -clr * (exp_avg / exp_inf)
                     p._bump()
         return loss

@@ -222,24 +222,24 @@ class LBFGS(Optimizer):
 
     # -- flat views of the parameters ------------------------------------------------
     def _gather_flat_grad(self) -> np.ndarray:
-        views = [np.zeros(p.data.size, p.data.dtype) if p.grad is None
-                 else p.grad.data.reshape(-1) for p in self._params]
+        views = [np.zeros(p._data.size, p._data.dtype) if p.grad is None
+                 else p.grad._data.reshape(-1) for p in self._params]
         return np.concatenate(views)
 
     def _add_grad(self, step_size, update: np.ndarray) -> None:
         offset = 0
         for p in self._params:
-            numel = p.data.size
-            p.data += step_size * update[offset:offset + numel].reshape(p.data.shape)
+            numel = p._data.size
+            p._data += step_size * update[offset:offset + numel].reshape(p._data.shape)
             p._bump()
             offset += numel
 
     def _clone_param(self) -> list:
-        return [p.data.copy() for p in self._params]
+        return [p._data.copy() for p in self._params]
 
     def _set_param(self, params_data: list) -> None:
         for p, data in zip(self._params, params_data):
-            p.data[...] = data
+            p._data[...] = data
             p._bump()
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -411,7 +411,7 @@ def _wrap(value):
 
 def _unwrap(value):
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, list):
         return [_unwrap(v) for v in value]
     return value

@@ -97,23 +97,23 @@ class NAdam(Optimizer):
                     bias_correction2 = 1 - beta2 ** step
                     if wd != 0:
                         if group["decoupled_weight_decay"]:
-                            p.data *= 1 - lr * wd
+                            p._data *= 1 - lr * wd
                         else:
-                            grad = grad + wd * p.data
+                            grad = grad + wd * p._data
                     # Momentum schedule mu_t and mu_{t+1}; 0.96 and psi from Dozat (2016).
                     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
                     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
-                    mu_product = state["mu_product"].data
+                    mu_product = state["mu_product"]._data
                     mu_product *= mu
-                    exp_avg = state["exp_avg"].data
-                    exp_avg_sq = state["exp_avg_sq"].data
+                    exp_avg = state["exp_avg"]._data
+                    exp_avg_sq = state["exp_avg_sq"]._data
                     _lerp_(exp_avg, grad, 1 - beta1)
                     exp_avg_sq *= beta2
                     exp_avg_sq += (1 - beta2) * (grad * grad)
                     denom = np.sqrt(exp_avg_sq / bias_correction2) + group["eps"]
                     mu_product_value = float(mu_product)
                     mu_product_next = mu_product_value * mu_next
-                    p.data += (-lr * (1.0 - mu) / (1.0 - mu_product_value)) * (grad / denom)
-                    p.data += ((-lr * mu_next) / (1.0 - mu_product_next)) * (exp_avg / denom)
+                    p._data += (-lr * (1.0 - mu) / (1.0 - mu_product_value)) * (grad / denom)
+                    p._data += ((-lr * mu_next) / (1.0 - mu_product_next)) * (exp_avg / denom)
                     p._bump()
         return loss

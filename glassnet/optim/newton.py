@@ -117,22 +117,22 @@ class Newton(Optimizer):
             raise ValueError(f"Newton: max_params must be a positive int, got {max_params!r}")
 
     def _numel(self) -> int:
-        return sum(p.data.size for p in self._params)
+        return sum(p._data.size for p in self._params)
 
     def _flat_params(self) -> np.ndarray:
-        return np.concatenate([p.data.reshape(-1).astype(np.float64) for p in self._params])
+        return np.concatenate([p._data.reshape(-1).astype(np.float64) for p in self._params])
 
     def _set_flat(self, flat: np.ndarray) -> None:
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data[...] = flat[offset:offset + n].reshape(p.data.shape)
+            n = p._data.size
+            p._data[...] = flat[offset:offset + n].reshape(p._data.shape)
             p._bump()
             offset += n
 
     def _flat_grad(self) -> np.ndarray:
-        return np.concatenate([np.zeros(p.data.size) if p.grad is None
-                               else p.grad.data.reshape(-1).astype(np.float64)
+        return np.concatenate([np.zeros(p._data.size) if p.grad is None
+                               else p.grad._data.reshape(-1).astype(np.float64)
                                for p in self._params])
 
     def _grad_at(self, closure):
@@ -206,7 +206,7 @@ class Newton(Optimizer):
 
     def _user_hessian(self, hessian, n: int) -> np.ndarray:
         H = hessian(list(self._params))
-        H = H.data if isinstance(H, Tensor) else H
+        H = H._data if isinstance(H, Tensor) else H
         H = np.asarray(H, dtype=np.float64)
         if H.shape != (n, n):
             raise ValueError(f"Newton: hessian(params) must return an array of shape "

@@ -3,7 +3,7 @@
 An optimizer holds ``param_groups`` (a list of dicts, each with a ``'params'`` list and
 its own hyperparameters) and ``state`` (a dict keyed by parameter Tensor holding that
 parameter's buffers).  Subclasses implement :meth:`Optimizer.step`; updates write into
-``p.data`` (an ndarray) in place, so a float32 parameter stays float32.
+``p._data`` (the private ndarray) in place, so a float32 parameter stays float32.
 """
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates and returns the loss."""
@@ -218,12 +218,12 @@ class Optimizer:
 def _cast(param: Tensor, value, key=None):
     """Copy a loaded state value, casting float arrays to ``param``'s dtype."""
     if isinstance(value, Tensor):
-        data = value.data
-        if key != "step" and param.data.dtype.kind == "f" and data.dtype.kind == "f":
-            return Tensor._wrap(np.array(data, dtype=param.data.dtype, copy=True))
+        data = value._data
+        if key != "step" and param._data.dtype.kind == "f" and data.dtype.kind == "f":
+            return Tensor._wrap(np.array(data, dtype=param._data.dtype, copy=True))
         return Tensor._wrap(np.array(data, copy=True))
     if isinstance(value, np.ndarray):
-        return _cast(param, Tensor._wrap(value), key).data
+        return _cast(param, Tensor._wrap(value), key)._data
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}
     if isinstance(value, (str, bytes, numbers.Number)) or value is None:
@@ -262,7 +262,7 @@ def check_betas(fn: str, betas) -> None:
 # -- helpers shared by the optimizers ---------------------------------------------------
 def _zeros_like(p: Tensor, fill: float = 0.0) -> Tensor:
     """A new state buffer shaped and typed like parameter ``p``."""
-    return Tensor._wrap(np.full(p.data.shape, fill, dtype=p.data.dtype))
+    return Tensor._wrap(np.full(p._data.shape, fill, dtype=p._data.dtype))
 
 
 def _new_step() -> Tensor:
@@ -272,15 +272,15 @@ def _new_step() -> Tensor:
 
 def _increment(step: Tensor) -> float:
     """Add one to a step counter in place and return its new value as a float."""
-    step.data += 1
-    return float(step.data)
+    step._data += 1
+    return float(step._data)
 
 
 def _grads(group: dict):
     """Yield ``(p, grad)`` with ``grad`` an ndarray, for parameters that have a gradient."""
     for p in group["params"]:
         if p.grad is not None:
-            yield p, p.grad.data
+            yield p, p.grad._data
 
 
 def _lerp_(start, end, weight: float) -> None:

@@ -89,12 +89,12 @@ class RMSprop(Optimizer):
                         grad = -grad
                     _increment(state["step"])
                     if wd != 0:
-                        grad = grad + wd * p.data
-                    square_avg = state["square_avg"].data
+                        grad = grad + wd * p._data
+                    square_avg = state["square_avg"]._data
                     square_avg *= alpha
                     square_avg += (1 - alpha) * (grad * grad)
                     if group["centered"]:
-                        grad_avg = state["grad_avg"].data
+                        grad_avg = state["grad_avg"]._data
                         _lerp_(grad_avg, grad, 1 - alpha)
                         # NOTE: v - g_avg^2 >= 0 by Jensen's inequality; not clamped, as in torch.
                         avg = np.sqrt(square_avg - grad_avg * grad_avg)
@@ -102,11 +102,11 @@ class RMSprop(Optimizer):
                         avg = np.sqrt(square_avg)
                     avg += group["eps"]
                     if momentum > 0:
-                        buf = state["momentum_buffer"].data
+                        buf = state["momentum_buffer"]._data
                         buf *= momentum
                         buf += grad / avg
-                        p.data += -group["lr"] * buf
+                        p._data += -group["lr"] * buf
                     else:
-                        p.data += -group["lr"] * (grad / avg)
+                        p._data += -group["lr"] * (grad / avg)
                     p._bump()
         return loss

@@ -88,7 +88,7 @@ class SGD(Optimizer):
                     if group["maximize"]:
                         grad = -grad
                     if wd != 0:
-                        grad = grad + wd * p.data
+                        grad = grad + wd * p._data
                     if momentum != 0:
                         state = self.state[p]
                         buf = state.get("momentum_buffer")
@@ -96,12 +96,12 @@ class SGD(Optimizer):
                             buf = Tensor._wrap(grad.copy())
                             state["momentum_buffer"] = buf
                         else:
-                            buf.data *= momentum
-                            buf.data += (1 - dampening) * grad
+                            buf._data *= momentum
+                            buf._data += (1 - dampening) * grad
                         if group["nesterov"]:
-                            grad = grad + momentum * buf.data
+                            grad = grad + momentum * buf._data
                         else:
-                            grad = buf.data
-                    p.data += -lr * grad
+                            grad = buf._data
+                    p._data += -lr * grad
                     p._bump()
         return loss

@@ -23,15 +23,15 @@ def _as_output(out):
 def numerical_grad(fn, inputs, index, cotangent, eps=1e-6):
     """d(sum(fn(*inputs) * cotangent)) / d(inputs[index]) by central differences."""
     x = inputs[index]
-    grad = np.zeros_like(x.data)
-    flat = x.data.reshape(-1)
+    grad = np.zeros_like(x._data)
+    flat = x._data.reshape(-1)
     gflat = grad.reshape(-1)
     for i in range(flat.size):
         orig = flat[i]
         flat[i] = orig + eps
-        plus = float((_as_output(fn(*inputs)).data * cotangent).sum())
+        plus = float((_as_output(fn(*inputs))._data * cotangent).sum())
         flat[i] = orig - eps
-        minus = float((_as_output(fn(*inputs)).data * cotangent).sum())
+        minus = float((_as_output(fn(*inputs))._data * cotangent).sum())
         flat[i] = orig
         gflat[i] = (plus - minus) / (2 * eps)
     return grad
@@ -71,7 +71,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        analytic = np.zeros_like(x.data) if x.grad is None else x.grad.data
+        analytic = np.zeros_like(x._data) if x.grad is None else x.grad._data
         from glassnet.autograd import no_grad
 
         with no_grad():

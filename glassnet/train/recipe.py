@@ -354,7 +354,7 @@ def predict_images(path, images, topk=3) -> list:
         arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
         batch.append((arr - mean) / std)
     with glassnet.no_grad():
-        probs = F.softmax(model(glassnet.tensor(np.stack(batch))), dim=1).data
+        probs = F.softmax(model(glassnet.tensor(np.stack(batch))), dim=1)._data
     classes = meta.get("classes") or [str(i) for i in range(probs.shape[1])]
     k = min(topk, probs.shape[1])
     out = []

@@ -47,7 +47,7 @@ def evaluate(model, loader, loss_fn=None, num_classes: int | None = None,
     with no_grad():
         for inputs, targets in loader:
             logits = model(inputs)
-            acc.update(loss_fn(logits, targets).item(), logits.data, targets.data)
+            acc.update(loss_fn(logits, targets).item(), logits._data, targets._data)
     model.train(was_training)
     return acc.compute(), acc.confusion_matrix()
 
@@ -265,7 +265,7 @@ class Trainer:
             data_time += time.perf_counter() - t_data
             loss, logits = self._train_step(inputs, targets)
             self.batch_in_epoch += 1
-            self._accum.update(loss, logits.data, targets.data)
+            self._accum.update(loss, logits._data, targets._data)
             seen += len(targets)
             rate = seen / max(time.perf_counter() - t0, 1e-9)
             m = self._accum

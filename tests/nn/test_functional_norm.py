@@ -26,7 +26,7 @@ def test_batch_norm_running_stats_match_torch_over_several_steps(shape, momentum
     trm, trv = torch.zeros(c), torch.ones(c)
     w = rng.uniform(0.5, 1.5, c).astype(np.float32)
     b = rng.standard_normal(c).astype(np.float32)
-    mean_array = rm.data
+    mean_array = rm._data
     for step in range(5):
         x = (rng.standard_normal(shape) * (step + 1) + step).astype(np.float32)
         y = F.batch_norm(_t(x), rm, rv, _t(w), _t(b), training=True, momentum=momentum)
@@ -36,7 +36,7 @@ def test_batch_norm_running_stats_match_torch_over_several_steps(shape, momentum
         np.testing.assert_allclose(y.numpy(), ty.numpy(), atol=1e-5, rtol=1e-4)
         np.testing.assert_allclose(rm.numpy(), trm.numpy(), atol=1e-6, rtol=1e-5)
         np.testing.assert_allclose(rv.numpy(), trv.numpy(), atol=1e-6, rtol=1e-5)
-    assert rm.data is mean_array  # updated in place, not rebound
+    assert rm._data is mean_array  # updated in place, not rebound
     assert rm._version == 5
     # Eval with the accumulated statistics.
     x = rng.standard_normal(shape).astype(np.float32)

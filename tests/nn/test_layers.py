@@ -401,7 +401,7 @@ def test_batchnorm_eval_uses_running_stats_and_does_not_update_them():
     bn.bias.data[...] = [0.5, 0.0]
     bn.eval()
     x = _x(3, 2, 4, 4)
-    out = bn(glassnet.tensor(x)).data
+    out = bn(glassnet.tensor(x)).detach().numpy()
     rm = np.array([1.0, -2.0]).reshape(1, 2, 1, 1)
     rv = np.array([4.0, 0.25]).reshape(1, 2, 1, 1)
     w = np.array([2.0, 1.0]).reshape(1, 2, 1, 1)
@@ -427,24 +427,24 @@ def test_batchnorm_input_dim_errors():
 def test_dropout_training_statistics_and_eval_identity():
     x = glassnet.ones(200, 500)
     drop = nn.Dropout(0.3)
-    out = drop(x).data
+    out = drop(x).numpy()
     assert abs((out == 0).mean() - 0.3) < 0.01
     np.testing.assert_allclose(out[out != 0], 1 / 0.7, rtol=1e-6)
     assert drop.eval()(x) is x
-    d2 = nn.Dropout2d(0.5)(glassnet.ones(20, 30, 4, 4)).data
+    d2 = nn.Dropout2d(0.5)(glassnet.ones(20, 30, 4, 4)).detach().numpy()
     per_channel = d2.reshape(20, 30, 16)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2.0).all(-1))
-    a = nn.AlphaDropout(0.2)(glassnet.randn(400, 500)).data
+    a = nn.AlphaDropout(0.2)(glassnet.randn(400, 500)).detach().numpy()
     assert abs(a.mean()) < 0.02 and abs(a.std() - 1) < 0.02
     gen = np.random.default_rng(5)
-    m1 = nn.Dropout(0.5, generator=gen)(glassnet.ones(50)).data
-    m2 = nn.Dropout(0.5, generator=np.random.default_rng(5))(glassnet.ones(50)).data
+    m1 = nn.Dropout(0.5, generator=gen)(glassnet.ones(50)).detach().numpy()
+    m2 = nn.Dropout(0.5, generator=np.random.default_rng(5))(glassnet.ones(50)).detach().numpy()
     np.testing.assert_array_equal(m1, m2)
 
 
 def test_rrelu_training_slopes_within_bounds():
     x = -glassnet.rand(1000) - 0.1
-    out = nn.RReLU(0.1, 0.3)(x).data
+    out = nn.RReLU(0.1, 0.3)(x).detach().numpy()
     slopes = out / x.data
     assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6
     assert slopes.std() > 0.03

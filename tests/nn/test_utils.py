@@ -107,7 +107,7 @@ def test_max_norm_constrains_each_output_unit_and_skips_biases():
         lin.weight.data[...] *= 10
         lin.weight.data[0] = 0.01
         lin.bias.data[...] = 100.0
-    before_row0 = lin.weight.data[0].copy()
+    before_row0 = lin.weight.detach().numpy()[0].copy()
     max_norm_(lin, 1.0)
     norms = np.linalg.norm(lin.weight.data, axis=1)
     assert np.all(norms <= 1.0 + 1e-5)

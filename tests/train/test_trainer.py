@@ -124,7 +124,7 @@ def test_fine_tuning_a_new_head_only_changes_the_head():
     t = _setup()
     t.fit(2)
     model = t.model
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     freeze(model, "0.*")
     replace_head(model, 3)
     opt = optim.Adam(trainable_parameters(model), lr=0.01)

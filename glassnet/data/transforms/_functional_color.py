@@ -138,8 +138,8 @@ def erase(img: Tensor, i: int, j: int, h: int, w: int, v, inplace: bool = False)
     if not isinstance(img, Tensor):
         raise TypeError(f"erase: img should be a Tensor image, got {type(img).__name__} "
                         f"(apply ToTensor() first)")
-    data = img.data if inplace else img.data.copy()
-    data[..., i:i + h, j:j + w] = v.data if isinstance(v, Tensor) else v
+    data = img._data if inplace else img._data.copy()
+    data[..., i:i + h, j:j + w] = v._data if isinstance(v, Tensor) else v
     return img if inplace else Tensor._wrap(data)
 
 

@@ -71,7 +71,7 @@ def _apply(img, fn: str, pil_op, array_op, pil_for_arrays: bool = True):
         if pil_for_arrays and _via_pil(img):
             return _from_pil(pil_op(_to_pil(img)), img)
         return _hwc(array_op(_chw(img)), img)
-    return Tensor._wrap(np.ascontiguousarray(array_op(img.data)))
+    return Tensor._wrap(np.ascontiguousarray(array_op(img._data)))
 
 
 def _dims(img, fn: str) -> list:

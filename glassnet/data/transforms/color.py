@@ -313,7 +313,7 @@ class PCALighting(Transform):
             if images.ndim != 4 or images.shape[1] != 3:
                 raise ValueError(f"{fn}: a Tensor must have shape (N, 3, H, W), got "
                                  f"{tuple(images.shape)}")
-            arr, channel_axis = images.data, 1
+            arr, channel_axis = images._data, 1
         else:
             arr = np.asarray(images)
             if arr.ndim != 4 or arr.shape[-1] != 3:
@@ -345,7 +345,7 @@ class PCALighting(Transform):
             if img.ndim < 3 or img.shape[-3] != 3:
                 raise ValueError(f"PCALighting: a Tensor image must have shape (..., 3, H, W), "
                                  f"got {tuple(img.shape)}")
-            return Tensor._wrap(img.data + rgb.astype(img.dtype).reshape(3, 1, 1))
+            return Tensor._wrap(img._data + rgb.astype(img.dtype).reshape(3, 1, 1))
         pil = isinstance(img, Image.Image)
         arr = np.asarray(img.convert("RGB")) if pil else img
         if not isinstance(arr, np.ndarray) or arr.ndim != 3 or arr.shape[2] != 3:

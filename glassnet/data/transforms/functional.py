@@ -117,7 +117,7 @@ def to_pil_image(pic, mode: str | None = None) -> Image.Image:
     Float inputs are multiplied by 255 and truncated to uint8 (unless ``mode='F'``).
     """
     if isinstance(pic, Tensor):
-        arr = pic.data
+        arr = pic._data
         if arr.ndim == 3:
             arr = arr.transpose(1, 2, 0)
     elif isinstance(pic, np.ndarray):
@@ -198,10 +198,10 @@ def normalize(tensor: Tensor, mean, std, inplace: bool = False) -> Tensor:
     mean, std = _normalize_constants(_float_tuple(mean), _float_tuple(std), tensor.dtype.str,
                                      tensor.shape[-3])
     if inplace:
-        tensor.data -= mean
-        tensor.data /= std
+        tensor._data -= mean
+        tensor._data /= std
         return tensor
-    return Tensor._wrap((tensor.data - mean) / std)
+    return Tensor._wrap((tensor._data - mean) / std)
 
 
 # ---------------------------------------------------------------------------

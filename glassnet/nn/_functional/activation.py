@@ -182,7 +182,7 @@ def swish(input: Tensor, beta=1.0) -> Tensor:
     beta = _number(beta, "beta", "swish")
     if beta == 1.0:
         return _act.SiLU.apply(input)
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._data)
     return _act.Swish.apply(input, Tensor._wrap(xp.asarray(beta, dtype=input.dtype)))
 
 

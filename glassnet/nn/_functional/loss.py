@@ -88,7 +88,7 @@ def _aux_weight(weight, input, name, fn, shape=None):
     if not ok:
         raise ValueError(f"{fn}: {name} must broadcast to the input shape "
                          f"{tuple(input.shape)}, got {tuple(weight.shape)}")
-    return weight.data.astype(input.dtype, copy=False)
+    return weight._data.astype(input.dtype, copy=False)
 
 
 def _class_weight(weight, c, fn):
@@ -98,11 +98,11 @@ def _class_weight(weight, c, fn):
     if tuple(weight.shape) != (c,):
         raise ValueError(f"{fn}: weight must have shape (C,) = ({c},), one entry per class, "
                          f"got {tuple(weight.shape)}")
-    return weight.data
+    return weight._data
 
 
 def _check_classes(target, c, ignore_index, fn):
-    t = target.data
+    t = target._data
     bad = (t < 0) | (t >= c)
     if ignore_index is not None:
         bad &= t != ignore_index
@@ -334,7 +334,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     check_float(input, "input", fn)
     _same_shape(input, target, "target", fn)
     input, target = _float_target(input, target, fn)
-    x = input.data
+    x = input._data
     if x.size and not (x.min() >= 0 and x.max() <= 1):
         raise ValueError(f"{fn}: input must hold probabilities in [0, 1], got values in "
                          f"[{x.min()}, {x.max()}]")
@@ -611,7 +611,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     check_tensor(tensor, "tensor", fn)
     if tensor.dtype != np.int64:
         raise TypeError(f"{fn}: tensor must hold int64 class indices, got {tensor.dtype}")
-    t = tensor.data
+    t = tensor._data
     if num_classes == -1:
         if t.size == 0:
             raise ValueError(f"{fn}: cannot infer num_classes from an empty tensor; pass "

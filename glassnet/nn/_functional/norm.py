@@ -127,7 +127,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                              f"got input size {tuple(input.shape)}")
         running = None
         if running_mean is not None:
-            running = (running_mean.data, running_var.data, momentum)
+            running = (running_mean._data, running_var._data, momentum)
         out = StatNorm.apply(input, *params, stat_axes=(0, 2), running=running, **common)
         if running is not None:
             running_mean._bump()
@@ -136,7 +136,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if running_mean is None:
         raise ValueError(f"{fn}: running_mean and running_var must be given when "
                          f"training=False, got None")
-    stats = (running_mean.data.reshape(pview), running_var.data.reshape(pview))
+    stats = (running_mean._data.reshape(pview), running_var._data.reshape(pview))
     return StatNorm.apply(input, *params, stat_axes=(0, 2), stats=stats, **common)
 
 
@@ -193,7 +193,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                              f"got input size {tuple(input.shape)}")
         running = None
         if running_mean is not None:
-            running = (running_mean.data, running_var.data, momentum)
+            running = (running_mean._data, running_var._data, momentum)
         out = StatNorm.apply(input, *params, stat_axes=(2,), running=running, **common)
         if running is not None:
             running_mean._bump()
@@ -202,7 +202,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if running_mean is None:
         raise ValueError(f"{fn}: running_mean and running_var must be given when "
                          f"use_input_stats=False, got None")
-    stats = (running_mean.data.reshape(pview), running_var.data.reshape(pview))
+    stats = (running_mean._data.reshape(pview), running_var._data.reshape(pview))
     return StatNorm.apply(input, *params, stat_axes=(2,), stats=stats, **common)
 
 

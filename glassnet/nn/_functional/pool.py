@@ -351,10 +351,10 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd, f
     if nd == 1:
         out = (1,) + out
     plane = out[0] * out[1]
-    if idx.data.size and (idx.data.min() < 0 or idx.data.max() >= plane):
+    if idx._data.size and (idx._data.min() < 0 or idx._data.max() >= plane):
         raise ValueError(f"{fn}: indices must lie in [0, {plane}) for output size "
-                         f"{out[2 - nd:]}, got values in [{idx.data.min()}, "
-                         f"{idx.data.max()}]")
+                         f"{out[2 - nd:]}, got values in [{idx._data.min()}, "
+                         f"{idx._data.max()}]")
     y = MaxUnpool2d.apply(x, idx.detach(), output_size=out)
     return _pool_output(y, nd, added)
 

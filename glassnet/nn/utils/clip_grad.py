@@ -76,7 +76,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     params = _as_list(parameters, "clip_grad_norm_")
     max_norm = float(max_norm)
     norm_type = float(norm_type)
-    grads = [p.grad.data for p in params if p.grad is not None]
+    grads = [p.grad._data for p in params if p.grad is not None]
     if not grads:
         return Tensor._wrap(np.array(0.0, np.float32))
     dtype = grads[0].dtype
@@ -92,7 +92,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     with np.errstate(invalid="ignore"):  # inf * 0 = nan for a non-finite norm, as torch
         for p in params:
             if p.grad is not None:
-                p.grad.data *= np.asarray(clip_coef, p.grad.dtype)
+                p.grad._data *= np.asarray(clip_coef, p.grad.dtype)
     return Tensor._wrap(np.array(total, dtype))
 
 
@@ -112,4 +112,4 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for p in params:
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)

@@ -44,6 +44,6 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     start = 0
     for p in params:
         n = p.numel()
-        p.data[...] = vec.data[start:start + n].reshape(p.shape).astype(p.dtype, copy=False)
+        p._data[...] = vec._data[start:start + n].reshape(p.shape).astype(p.dtype, copy=False)
         p._bump()
         start += n

@@ -67,13 +67,13 @@ def max_norm_(module_or_params, max_norm: float, dim: int = 0, norm_type: float 
                              f"parameter of shape {tuple(p.shape)}, got {dim}")
         d = dim % p.ndim
         axes = tuple(a for a in range(p.ndim) if a != d)
-        w = p.data.astype(np.float64)
+        w = p._data.astype(np.float64)
         if norm_type == np.inf:
             norms = np.abs(w).max(axis=axes, keepdims=True)
         else:
             norms = (np.abs(w) ** norm_type).sum(axis=axes, keepdims=True) ** (1 / norm_type)
         scale = np.where(norms > max_norm, max_norm / (norms + eps), 1.0)
-        p.data[...] = (w * scale).astype(p.dtype)
+        p._data[...] = (w * scale).astype(p.dtype)
         p._bump()
 
 

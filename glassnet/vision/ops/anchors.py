@@ -99,7 +99,7 @@ class AnchorGenerator:
             sy, sx = np.meshgrid(shift_y, shift_x, indexing="ij")
             sx, sy = sx.reshape(-1), sy.reshape(-1)
             shifts = np.stack([sx, sy, sx, sy], axis=1).astype(base.dtype)
-            anchors.append((shifts[:, None, :] + base.data[None, :, :]).reshape(-1, 4))
+            anchors.append((shifts[:, None, :] + base._data[None, :, :]).reshape(-1, 4))
         return anchors
 
     def __call__(self, image_size, feature_map_sizes) -> Tensor:

@@ -42,7 +42,7 @@ def _check_boxes(boxes, name: str, fn: str, ordered: bool = True, min_ndim: int 
     if boxes.dtype.kind not in "fiu":
         raise TypeError(f"{fn}: {name} must have a numeric dtype, got {boxes.dtype}")
     if ordered:
-        d = boxes.data.reshape(-1, 4)
+        d = boxes._data.reshape(-1, 4)
         bad = np.flatnonzero((d[:, 2] < d[:, 0]) | (d[:, 3] < d[:, 1]))
         if bad.size:
             raise ValueError(f"{fn}: {name} must have shape (N, 4){rule}, got box "
@@ -369,7 +369,7 @@ def generalized_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "n
     x1g, y1g, x2g, y2g = (boxes2[..., k] for k in range(4))
     xkis1, ykis1 = maximum(x1, x1g), maximum(y1, y1g)
     xkis2, ykis2 = minimum(x2, x2g), minimum(y2, y2g)
-    mask = (ykis2.data > ykis1.data) & (xkis2.data > xkis1.data)
+    mask = (ykis2._data > ykis1._data) & (xkis2._data > xkis1._data)
     intsctk = where(mask, (xkis2 - xkis1) * (ykis2 - ykis1), 0.0)
     unionk = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - intsctk
     iouk = intsctk / (unionk + eps)
@@ -439,6 +439,6 @@ def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
     - output: ``(K)``
     """
     _check_boxes(boxes, "boxes", "remove_small_boxes", ordered=False, min_ndim=1)
-    d = boxes.data
+    d = boxes._data
     keep = ((d[..., 2] - d[..., 0]) >= min_size) & ((d[..., 3] - d[..., 1]) >= min_size)
     return Tensor._wrap(np.flatnonzero(keep).astype(np.int64))

@@ -63,7 +63,7 @@ class Matcher:
             got = tuple(q.shape) if isinstance(q, Tensor) else type(q).__name__
             raise ValueError(f"Matcher: match_quality_matrix must be a (G, A) Tensor, got "
                              f"{got}")
-        q = q.data
+        q = q._data
         if q.size == 0:
             if q.shape[0] == 0:
                 raise ValueError("Matcher: no ground-truth boxes available for one of the "
@@ -130,7 +130,7 @@ class BalancedPositiveNegativeSampler:
         rng = generator or self.generator or default_generator()
         pos_idx, neg_idx = [], []
         for matched in matched_idxs:
-            m = matched.data if isinstance(matched, Tensor) else np.asarray(matched)
+            m = matched._data if isinstance(matched, Tensor) else np.asarray(matched)
             positive = np.flatnonzero(m >= 1)
             negative = np.flatnonzero(m == 0)
             num_pos = min(positive.size, int(self.batch_size_per_image

@@ -156,7 +156,7 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     _check_nms_inputs("nms", boxes, scores, iou_threshold)
     if boxes.shape[0] == 0:
         return Tensor._wrap(np.zeros(0, np.int64))
-    return Tensor._wrap(_nms_indices(boxes.data, scores.data, iou_threshold))
+    return Tensor._wrap(_nms_indices(boxes._data, scores._data, iou_threshold))
 
 
 def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:
@@ -195,7 +195,7 @@ def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: floa
         got = tuple(idxs.shape) if isinstance(idxs, Tensor) else type(idxs).__name__
         raise ValueError(f"batched_nms: idxs must be a Tensor of shape (N,) = "
                          f"({boxes.shape[0]},), got {got}")
-    b, s, cat = boxes.data, scores.data, idxs.data
+    b, s, cat = boxes._data, scores._data, idxs._data
     if b.shape[0] == 0:
         return Tensor._wrap(np.zeros(0, np.int64))
     if b.size > 4000:

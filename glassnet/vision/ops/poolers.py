@@ -46,7 +46,7 @@ class LevelMapper:
         self.eps = eps
 
     def __call__(self, boxlists) -> Tensor:
-        areas = [(b.data[:, 2] - b.data[:, 0]) * (b.data[:, 3] - b.data[:, 1])
+        areas = [(b._data[:, 2] - b._data[:, 0]) * (b._data[:, 3] - b._data[:, 1])
                  for b in boxlists]
         s = np.sqrt(np.concatenate(areas))
         t = s.dtype.type
@@ -119,7 +119,7 @@ class MultiScaleRoIAlign(Module):
         if len(features) == 1:
             return roi_align(features[0], boxes, self.output_size, self.scales[0],
                              self.sampling_ratio)
-        levels = self.map_levels(boxes).data
+        levels = self.map_levels(boxes)._data
         rois = _rois(list(boxes), features[0].shape[0], features[0].dtype,
                      "MultiScaleRoIAlign")
         parts, where = [], []

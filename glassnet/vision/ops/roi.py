@@ -65,7 +65,7 @@ def _rois(boxes, n_batch, dtype, fn) -> np.ndarray:
         if boxes.ndim != 2 or boxes.shape[1] != 5:
             raise ValueError(f"{fn}: boxes must be a Tensor of shape (K, 5) or a list of "
                              f"(L, 4) Tensors, got shape {tuple(boxes.shape)}")
-        rois = boxes.data.astype(dtype)
+        rois = boxes._data.astype(dtype)
     elif isinstance(boxes, (list, tuple)):
         parts = []
         for i, b in enumerate(boxes):
@@ -74,7 +74,7 @@ def _rois(boxes, n_batch, dtype, fn) -> np.ndarray:
                 raise ValueError(f"{fn}: boxes[{i}] must be a Tensor of shape (L, 4), "
                                  f"got {got}")
             ids = np.full((b.shape[0], 1), i, dtype=dtype)
-            parts.append(np.concatenate([ids, b.data.astype(dtype)], axis=1))
+            parts.append(np.concatenate([ids, b._data.astype(dtype)], axis=1))
         rois = np.concatenate(parts, axis=0) if parts else np.zeros((0, 5), dtype)
     else:
         raise TypeError(f"{fn}: boxes must be a Tensor (K, 5) or a list of Tensors (L, 4), "

@@ -166,7 +166,7 @@ def test_nms_matches_naive_greedy_reference():
     for n, thr in ((50, 0.3), (700, 0.5), (1500, 0.7)):
         boxes = _random_boxes(rng, n, span=200.0, max_size=60.0)
         scores = np.round(rng.uniform(0, 1, n), 2).astype(np.float32)  # many ties
-        keep = nms(gn.tensor(boxes), gn.tensor(scores), thr).data
+        keep = nms(gn.tensor(boxes), gn.tensor(scores), thr).detach().numpy()
         np.testing.assert_array_equal(keep, _naive_nms(boxes, scores, thr))
 
 
@@ -184,11 +184,11 @@ def test_nms_ten_thousand_boxes_runs_blockwise():
     rng = np.random.default_rng(1)
     boxes = gn.tensor(_random_boxes(rng, 10_000, span=1000.0, max_size=100.0))
     scores = gn.tensor(rng.uniform(0, 1, 10_000).astype(np.float32))
-    keep = nms(boxes, scores, 0.5).data
+    keep = nms(boxes, scores, 0.5).numpy()
     assert 0 < keep.size < 10_000
-    assert np.all(np.diff(scores.data[keep]) <= 0)
-    kept = gn.tensor(boxes.data[keep])
-    iou = box_iou(kept, kept).data
+    assert np.all(np.diff(scores.numpy()[keep]) <= 0)
+    kept = gn.tensor(boxes.numpy()[keep])
+    iou = box_iou(kept, kept).detach().numpy()
     np.fill_diagonal(iou, 0)
     assert iou.max() <= 0.5
 
@@ -219,7 +219,7 @@ def test_batched_nms_large_input_equals_per_category_nms():
     boxes = _random_boxes(rng, n, span=300.0, max_size=60.0)
     scores = rng.uniform(0, 1, n).astype(np.float32)
     cats = rng.integers(0, 4, n)
-    keep = batched_nms(gn.tensor(boxes), gn.tensor(scores), gn.tensor(cats), 0.5).data
+    keep = batched_nms(gn.tensor(boxes), gn.tensor(scores), gn.tensor(cats), 0.5).detach().numpy()
     ref = np.concatenate([np.flatnonzero(cats == c)[_naive_nms(boxes[cats == c],
                                                                scores[cats == c], 0.5)]
                           for c in range(4)])
@@ -306,5 +306,5 @@ def test_batched_nms_matches_torchvision(n):
         np.round(rng.uniform(0, 1, n), 2).astype(np.float32)
     ref = tv.ops.batched_nms(torch.tensor(boxes), torch.tensor(scores), torch.tensor(cats),
                              0.5).numpy()
-    out = batched_nms(gn.tensor(boxes), gn.tensor(scores), gn.tensor(cats), 0.5).data
+    out = batched_nms(gn.tensor(boxes), gn.tensor(scores), gn.tensor(cats), 0.5).detach().numpy()
     np.testing.assert_array_equal(out, ref)

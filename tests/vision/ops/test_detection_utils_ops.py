@@ -18,7 +18,7 @@ from glassnet.vision.ops import (AnchorGenerator, BalancedPositiveNegativeSample
 # ---------------------------------------------------------------------------
 def test_cell_anchors_follow_ratio_formula():
     gen = AnchorGenerator(sizes=((32, 64),), aspect_ratios=((0.25, 1.0),))
-    cell = gen.cell_anchors[0].data
+    cell = gen.cell_anchors[0].numpy()
     # ratio 0.25: h = 0.5 * size, w = 2 * size; ratios outer, sizes inner.
     np.testing.assert_array_equal(cell, [[-32, -8, 32, 8], [-64, -16, 64, 16],
                                          [-16, -16, 16, 16], [-32, -32, 32, 32]])
@@ -29,9 +29,9 @@ def test_anchor_grid_order_and_strides():
     gen = AnchorGenerator(sizes=((8,), (16,)), aspect_ratios=(1.0, 2.0))
     anchors = gen((32, 48), [(2, 3), (1, 1)])
     assert anchors.shape == (2 * 3 * 2 + 1 * 1 * 2, 4)
-    a = anchors.data
+    a = anchors.numpy()
     # Stride (32 // 2, 48 // 3) = (16, 16): row-major grid, two cell anchors per cell.
-    cell = gen.cell_anchors[0].data
+    cell = gen.cell_anchors[0].numpy()
     np.testing.assert_array_equal(a[0:2], cell)
     np.testing.assert_array_equal(a[2:4], cell + [16, 0, 16, 0])
     np.testing.assert_array_equal(a[6:8], cell + [0, 16, 0, 16])
@@ -102,7 +102,7 @@ def test_matcher_matches_torchvision():
     q = np.round(rng.uniform(0, 1, (6, 400)), 2).astype(np.float32)  # ties included
     for low_quality in (False, True):
         for hi, lo in ((0.7, 0.3), (0.5, 0.5), (0.6, 0.4)):
-            ours = Matcher(hi, lo, low_quality)(gn.tensor(q)).data
+            ours = Matcher(hi, lo, low_quality)(gn.tensor(q)).detach().numpy()
             ref = TVMatcher(hi, lo, low_quality)(torch.tensor(q)).numpy()
             np.testing.assert_array_equal(ours, ref)
 
@@ -118,7 +118,7 @@ def test_sampler_counts_and_reproducibility():
     pos2, neg2 = sampler([matched], generator=np.random.default_rng(0))
     np.testing.assert_array_equal(pos[0].data, pos2[0].data)
     gn.manual_seed(5)
-    a = sampler([matched])[1][0].data.copy()
+    a = sampler([matched])[1][0].numpy().copy()
     gn.manual_seed(5)
     np.testing.assert_array_equal(a, sampler([matched])[1][0].data)
     # Too few positives: negatives fill the batch.
