@@ -24,6 +24,7 @@ from glassnet.ops.elementwise import *  # noqa: F401,F403
 from glassnet.ops.reduce import *  # noqa: F401,F403
 from glassnet.ops.shape import *  # noqa: F401,F403
 from glassnet.ops.linalg import *  # noqa: F401,F403
+from glassnet.ops.inplace import index_put  # noqa: F401
 from glassnet.ops.activation import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
 
 bool = bool_  # noqa: A001  (glassnet.bool, like torch.bool)

@@ -10,7 +10,10 @@ iteratively so that graphs of any depth work without recursion.
 from __future__ import annotations
 
 import functools
+import threading
 import weakref
+
+import numpy as np
 
 __all__ = [
     "Function", "sum_to", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
@@ -18,32 +21,36 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------
-# Grad mode: the only hidden global state (STYLE.md section 7).
+# Grad mode: the only hidden global state (STYLE.md section 7), one flag per thread as
+# in torch, so that two threads training two models never switch each other's
+# recording off.
 # ---------------------------------------------------------------------------
-_GRAD_ENABLED = True
+_STATE = threading.local()
 
 
 def is_grad_enabled() -> bool:
-    """Return True when operations are being recorded for autograd."""
-    return _GRAD_ENABLED
+    """Return True when operations are being recorded for autograd (in this thread)."""
+    return getattr(_STATE, "grad_enabled", True)
+
+
+def _set_grad(mode: bool) -> None:
+    _STATE.grad_enabled = mode
 
 
 class set_grad_enabled:
-    """Context manager / decorator that sets grad mode to ``mode``."""
+    """Context manager / decorator that sets grad mode to ``mode`` in this thread."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self.prev = None
 
     def __enter__(self):
-        global _GRAD_ENABLED
-        self.prev = _GRAD_ENABLED
-        _GRAD_ENABLED = self.mode
+        self.prev = is_grad_enabled()
+        _set_grad(self.mode)
         return self
 
     def __exit__(self, *exc):
-        global _GRAD_ENABLED
-        _GRAD_ENABLED = self.prev
+        _set_grad(self.prev)
         return False
 
     def __call__(self, fn):
@@ -105,10 +112,9 @@ class inference_mode(set_grad_enabled):
         return obj
 
     def __enter__(self):
-        global _GRAD_ENABLED
-        self.prev = _GRAD_ENABLED
+        self.prev = is_grad_enabled()
         if self.enabled:
-            _GRAD_ENABLED = False
+            _set_grad(False)
         return self
 
     def __call__(self, fn):
@@ -149,6 +155,23 @@ def sum_to(grad, shape):
 
 
 # ---------------------------------------------------------------------------
+# The Tensor class is handed to the engine by glassnet.tensor at import time, so that
+# this module never imports it (the dependency points down only).
+# ---------------------------------------------------------------------------
+_TENSOR = None
+
+
+def register_tensor_class(cls) -> None:
+    """Called once by :mod:`glassnet.tensor`: the class that wraps op outputs.
+
+    It must provide ``cls._wrap(array, requires_grad)`` and ``cls._coerce(value)`` (a
+    Python number or array_like as a Tensor).
+    """
+    global _TENSOR
+    _TENSOR = cls
+
+
+# ---------------------------------------------------------------------------
 # Function
 # ---------------------------------------------------------------------------
 class Function:
@@ -157,16 +180,28 @@ class Function:
     Subclasses implement ``forward(self, *arrays, **attrs) -> array`` and
     ``backward(self, grad_out) -> tuple`` (one entry per positional input).
     ``self.needs_input_grad`` tells which inputs need a gradient.
+
+    A subclass whose output may share its first input's storage (reshape, permute,
+    basic indexing, expand) sets ``is_view = True``: when NumPy really returns a view,
+    the output becomes a *view* of the input's base tensor, as in torch: it shares the
+    base's version counter, and in-place writes through it are seen by autograd (see
+    :func:`rebase_inplace`).  ``view_has_duplicates = True`` marks views that repeat
+    elements (expand).
     """
+
+    is_view = False
+    view_has_duplicates = False
 
     def __init__(self):
         self.inputs: tuple = ()
         self.needs_input_grad: tuple = ()
         self.saved_tensors: tuple = ()
+        self._edges: tuple = ()
         self._saved_versions: list = []
         self._released = False
         self._output_ref = None
         self._saves_output = False
+        self._output_version = 0
 
     # -- used inside forward -------------------------------------------------
     def save_for_backward(self, *arrays):
@@ -176,22 +211,29 @@ class Function:
     # -- graph construction --------------------------------------------------
     @classmethod
     def apply(cls, *inputs, **attrs):
-        from glassnet.tensor import Tensor, as_tensor
-
-        tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+        tensor_cls = _TENSOR
+        tensors = tuple(x if isinstance(x, tensor_cls) else tensor_cls._coerce(x)
+                        for x in inputs)
         fn = cls()
-        fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        needs = tuple(t.requires_grad for t in tensors)
+        fn.needs_input_grad = needs
         out_data = fn.forward(*(t._data for t in tensors), **attrs)
-        record = _GRAD_ENABLED and any(fn.needs_input_grad)
-        out = Tensor._wrap(out_data, requires_grad=record)
+        record = any(needs) and is_grad_enabled()
+        out = tensor_cls._wrap(out_data, requires_grad=record)
+        if cls.is_view:
+            _mark_view(out, tensors[0], cls, attrs)
         if record:
             fn.inputs = tensors
+            # NOTE: edges are taken now, not at backward: an in-place op may later give
+            # an input tensor a new grad_fn, and this node must still reach the old one.
+            fn._edges = tuple(t._grad_edge() if n else None for t, n in zip(tensors, needs))
             # Remember versions of inputs whose arrays were saved, to detect in-place edits.
             saved_ids = {id(a) for a in fn.saved_tensors}
             fn._saved_versions = [(t, t._version) for t in tensors if id(t._data) in saved_ids]
             fn._output_ref = weakref.ref(out)
             # An op that saved its own output (sigmoid, exp...) must see edits to it too.
             fn._saves_output = id(out_data) in saved_ids
+            fn._output_version = out._version
             out._ctx = fn
         else:
             fn.saved_tensors = ()
@@ -208,16 +250,157 @@ class Function:
         self.saved_tensors = ()
         self._released = True
         for k in list(self.__dict__):
-            if k not in ("inputs", "needs_input_grad", "saved_tensors", "_saved_versions",
-                         "_released", "_output_ref", "_saves_output"):
+            if k not in _KEEP_AFTER_RELEASE:
                 self.__dict__[k] = None
 
     @property
     def name(self) -> str:
         return type(self).__name__ + "Backward"
 
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, 0), ...)`` per input, as torch: a Function, an
+        :class:`AccumulateGrad` for a leaf, or None where no gradient flows."""
+        return tuple((e if e is None or isinstance(e, Function) else AccumulateGrad(e), 0)
+                     for e in self._edges)
+
     def __repr__(self):
         return f"<{self.name}>"
+
+
+_KEEP_AFTER_RELEASE = frozenset((
+    "inputs", "needs_input_grad", "saved_tensors", "_edges", "_saved_versions", "_released",
+    "_output_ref", "_saves_output", "_output_version"))
+
+
+class AccumulateGrad:
+    """The node that stands for a leaf tensor in ``grad_fn.next_functions``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+# ---------------------------------------------------------------------------
+# Views and in-place operations (torch's semantics)
+# ---------------------------------------------------------------------------
+def _view_step(cls, attrs, array):
+    return cls().forward(array, **attrs)
+
+
+def _compose(first, second):
+    return lambda array: second(first(array))
+
+
+def _mark_view(out, src, cls, attrs) -> None:
+    """Make ``out`` a view of ``src``'s base when NumPy returned a view of its storage."""
+    a, o = src._data, out._data
+    if not (isinstance(o, np.ndarray) and isinstance(a, np.ndarray) and o.base is not None
+            and np.may_share_memory(o, a)):
+        return
+    step = functools.partial(_view_step, cls, attrs)
+    base = src._base if src._base is not None else src
+    out._base = base
+    out._vc = src._vc  # one version counter per storage, as torch
+    out._view_fn = step if src._view_fn is None else _compose(src._view_fn, step)
+    out._view_dups = cls.view_has_duplicates or src._view_dups
+    out._view_tracked = is_grad_enabled()
+    out._view_version = out._vc[0]
+
+
+def _view_positions(view):
+    """Linear (C-order) positions in the base of each element of ``view``."""
+    base = view._base._data
+    return view._view_fn(np.arange(base.size).reshape(base.shape))
+
+
+class AsView(Function):
+    """Gradient path from a view to its base: scatter the view's gradient into the
+    base's shape (summing repeated positions, for expanded views)."""
+
+    def backward(self, g):
+        pos, shape = self.pos, self.base_shape
+        n = int(np.prod(shape))
+        if self.dups:
+            out = np.bincount(pos.ravel(), weights=g.ravel(), minlength=n)
+            return (out.astype(g.dtype).reshape(shape),)
+        out = np.zeros(n, g.dtype)
+        out[pos.ravel()] = g.ravel()
+        return (out.reshape(shape),)
+
+
+class CopySlices(Function):
+    """The base after an in-place write through one of its views: the written region's
+    gradient goes to the new values, the rest to the base's previous values."""
+
+    name = "CopySlices"
+
+    def backward(self, g):
+        pos = self.pos
+        g_base = g_value = None
+        if self.needs_input_grad[0]:
+            g_base = g.copy()
+            g_base.reshape(-1)[pos.ravel()] = 0
+        if self.needs_input_grad[1]:
+            g_value = g.reshape(-1)[pos]
+        return g_base, g_value
+
+
+def _node(cls, edges, inputs, output, **fields):
+    fn = cls()
+    fn.needs_input_grad = tuple(e is not None for e in edges)
+    fn._edges = tuple(edges)
+    fn.inputs = tuple(inputs)
+    fn._output_ref = weakref.ref(output)
+    fn._output_version = output._version
+    fn.__dict__.update(fields)
+    return fn
+
+
+def view_grad_fn(view):
+    """A fresh grad_fn for ``view`` from its base's current node (after the base changed)."""
+    base = view._base
+    edge = base._grad_edge() if base.requires_grad else None
+    return _node(AsView, (edge,), (base,), view, pos=_view_positions(view),
+                 base_shape=base._data.shape, dups=view._view_dups)
+
+
+def rebase_inplace(tensor, result) -> None:
+    """Graph surgery after ``tensor``'s storage received ``result``'s values in place.
+
+    ``result`` is the out-of-place result computed from a snapshot of ``tensor`` (so
+    saved arrays are not overwritten).  ``tensor`` takes over ``result``'s grad_fn; when
+    ``tensor`` is a view, its base gets a copy-slices node (the written region comes from
+    ``result``, the rest from the base's previous graph) and the view a fresh view node,
+    as torch's ``CopySlices``.
+    """
+    node = result._ctx
+    if tensor._base is None:
+        tensor._ctx = node
+        tensor.requires_grad = result.requires_grad
+        if node is not None:
+            node._output_ref = weakref.ref(tensor)
+            node._output_version = tensor._version
+            node._saves_output = False
+        return
+    base = base_tensor = tensor._base
+    base_edge = base._grad_edge() if base.requires_grad else None
+    value_edge = result._grad_edge() if result.requires_grad else None
+    if base_edge is None and value_edge is None:
+        return
+    base_tensor._ctx = _node(CopySlices, (base_edge, value_edge), (base, result), base,
+                             pos=_view_positions(tensor))
+    base_tensor.requires_grad = True
+    tensor._view_tracked = True
+    tensor._ctx = view_grad_fn(tensor)
+    tensor.requires_grad = True
+    tensor._view_version = tensor._vc[0]
 
 
 # ---------------------------------------------------------------------------
@@ -236,20 +419,36 @@ def _topo_order(root_fn):
             continue
         visited.add(id(fn))
         stack.append((fn, True))
-        for t in fn.inputs:
-            if t._ctx is not None and id(t._ctx) not in visited:
-                stack.append((t._ctx, False))
+        for e in fn._edges:
+            if isinstance(e, Function) and id(e) not in visited:
+                stack.append((e, False))
     return order
 
 
 def _apply_hooks(tensor, grad):
-    from glassnet.tensor import Tensor
-
     for hook in tensor._hooks.values():
         new = hook(tensor._wrap_grad(grad))
         if new is not None:
-            grad = new._data if isinstance(new, Tensor) else new
+            grad = getattr(new, "_data", new)
     return grad
+
+
+def _check_versions(fn):
+    for t, version in fn._saved_versions:
+        if t._version != version:
+            raise RuntimeError(
+                f"backward: one of the variables needed for gradient computation has been "
+                f"modified by an inplace operation: a tensor of shape {tuple(t.shape)} "
+                f"used by {fn.name} is at version {t._version}; expected version "
+                f"{version}")
+    out = fn._output_ref() if fn._output_ref is not None else None
+    if fn._saves_output and out is not None and out._version != fn._output_version:
+        raise RuntimeError(
+            f"backward: one of the variables needed for gradient computation has been "
+            f"modified by an inplace operation: the output of {fn.name} (shape "
+            f"{tuple(out.shape)}) is at version {out._version}; expected version "
+            f"{fn._output_version}")
+    return out
 
 
 def backward(tensor, gradient=None, retain_graph: bool = False):
@@ -265,37 +464,37 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
     retain_graph : bool
         Keep the graph's saved arrays so that backward can run through it again.
     """
-    from glassnet.tensor import Tensor
-
     if not tensor.requires_grad:
         raise RuntimeError("backward: tensor does not require grad and has no grad_fn")
     from glassnet.backend import get_array_module
 
-    xp = get_array_module(tensor._data)
+    data = tensor._data
+    xp = get_array_module(data)
     if gradient is None:
-        if tensor._data.size != 1:
+        if data.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, "
                 f"got a tensor of shape {tuple(tensor.shape)}; pass gradient=")
-        grad = xp.ones_like(tensor._data)
+        grad = xp.ones_like(data)
     else:
-        grad = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
-        if grad.shape != tensor._data.shape:
+        grad = getattr(gradient, "_data", None)
+        grad = xp.asarray(gradient) if grad is None else grad
+        if grad.shape != data.shape:
             raise RuntimeError(f"backward: gradient has shape {grad.shape}, expected "
-                               f"{tensor._data.shape}")
-        grad = grad.astype(tensor._data.dtype, copy=False)
+                               f"{data.shape}")
+        grad = grad.astype(data.dtype, copy=False)
 
     leaf_grads: dict = {}
     leaves: dict = {}
-    if tensor._ctx is None:
-        leaf_grads[id(tensor)] = grad
-        leaves[id(tensor)] = tensor
-        order = []
-    else:
-        order = _topo_order(tensor._ctx)
+    root = tensor._grad_edge()
     grads = {}
-    if tensor._ctx is not None:
-        grads[id(tensor._ctx)] = grad
+    if isinstance(root, Function):
+        order = _topo_order(root)
+        grads[id(root)] = grad
+    else:
+        leaf_grads[id(root)] = grad
+        leaves[id(root)] = root
+        order = []
 
     for fn in reversed(order):
         g = grads.pop(id(fn), None)
@@ -306,20 +505,8 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
                 "backward: trying to backward through the graph a second time (or directly "
                 "access saved tensors after they have already been freed); specify "
                 "retain_graph=True on the first backward call")
-        for t, version in fn._saved_versions:
-            if t._version != version:
-                raise RuntimeError(
-                    f"backward: one of the variables needed for gradient computation has been "
-                    f"modified by an inplace operation: a tensor of shape {tuple(t.shape)} "
-                    f"used by {fn.name} is at version {t._version}; expected version "
-                    f"{version}")
-        out = fn._output_ref() if fn._output_ref is not None else None
-        if fn._saves_output and out is not None and out._version != 0:
-            raise RuntimeError(
-                f"backward: one of the variables needed for gradient computation has been "
-                f"modified by an inplace operation: the output of {fn.name} (shape "
-                f"{tuple(out.shape)}) is at version {out._version}; expected version 0")
-        if out is not None:
+        out = _check_versions(fn)
+        if out is not None and out._ctx is fn:
             if out._hooks:
                 g = _apply_hooks(out, g)
             if out._retains_grad:
@@ -327,11 +514,11 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
         in_grads = fn.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
-        if len(in_grads) != len(fn.inputs):
+        if len(in_grads) != len(fn._edges):
             raise RuntimeError(f"{fn.name} returned {len(in_grads)} gradients for "
-                               f"{len(fn.inputs)} inputs")
-        for inp, ig in zip(fn.inputs, in_grads):
-            if ig is None or not inp.requires_grad:
+                               f"{len(fn._edges)} inputs")
+        for edge, inp, ig in zip(fn._edges, fn.inputs, in_grads):
+            if ig is None or edge is None:
                 continue
             if ig.shape != inp._data.shape:
                 raise RuntimeError(
@@ -339,13 +526,12 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
                     f"{inp._data.shape}")
             if ig.dtype != inp._data.dtype:
                 ig = ig.astype(inp._data.dtype)
-            if inp._ctx is None:
-                key = id(inp)
-                leaves[key] = inp
-                leaf_grads[key] = ig if key not in leaf_grads else leaf_grads[key] + ig
-            else:
-                key = id(inp._ctx)
+            key = id(edge)
+            if isinstance(edge, Function):
                 grads[key] = ig if key not in grads else grads[key] + ig
+            else:
+                leaves[key] = edge
+                leaf_grads[key] = ig if key not in leaf_grads else leaf_grads[key] + ig
         if not retain_graph:
             fn.release()
 

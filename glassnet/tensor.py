@@ -68,6 +68,14 @@ class Tensor:
 
     __array_priority__ = 1000  # so that ndarray (op) Tensor defers to Tensor
 
+    # Views (see autograd._mark_view): the base tensor whose storage this one shares,
+    # and the array function that takes the base's array to this one's.
+    _base = None
+    _view_fn = None
+    _view_dups = False
+    _view_tracked = False
+    _view_version = 0
+
     def __init__(self, *args, requires_grad: bool = False, dtype=None):
         dtype = to_dtype(dtype) or get_default_dtype()
         if not args:
@@ -83,12 +91,17 @@ class Tensor:
         self._data = arr
         self.grad = None
         self._ctx = None
-        self._version = 0
+        self._vc = [0]
         self._hooks = {}
         self._retains_grad = False
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
+    @classmethod
+    def _coerce(cls, value) -> "Tensor":
+        """A Python number or array_like as a Tensor (used by ``Function.apply``)."""
+        return as_tensor(value)
 
     @classmethod
     def _wrap(cls, data, requires_grad: bool = False):
@@ -97,7 +110,7 @@ class Tensor:
         t._data = data if _is_device_array(data) else np.asarray(data)
         t.grad = None
         t._ctx = None
-        t._version = 0
+        t._vc = [0]
         t._hooks = {}
         t._retains_grad = False
         t.requires_grad = requires_grad
@@ -124,6 +137,8 @@ class Tensor:
             self._data = value
         else:
             raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}")
+        self._base = None
+        self._view_fn = None
 
     # -- autograd ------------------------------------------------------------
     @property
@@ -133,6 +148,34 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self._ctx is None
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's storage was written in place (shared by views)."""
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._vc = [int(value)]
+
+    def _grad_edge(self):
+        """The graph node a consumer of this tensor must send its gradient to: its
+        grad_fn, or the tensor itself for a leaf.  A view whose base was changed in place
+        since its grad_fn was made gets a fresh one first (torch regenerates it too)."""
+        if (self._base is not None and self._view_tracked
+                and self._vc[0] != self._view_version and self._base.requires_grad):
+            self._ctx = autograd.view_grad_fn(self)
+            self.requires_grad = True
+            self._view_version = self._vc[0]
+        return self._ctx if self._ctx is not None else self
+
+    @property
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    def is_view(self) -> bool:
+        """Glassnet extra: True when this tensor shares its base's storage (a view)."""
+        return self._base is not None
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self._data.dtype not in FLOAT_DTYPES:
@@ -165,8 +208,11 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph=retain_graph)
 
     def detach(self) -> "Tensor":
-        """A new tensor sharing data, cut from the graph."""
-        return Tensor._wrap(self._data)
+        """A new tensor sharing storage (and, as torch, the version counter), cut from the
+        graph."""
+        t = Tensor._wrap(self._data)
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> "Tensor":
         self._ctx = None
@@ -340,177 +386,65 @@ class Tensor:
     def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> "Tensor":
         return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
-    # -- in-place (outside autograd) ---------------------------------------------
-    # NOTE: glassnet's graph is built from out-of-place ops only. An in-place method
-    # changes ``.data`` and bumps ``_version`` (so that a backward needing the old
-    # values fails loudly); it refuses to run where PyTorch would record it in a graph.
-    def _check_inplace(self, name, other=None):
-        if not autograd.is_grad_enabled():
-            return
-        if self.requires_grad and self.is_leaf:
+    # -- in-place operations (torch's semantics) -----------------------------------
+    # NOTE: an in-place method computes its result out of place from a snapshot of this
+    # tensor (so that arrays saved for backward are never overwritten), writes it into
+    # this tensor's storage, bumps the version counter shared with its views, and, when
+    # autograd records, moves this tensor onto the result's graph node (for a view: its
+    # base gets a copy-slices node, see ``autograd.rebase_inplace``).  The methods
+    # themselves (``add_``, ``copy_``, ``__setitem__`` ...) live in ``ops/inplace.py``.
+    def _bump(self) -> None:
+        self._vc[0] += 1
+
+    def _inplace_apply(self, name: str, compute, others=()) -> "Tensor":
+        """Set this tensor to ``compute(src)``, where ``src`` holds its current values."""
+        grad_mode = autograd.is_grad_enabled()
+        if self._base is not None:
+            self._grad_edge()  # a stale view first joins its base's current graph
+            if grad_mode and not self._view_tracked and self._base.requires_grad:
+                raise RuntimeError(f"{name}: a view was created in no_grad mode and is being "
+                                   f"modified inplace with grad mode enabled")
+        recording = grad_mode and (
+            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
+                                      for o in others))
+        if not recording:
+            with autograd.no_grad():
+                return self._write(name, compute(self))
+        if self.requires_grad and self._ctx is None and self._base is None:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
                                f"an in-place operation")
-        if self._ctx is not None or (isinstance(other, Tensor) and other.requires_grad):
-            raise RuntimeError(f"{name}: in-place operations on tensors that are part of an "
-                               f"autograd graph are not supported; use the out-of-place op "
-                               f"(x = x + y) or run it under glassnet.no_grad()")
-
-    def _bump(self):
-        self._version += 1
-
-    def __setitem__(self, index, value) -> None:
-        self._check_inplace("__setitem__", value)
-        index = _unwrap_index(index)
-        self._data[index] = value._data if isinstance(value, Tensor) else value
-        self._bump()
-
-    def copy_(self, src) -> "Tensor":
-        self._check_inplace("copy_", src)
-        src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        self._data[...] = src
-        self._bump()
+        base = self._base
+        if base is not None and base.requires_grad:
+            if base._ctx is None:
+                raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is "
+                                   f"being used in an in-place operation")
+        src = Tensor._wrap(self._data.copy(), requires_grad=self.requires_grad)
+        src._ctx = self._ctx
+        result = compute(src)
+        if not isinstance(result, Tensor):
+            result = Tensor._wrap(np.asarray(result))
+        self._write(name, result)
+        autograd.rebase_inplace(self, result)
         return self
 
-    def fill_(self, value) -> "Tensor":
-        self._check_inplace("fill_", value)
-        self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._bump()
-        return self
-
-    def zero_(self) -> "Tensor":
-        return self.fill_(0)
-
-    def _inplace(self, name, new, other=None):
-        self._check_inplace(name, other)
-        self._data[...] = new
-        self._bump()
-        return self
-
-    def _arith_inplace(self, name, new, other):
-        """Write the result of an arithmetic op into ``self``, with PyTorch's checks."""
-        new = np.asarray(new)
+    def _write(self, name: str, new) -> "Tensor":
+        """Copy ``new`` (a Tensor or array, broadcastable) into this tensor's storage."""
+        new = new._data if isinstance(new, Tensor) else np.asarray(new)
         if _KIND_RANK[new.dtype.kind] > _KIND_RANK[self.dtype.kind]:
             raise RuntimeError(f"{name}: result type {new.dtype} can't be cast to the "
                                f"desired output type {self.dtype}")
         if np.broadcast_shapes(new.shape, self.shape) != self.shape:
             raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match "
                                f"the broadcast shape {new.shape}")
-        return self._inplace(name, new, other)
-
-    def add_(self, other, alpha=1):
-        o = other._data if isinstance(other, Tensor) else other
-        return self._arith_inplace("add_", self._data + alpha * o, other)
-
-    def sub_(self, other, alpha=1):
-        o = other._data if isinstance(other, Tensor) else other
-        return self._arith_inplace("sub_", self._data - alpha * o, other)
-
-    def mul_(self, other):
-        o = other._data if isinstance(other, Tensor) else other
-        return self._arith_inplace("mul_", self._data * o, other)
-
-    def div_(self, other):
-        o = other._data if isinstance(other, Tensor) else other
-        return self._arith_inplace("div_", self._data / o, other)
-
-    def clamp_(self, min=None, max=None):
-        return self._arith_inplace("clamp_", np.clip(self._data, min, max), None)
-
-    def masked_fill_(self, mask, value) -> "Tensor":
-        """Set the elements where ``mask`` (bool, broadcastable) is true to ``value``."""
-        m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-        if m.dtype != np.bool_:
-            raise TypeError(f"masked_fill_: mask must be a bool tensor, got {m.dtype}")
-        try:
-            m = np.broadcast_to(m, self.shape)
-        except ValueError:
-            raise RuntimeError(f"masked_fill_: mask of shape {m.shape} is not broadcastable "
-                               f"to the tensor's shape {tuple(self.shape)}") from None
-        new = self._data.copy()
-        new[m] = value._data if isinstance(value, Tensor) else value
-        return self._inplace("masked_fill_", new, value)
-
-    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None) -> "Tensor":
-        """Write ``src`` (a tensor or a number) at ``index`` along ``dim``, in place.
-
-        For ``dim=1``: ``self[i][index[i][j]] = src[i][j]``; ``index`` may be smaller
-        than ``self`` in the other dimensions.  ``reduce`` is None, ``'add'`` or
-        ``'multiply'``.
-
-        Examples
-        --------
-        >>> import glassnet
-        >>> glassnet.zeros(2, 3).scatter_(1, glassnet.tensor([[2], [0]]), 1.0).tolist()
-        [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
-        """
-        if src is None:
-            src = value
-        if src is None:
-            raise TypeError("scatter_: expected src (a tensor) or value (a number)")
-        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-        if idx.dtype.kind not in "iu":
-            raise TypeError(f"scatter_: index must be an int64 tensor, got {idx.dtype}")
-        if idx.ndim != self.ndim:
-            raise ValueError(f"scatter_: index must have {self.ndim} dimensions like self, "
-                             f"got {idx.ndim}")
-        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1):
-            raise IndexError(f"scatter_: dim {dim} out of range for a tensor of {self.ndim} "
-                             f"dimensions")
-        dim %= max(self.ndim, 1)
-        if isinstance(src, Tensor):
-            vals = src._data[tuple(slice(0, n) for n in idx.shape)]
-        else:
-            vals = np.broadcast_to(np.asarray(src, self.dtype), idx.shape)
-        coords = list(np.indices(idx.shape, sparse=True))
-        coords[dim] = idx
-        where = tuple(np.broadcast_arrays(*coords))
-        new = self._data.copy()
-        if reduce is None:
-            new[where] = vals
-        elif reduce == "add":
-            np.add.at(new, where, vals)
-        elif reduce == "multiply":
-            np.multiply.at(new, where, vals)
-        else:
-            raise ValueError(f"scatter_: reduce must be None, 'add' or 'multiply', got "
-                             f"{reduce!r}")
-        return self._inplace("scatter_", new, src)
-
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        rng = generator or default_generator()
-        return self._inplace("uniform_", rng.uniform(a, b, self._data.shape))
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        rng = generator or default_generator()
-        return self._inplace("normal_", rng.normal(mean, std, self._data.shape))
-
-    # -- augmented assignment: ``x += y`` -------------------------------------------
-    # NOTE: where autograd must record the op (grad mode on, and x or y requires grad),
-    # PyTorch records ``x += y`` as an in-place node.  glassnet computes ``x + y`` out of
-    # place instead and Python rebinds the name ``x``: the gradient is the same, but
-    # other references to the old tensor keep the old values.  Everywhere else
-    # (no_grad, plain tensors) it is a true in-place update, as in PyTorch.
-    def _augmented(self, name, other, inplace, out_of_place):
-        recording = autograd.is_grad_enabled() and (
-            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
-        if not recording:
-            return getattr(self, inplace)(other)
-        if self.requires_grad and self.is_leaf:
-            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
-                               f"an in-place operation")
-        return getattr(self, out_of_place)(other)
-
-    def __iadd__(self, other):
-        return self._augmented("__iadd__", other, "add_", "__add__")
-
-    def __isub__(self, other):
-        return self._augmented("__isub__", other, "sub_", "__sub__")
-
-    def __imul__(self, other):
-        return self._augmented("__imul__", other, "mul_", "__mul__")
-
-    def __itruediv__(self, other):
-        return self._augmented("__itruediv__", other, "div_", "__truediv__")
+        if new is not self._data:
+            try:
+                self._data[...] = new
+            except ValueError as e:  # read-only storage: an expanded (broadcast) view
+                raise RuntimeError(f"{name}: unsupported operation: more than one element of "
+                                   f"the written-to tensor refers to a single memory "
+                                   f"location ({e})") from None
+        self._bump()
+        return self
 
     # -- printing ----------------------------------------------------------------
     def __repr__(self):
@@ -803,3 +737,6 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
             for row in w]
     out = np.asarray(rows, dtype=np.int64)
     return Tensor._wrap(out[0] if input.ndim == 1 else out)
+
+
+autograd.register_tensor_class(Tensor)

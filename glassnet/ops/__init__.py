@@ -5,9 +5,9 @@ methods (``x.exp()``, ``x.sum(dim)``, ``x.max(dim=1)`` ...) to :class:`Tensor`.
 """
 from __future__ import annotations
 
-from glassnet.autograd import no_grad
 from glassnet.ops import activation as _act
 from glassnet.ops import elementwise as _ew
+from glassnet.ops import inplace as _ip
 from glassnet.ops import linalg as _la
 from glassnet.ops import reduce as _rd
 from glassnet.ops import shape as _sh
@@ -17,21 +17,6 @@ from glassnet.tensor import Tensor
 def _r(fn):
     """Reflected binary operator: ``other (op) self``."""
     return lambda self, other: fn(other, self)
-
-
-def _inplace_method(fn, name):
-    """``x.<op>_(...)``: ``fn``'s result written into ``x`` (outside autograd, see
-    ``Tensor._check_inplace``)."""
-
-    def method(self, *args, **kwargs):
-        with no_grad():
-            new = fn(self, *args, **kwargs)
-        other = args[0] if args else None
-        return self._arith_inplace(name, new._data, other)
-
-    method.__name__ = name
-    method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
-    return method
 
 
 def _bind():
@@ -111,10 +96,21 @@ def _bind():
     }
     for name, fn in methods.items():
         setattr(T, name, fn)
+    # In-place variants (torch's semantics, see ops/inplace.py).
     for name in ("abs", "neg", "exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt",
                  "sign", "floor", "ceil", "round", "trunc", "square", "reciprocal", "sin",
-                 "cos", "pow", "lerp", "relu", "sigmoid", "tanh", "nan_to_num"):
-        setattr(T, name + "_", _inplace_method(methods[name], name + "_"))
+                 "cos", "pow", "lerp", "relu", "sigmoid", "tanh", "nan_to_num", "add", "sub",
+                 "mul", "div", "clamp", "fmod", "remainder", "floor_divide", "maximum",
+                 "minimum", "atan"):
+        setattr(T, name + "_", _ip.inplace_method(methods[name], name + "_"))
+    for name in ("copy_", "fill_", "zero_", "masked_fill_", "scatter_", "uniform_",
+                 "normal_", "bernoulli_", "exponential_", "log_normal_", "random_"):
+        setattr(T, name, getattr(_ip, name))
+    T.__setitem__ = _ip.setitem
+    T.index_put = _ip.index_put
+    T.index_put_ = _ip.inplace_method(_ip.index_put, "index_put_")
+    for name, method in _ip.AUGMENTED.items():
+        setattr(T, name, method)
     T.clip_ = T.clamp_
     T.T = property(lambda s: _sh.permute(s, *reversed(range(s.ndim))))
     T.mT = property(lambda s: _sh.transpose(s, -2, -1))

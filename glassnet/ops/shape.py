@@ -25,6 +25,8 @@ def _dim(d, ndim, fn):
 
 
 class Reshape(Function):
+    is_view = True  # when NumPy can reshape without copying
+
     def forward(self, a, shape):
         self.in_shape = a.shape
         return a.reshape(shape)
@@ -34,6 +36,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    is_view = True
+
     def forward(self, a, dims):
         self.dims = dims
         return a.transpose(dims)
@@ -43,6 +47,9 @@ class Permute(Function):
 
 
 class Expand(Function):
+    is_view = True
+    view_has_duplicates = True
+
     def forward(self, a, shape):
         self.in_shape = a.shape
         return _xp(a).broadcast_to(a, shape)
@@ -88,7 +95,10 @@ class Stack(Function):
 
 class Index(Function):
     """``a[index]``; the backward scatters with accumulation, so repeated integer indices
-    receive the sum of their gradients."""
+    receive the sum of their gradients.  Basic indices (ints, slices, None, Ellipsis)
+    give views, as in torch."""
+
+    is_view = True
 
     def forward(self, a, index):
         self.in_shape = a.shape
