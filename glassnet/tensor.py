@@ -316,6 +316,20 @@ class Tensor:
     def device(self) -> device:
         return device("cpu")
 
+    # NOTE: glassnet tensors live on the CPU (a CuPy backend is a later step); these are
+    # torch's answers for a CPU tensor.
+    is_cuda = property(lambda self: False, doc="False: the tensor is not on a CUDA device.")
+    is_xpu = property(lambda self: False, doc="False: the tensor is not on an XPU.")
+    is_mps = property(lambda self: False, doc="False: the tensor is not on an MPS device.")
+    is_cpu = property(lambda self: True, doc="True: the tensor is in host memory.")
+    is_sparse = property(lambda self: False, doc="False: glassnet tensors are dense.")
+    is_quantized = property(lambda self: False, doc="False: not a quantized tensor.")
+    is_meta = property(lambda self: False, doc="False: the tensor has real storage.")
+
+    def get_device(self) -> int:
+        """The device ordinal: -1 for a CPU tensor, as torch."""
+        return -1
+
     def to(self, *args, **kwargs) -> "Tensor":
         """Cast to a dtype, as ``Tensor.to(dtype)``, ``.to(device, dtype)``, ``.to(other)``.
 
@@ -654,14 +668,16 @@ def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -
     return _make(arr, requires_grad)
 
 
-def rand_like(t, generator=None, dtype=None, device=None) -> Tensor:
+def rand_like(t, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device, "rand_like")
-    return rand(*t.shape, generator=generator, dtype=dtype or t.dtype)
+    return rand(*t.shape, generator=generator, dtype=dtype or t.dtype,
+                requires_grad=requires_grad)
 
 
-def randn_like(t, generator=None, dtype=None, device=None) -> Tensor:
+def randn_like(t, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device, "randn_like")
-    return randn(*t.shape, generator=generator, dtype=dtype or t.dtype)
+    return randn(*t.shape, generator=generator, dtype=dtype or t.dtype,
+                 requires_grad=requires_grad)
 
 
 def randperm(n: int, generator=None, dtype=None, requires_grad: bool = False,
@@ -674,7 +690,8 @@ def randperm(n: int, generator=None, dtype=None, requires_grad: bool = False,
     return _make(rng.permutation(int(n)).astype(to_dtype(dtype) or np.int64), requires_grad)
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
     """Uniform integers in ``[low, high)``; ``randint(high, size)`` as in PyTorch."""
     _check_device(device, "randint")
     if isinstance(high, (tuple, list)):  # randint(high, size)
@@ -682,11 +699,12 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
     if high is None:
         low, high = 0, low
     rng = generator or default_generator()
-    return Tensor._wrap(rng.integers(low, high, size=_shape((size,))).astype(
-        to_dtype(dtype) or np.int64))
+    return _make(rng.integers(low, high, size=_shape((size,))).astype(
+        to_dtype(dtype) or np.int64), requires_grad)
 
 
-def normal(mean, std, size=None, generator=None, dtype=None, device=None) -> Tensor:
+def normal(mean, std=1.0, size=None, generator=None, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
     _check_device(device, "normal")
     rng = generator or default_generator()
     m = mean._data if isinstance(mean, Tensor) else mean
@@ -694,7 +712,7 @@ def normal(mean, std, size=None, generator=None, dtype=None, device=None) -> Ten
     arr = rng.normal(m, s, size=None if size is None else _shape((size,)))
     like = mean.dtype if isinstance(mean, Tensor) else std.dtype if isinstance(
         std, Tensor) else get_default_dtype()
-    return Tensor._wrap(np.asarray(arr).astype(to_dtype(dtype) or like))
+    return _make(np.asarray(arr).astype(to_dtype(dtype) or like), requires_grad)
 
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
