@@ -91,10 +91,13 @@ class _NormBase(Module):
     def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
                               error_msgs):
         # NOTE: checkpoints from before PyTorch 0.4.1 have no num_batches_tracked;
-        # PyTorch fills it with 0 instead of reporting a missing key.
+        # PyTorch keeps the module's current count (0 if it has none) instead of
+        # reporting a missing key.
         key = prefix + "num_batches_tracked"
         if self.track_running_stats and key not in state_dict:
-            state_dict[key] = Tensor._wrap(np.array(0, dtype=np.int64))
+            current = self.num_batches_tracked
+            state_dict[key] = (current.detach().clone() if current is not None
+                               else Tensor._wrap(np.array(0, dtype=np.int64)))
         super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys,
                                       error_msgs)
 
