@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` (``torch.nn``).
+"""Convolution layers: ``Conv1d/2d/3d``, ``ConvTranspose1d/2d/3d`` (``torch.nn``).
 
 Default initialisation (PyTorch's): ``weight ~ kaiming_uniform_(a=sqrt(5))``, i.e.
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and ``bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``
@@ -233,6 +233,45 @@ class Conv2d(_ConvNd):
                         self.dilation, self.groups)
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution (cross-correlation) over ``(N, C_in, D, H, W)`` volumes; the
+    parameters are those of :class:`Conv2d` with three spatial dimensions.
+
+    Attributes
+    ----------
+    weight : Parameter ``(C_out, C_in / groups, kD, kH, kW)``
+    bias : Parameter ``(C_out,)``
+
+    Shape
+    -----
+    - input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    - output: ``(N, C_out, D_out, H_out, W_out)``,
+      ``D_out = floor((D + 2 padding[0] - dilation[0] (kD - 1) - 1) / stride[0] + 1)``
+
+    Examples
+    --------
+    >>> import glassnet, glassnet.nn as nn
+    >>> nn.Conv3d(2, 4, 3, stride=2)(glassnet.randn(1, 2, 5, 7, 7)).shape
+    glassnet.Size([1, 4, 2, 3, 3])
+    """
+
+    _nd = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, dilation=1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return F.conv3d(input, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
 class _ConvTransposeNd(_ConvNd):
     """Shared constructor and forward of the transposed convolutions."""
 
@@ -334,3 +373,23 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     _nd = 2
     _fn = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution, the adjoint (gradient) of :class:`Conv3d`; see
+    :class:`ConvTranspose2d` for the parameters.
+
+    Attributes
+    ----------
+    weight : Parameter ``(C_in, C_out / groups, kD, kH, kW)``
+    bias : Parameter ``(C_out,)``
+
+    Shape
+    -----
+    - input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    - output: ``(N, C_out, D_out, H_out, W_out)``, ``D_out = (D - 1) stride[0]
+      - 2 padding[0] + dilation[0] (kD - 1) + output_padding[0] + 1``
+    """
+
+    _nd = 3
+    _fn = staticmethod(F.conv_transpose3d)

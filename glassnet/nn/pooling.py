@@ -182,14 +182,18 @@ class AvgPool2d(Module):
       ``H_out = floor((H + 2 padding - kH) / stride + 1)``
     """
 
+    _nd = 2
+    _fn = staticmethod(F.avg_pool2d)
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None):
         super().__init__()
-        _check_window("AvgPool2d", 2, kernel_size, stride, padding)
+        name = type(self).__name__
+        _check_window(name, self._nd, kernel_size, stride, padding)
         if divisor_override is not None and (
                 isinstance(divisor_override, bool) or not isinstance(divisor_override, int)
                 or divisor_override <= 0):
-            raise ValueError(f"AvgPool2d: divisor_override must be a positive int or None, "
+            raise ValueError(f"{name}: divisor_override must be a positive int or None, "
                              f"got {divisor_override!r}")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -199,8 +203,8 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
-                            self.ceil_mode, self.count_include_pad, self.divisor_override)
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding,
+                              self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -437,3 +441,106 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
     _fn = staticmethod(F.max_unpool2d)
     _nd = 2
+
+
+# -----------------------------------------------------------------------------
+# 3-D pools
+# -----------------------------------------------------------------------------
+class MaxPool3d(_MaxPoolNd):
+    """Max over sliding windows of a volume (see :class:`MaxPool2d`); indices are flat
+    over ``D * H * W``.
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``,
+      ``D_out = floor((D + 2 padding - dilation (kD - 1) - 1) / stride + 1)``
+    """
+
+    _nd = 3
+
+    def forward(self, input):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding,
+                            self.dilation, ceil_mode=self.ceil_mode,
+                            return_indices=self.return_indices)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over sliding windows of a volume (see :class:`AvgPool2d`).
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``,
+      ``D_out = floor((D + 2 padding - kD) / stride + 1)``
+    """
+
+    _nd = 3
+    _fn = staticmethod(F.avg_pool3d)
+
+
+class AdaptiveAvgPool3d(Module):
+    """Average pooling of a volume to ``output_size`` (bins of :class:`AdaptiveAvgPool2d`).
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = _check_output_size(output_size, "AdaptiveAvgPool3d", 3)
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool3d(Module):
+    """Max pooling of a volume to ``output_size``.
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``
+    """
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size = _check_output_size(output_size, "AdaptiveMaxPool3d", 3)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling of a volume (see :class:`LPPool1d`).
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``
+    """
+
+    _fn = staticmethod(F.lp_pool3d)
+    _nd = 3
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of :class:`MaxPool3d` (see :class:`MaxUnpool1d`).
+
+    Shape
+    -----
+    - input, indices: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``
+    """
+
+    _fn = staticmethod(F.max_unpool3d)
+    _nd = 3

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module
 from glassnet.ops.loss import _expand, _reduce

@@ -94,6 +94,31 @@ CASES = [
      [_x(2, 3, 4)]),
 ]
 
+CASES_3D = [
+    ("conv3d", lambda m, T: m.Conv3d(2, 3, 3, padding=1), [_x(2, 2, 4, 5, 3)]),
+    ("conv3d_mixed", lambda m, T: m.Conv3d(4, 6, (2, 3, 2), stride=(2, 1, 2),
+                                           padding=(1, 0, 1), dilation=(1, 2, 1), groups=2),
+     [_x(1, 4, 5, 6, 5)]),
+    ("conv3d_unbatched_nobias", lambda m, T: m.Conv3d(2, 2, 2, bias=False), [_x(2, 3, 3, 4)]),
+    ("convtranspose3d", lambda m, T: m.ConvTranspose3d(4, 2, 3, stride=2, padding=1,
+                                                       output_padding=1, groups=2),
+     [_x(1, 4, 2, 3, 2)]),
+    ("maxpool3d", lambda m, T: m.MaxPool3d(2), [_x(2, 2, 4, 5, 4)]),
+    ("maxpool3d_padded", lambda m, T: m.MaxPool3d(3, stride=2, padding=1, ceil_mode=True),
+     [_x(1, 2, 5, 4, 5)]),
+    ("avgpool3d", lambda m, T: m.AvgPool3d(3, stride=2, padding=1, count_include_pad=False),
+     [_x(2, 2, 5, 5, 4)]),
+    ("avgpool3d_unbatched", lambda m, T: m.AvgPool3d((2, 1, 2)), [_x(2, 4, 3, 4)]),
+    ("adaptiveavgpool3d", lambda m, T: m.AdaptiveAvgPool3d((2, 3, None)),
+     [_x(2, 2, 5, 7, 3)]),
+    ("adaptivemaxpool3d", lambda m, T: m.AdaptiveMaxPool3d(2), [_x(1, 3, 5, 4, 5)]),
+    ("lppool3d", lambda m, T: m.LPPool3d(2, 2, stride=1), [_x(1, 2, 3, 4, 3)]),
+    ("batchnorm3d", lambda m, T: m.BatchNorm3d(3), [_x(2, 3, 3, 2, 4, scale=2)]),
+    ("instancenorm3d_affine", lambda m, T: m.InstanceNorm3d(2, affine=True),
+     [_x(2, 2, 3, 3, 2)]),
+    ("instancenorm3d_unbatched", lambda m, T: m.InstanceNorm3d(2), [_x(2, 2, 3, 3)]),
+]
+
 LOSSES = [
     ("multimargin", lambda m, T: m.MultiMarginLoss(), [_x(5, 4), np.array([0, 3, 1, 2, 3])]),
     ("multimargin_p2_weight", lambda m, T: m.MultiMarginLoss(
@@ -128,7 +153,8 @@ LOSSES = [
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("name,make,inputs", CASES + LOSSES, ids=[c[0] for c in CASES + LOSSES])
+@pytest.mark.parametrize("name,make,inputs", CASES + CASES_3D + LOSSES,
+                         ids=[c[0] for c in CASES + CASES_3D + LOSSES])
 def test_new_layer_matches_torch(name, make, inputs):
     check_parity(make, inputs, train="_eval" not in name)
 
@@ -159,6 +185,21 @@ def test_maxunpool_inverts_maxpool_as_torch():
         gout.backward(glassnet.tensor(cot))
         tout.backward(torch.tensor(cot))
         np.testing.assert_array_equal(gy.grad.numpy(), ty.grad.numpy())
+
+
+def test_batchnorm3d_eval_and_maxpool3d_indices_match_torch():
+    check_parity(lambda m, T: m.BatchNorm3d(3, momentum=0.3), [_x(2, 3, 2, 3, 2)],
+                 train=False)
+    x = _x(2, 3, 5, 4, 6)
+    gy, gi = nn.MaxPool3d(3, 2, 1, return_indices=True)(glassnet.tensor(x))
+    ty, ti = tnn.MaxPool3d(3, 2, 1, return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(gy.numpy(), ty.numpy())
+    np.testing.assert_array_equal(gi.numpy(), ti.numpy())
+    gu = nn.MaxUnpool3d(3, 2, 1)(gy, gi, output_size=x.shape[2:])
+    tu = tnn.MaxUnpool3d(3, 2, 1)(ty, ti, output_size=x.shape[2:])
+    np.testing.assert_array_equal(gu.numpy(), tu.numpy())
+    with pytest.raises(ValueError, match="BatchNorm3d: expected 5D input"):
+        nn.BatchNorm3d(3)(glassnet.ones(2, 3, 4, 4))
 
 
 def test_adaptivemaxpool1d_return_indices_match_torch():
