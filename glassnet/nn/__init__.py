@@ -31,3 +31,11 @@ from glassnet.nn.upsampling import (  # noqa: F401
     PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
 from glassnet.nn import utils  # noqa: F401
+
+# -- lazy modules, padding, parallel (h-nn) -------------------------------------------
+from glassnet.nn import parameter  # noqa: F401,E402
+from glassnet.nn.parameter import UninitializedBuffer, UninitializedParameter  # noqa: F401,E402
+from glassnet.nn.lazy import (  # noqa: F401,E402
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyConvTranspose2d,
+    LazyInstanceNorm2d, LazyLinear,
+)

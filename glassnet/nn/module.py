@@ -16,6 +16,7 @@ once per backward pass through the module, built from tensor hooks and identity 
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import OrderedDict, namedtuple
 
@@ -24,7 +25,7 @@ import numpy as np
 from glassnet.autograd import is_grad_enabled
 from glassnet.backend import FLOAT_DTYPES, to_dtype
 from glassnet.nn._backward_hooks import _BackwardHook
-from glassnet.nn.parameter import Parameter
+from glassnet.nn.parameter import Parameter, is_lazy
 from glassnet.tensor import Tensor, parse_to_args
 from glassnet.utils_hooks import RemovableHandle
 
@@ -75,6 +76,25 @@ def _addindent(s: str, num_spaces: int) -> str:
     return first + "\n" + "\n".join(num_spaces * " " + line for line in lines)
 
 
+def _recording_init(init):
+    """Wrap a subclass's ``__init__`` so that the outermost call (not the ``super()``
+    chain) records ``(class, args, kwargs)`` in ``_init_args``, which
+    ``glassnet.save(model)`` stores to rebuild the module without pickle."""
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        if "_init_args" in self.__dict__:
+            return init(self, *args, **kwargs)
+        object.__setattr__(self, "_init_args", None)
+        try:
+            init(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.pop("_init_args", None)
+            raise
+        object.__setattr__(self, "_init_args", (type(self), args, kwargs))
+    __init__._records_init_args = True
+    return __init__
+
+
 # ---------------------------------------------------------------------------
 # Module
 # ---------------------------------------------------------------------------
@@ -95,6 +115,12 @@ class Module:
     """
 
     training: bool
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_records_init_args", False):
+            cls.__init__ = _recording_init(init)
 
     def __init__(self):
         object.__setattr__(self, "training", True)
@@ -364,6 +390,13 @@ class Module:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
+            if is_lazy(param) or is_lazy(value):
+                if not (is_lazy(param) and is_lazy(value)):
+                    error_msgs.append(f'While copying the parameter named "{key}": an '
+                                      f'uninitialised (lazy) parameter can only be loaded '
+                                      f'into or from an uninitialised one; run a forward '
+                                      f'pass first')
+                continue
             if isinstance(value, Tensor):
                 arr = value._data
             elif isinstance(value, (np.ndarray, np.generic)):
@@ -481,6 +514,9 @@ class Module:
         for module in self.modules():
             for t in itertools.chain(module._parameters.values(), module._buffers.values()):
                 if t is None or t.dtype not in FLOAT_DTYPES:
+                    continue
+                if is_lazy(t):
+                    t._set_lazy_dtype(dtype)
                     continue
                 # NOTE: assign .data so that Parameter objects keep their identity (an
                 # optimizer created before .to() still holds the same objects).
