@@ -44,3 +44,5 @@ from glassnet.nn.padding import (  # noqa: F401,E402
     ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
     ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
 )
+from glassnet.nn import parallel  # noqa: F401,E402
+from glassnet.nn.parallel import DataParallel  # noqa: F401,E402
