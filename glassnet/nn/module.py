@@ -16,7 +16,6 @@ once per backward pass through the module, built from tensor hooks and identity 
 """
 from __future__ import annotations
 
-import functools
 import itertools
 from collections import OrderedDict, namedtuple
 
@@ -25,6 +24,7 @@ import numpy as np
 from glassnet.autograd import is_grad_enabled
 from glassnet.backend import FLOAT_DTYPES, to_dtype
 from glassnet.nn._backward_hooks import _BackwardHook
+from glassnet.nn._init_record import _recording_init
 from glassnet.nn.parameter import Parameter, is_lazy
 from glassnet.tensor import Tensor, parse_to_args
 from glassnet.utils_hooks import RemovableHandle
@@ -74,25 +74,6 @@ def _addindent(s: str, num_spaces: int) -> str:
         return s
     first = lines.pop(0)
     return first + "\n" + "\n".join(num_spaces * " " + line for line in lines)
-
-
-def _recording_init(init):
-    """Wrap a subclass's ``__init__`` so that the outermost call (not the ``super()``
-    chain) records ``(class, args, kwargs)`` in ``_init_args``, which
-    ``glassnet.save(model)`` stores to rebuild the module without pickle."""
-    @functools.wraps(init)
-    def __init__(self, *args, **kwargs):
-        if "_init_args" in self.__dict__:
-            return init(self, *args, **kwargs)
-        object.__setattr__(self, "_init_args", None)
-        try:
-            init(self, *args, **kwargs)
-        except BaseException:
-            self.__dict__.pop("_init_args", None)
-            raise
-        object.__setattr__(self, "_init_args", (type(self), args, kwargs))
-    __init__._records_init_args = True
-    return __init__
 
 
 # ---------------------------------------------------------------------------
