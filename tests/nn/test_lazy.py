@@ -86,8 +86,11 @@ def test_materialised_parameters_use_the_non_lazy_default_init():
     assert type(bn) is nn.LazyBatchNorm2d  # the class changes in the forward hook only
 
 
-@pytest.mark.parametrize("opt_name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)),
-                                             ("Adam", dict(lr=0.01))])
+@pytest.mark.parametrize("opt_name,kwargs", [
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1)), ("RMSprop", dict(lr=0.01, momentum=0.5)),
+    ("Adadelta", dict(lr=0.5)), ("NAdam", dict(lr=0.01)), ("Adamax", dict(lr=0.01)),
+])
 def test_optimizer_built_before_first_forward_trains_as_torch(opt_name, kwargs):
     rng = np.random.default_rng(1)
 
