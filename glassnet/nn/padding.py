@@ -4,7 +4,8 @@
 Each pads the last ``d`` dimensions (``d`` = 1, 2, 3) of its input by calling
 ``nn.functional.pad``.  ``padding`` is an int (the same on every side) or a tuple
 ``(left, right[, top, bottom[, front, back]])`` ordered from the last dimension
-backwards, as ``F.pad``.  Constant and zero padding take any input with at least ``d``
+backwards, as ``F.pad``; a negative entry crops that side (applied first, as PyTorch).
+Constant and zero padding take any input with at least ``d``
 dimensions; reflection, replication and circular padding take a batched
 ``(N, C, *spatial)`` or unbatched ``(C, *spatial)`` input, as PyTorch.
 
@@ -50,6 +51,27 @@ def _padding_tuple(padding, nd: int, fn: str) -> tuple:
                     f"{padding!r}")
 
 
+def _crop_negative(input, padding, name: str):
+    """Apply the negative entries of ``padding`` as crops; return the cropped input and
+    the remaining (non-negative) padding.
+
+    NOTE: PyTorch crops first and pads the cropped tensor (so a circular pad wraps the
+    cropped signal); ``F.pad`` here rejects negative constant padding.
+    """
+    if all(p >= 0 for p in padding):
+        return input, padding
+    index = [slice(None)] * input.ndim
+    for i in range(len(padding) // 2):
+        axis = input.ndim - 1 - i
+        size, lo, hi = input.shape[axis], padding[2 * i], padding[2 * i + 1]
+        start, stop = max(-lo, 0), size - max(-hi, 0)
+        if stop <= start:
+            raise ValueError(f"{name}: padding ({lo}, {hi}) removes the whole dimension of "
+                             f"size {size} (input shape {tuple(input.shape)})")
+        index[axis] = slice(start, stop)
+    return input[tuple(index)], tuple(max(p, 0) for p in padding)
+
+
 class _PadNd(Module):
     """Shared constructor, input checks and forward of the padding layers."""
 
@@ -60,7 +82,9 @@ class _PadNd(Module):
         super().__init__()
         self.padding = _padding_tuple(padding, self._nd, type(self).__name__)
 
-    def _check_input(self, input) -> None:
+    def _check_input(self, input):
+        """Check ``input``; return it with negative padding cropped, and the padding
+        left to apply."""
         name, nd = type(self).__name__, self._nd
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
@@ -68,22 +92,24 @@ class _PadNd(Module):
             if input.ndim < nd:
                 raise ValueError(f"{name}: expected an input with at least {nd} dimensions, "
                                  f"got {input.ndim}D input of shape {tuple(input.shape)}")
-            return
+            return _crop_negative(input, self.padding, name)
         if input.ndim not in (nd + 1, nd + 2):
             raise ValueError(f"{name}: expected {nd + 1}D or {nd + 2}D input (got "
                              f"{input.ndim}D input of shape {tuple(input.shape)})")
+        input, padding = _crop_negative(input, self.padding, name)
         if self._mode == "circular":
             for i in range(nd):
                 size = input.shape[input.ndim - 1 - i]
-                lo, hi = self.padding[2 * i], self.padding[2 * i + 1]
+                lo, hi = padding[2 * i], padding[2 * i + 1]
                 if lo > size or hi > size:
                     raise ValueError(f"{name}: padding ({lo}, {hi}) wraps around more than "
                                      f"once a dimension of size {size} (input shape "
                                      f"{tuple(input.shape)})")
+        return input, padding
 
     def forward(self, input):
-        self._check_input(input)
-        return F.pad(input, self.padding, mode=self._mode)
+        input, padding = self._check_input(input)
+        return F.pad(input, padding, mode=self._mode)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
@@ -98,8 +124,8 @@ class _ConstantPadNd(_PadNd):
         self.value = value
 
     def forward(self, input):
-        self._check_input(input)
-        return F.pad(input, self.padding, mode="constant", value=self.value)
+        input, padding = self._check_input(input)
+        return F.pad(input, padding, mode="constant", value=self.value)
 
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"

@@ -12,8 +12,8 @@ torch = pytest.importorskip("torch")
 tnn = torch.nn
 
 KINDS = ["ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad"]
-PADDINGS = {1: [2, (0, 3), (3, 1)], 2: [1, (2, 0, 1, 3), (0, 1, 2, 2)],
-            3: [1, (1, 0, 2, 1, 0, 2)]}
+PADDINGS = {1: [2, (0, 3), (3, 1), (-1, 2)], 2: [1, (2, 0, 1, 3), (0, 1, 2, 2), (-1, 2, 1, -2)],
+            3: [1, (1, 0, 2, 1, 0, 2), (0, -1, 1, 1, -1, 1)]}
 # spatial sizes: odd, and large enough for reflect (padding < size) and circular
 SPATIAL = {1: (5,), 2: (5, 4), 3: (3, 4, 5)}
 
@@ -79,6 +79,11 @@ def test_circular_padding_may_not_wrap_more_than_once():
                                   [0, 1, 2, 0, 1, 2, 0, 1, 2])
     with pytest.raises(ValueError, match="wraps around more than once"):
         nn.CircularPad1d((4, 0))(x)
+
+
+def test_negative_padding_removing_a_whole_dimension_is_refused():
+    with pytest.raises(ValueError, match=r"ZeroPad1d: padding \(-2, -1\) removes the whole"):
+        nn.ZeroPad1d((-2, -1))(glassnet.ones(1, 3))
 
 
 def test_padding_constructor_rejects_bad_arguments():
