@@ -41,6 +41,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from glassnet.backend import get_rng_state, set_rng_state
+from glassnet.nn.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
+                                   Sequential)
 from glassnet.nn.lazy import LazyModuleMixin
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter, is_lazy
@@ -50,6 +52,9 @@ from glassnet.tensor import Tensor
 
 MODULE_KEY = "glassnet.module"
 _VERSION = 1
+# Containers are described completely by their children and parameters: they are rebuilt
+# empty, so their constructor arguments (possibly a consumed generator) are not needed.
+_CHILDREN_ONLY = (Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict)
 _SUPPORTED = "None, bool, int, float, str, list, tuple, dict, dtype, Tensor, ndarray, " \
              "a Module or a Module class"
 
@@ -102,6 +107,8 @@ class _TreeEncoder(_Encoder):
         self.nodes.append(None)
         record = m.__dict__.get("_init_args") or (type(m), (), {})
         init_cls, args, kwargs = record
+        if type(m) in _CHILDREN_ONLY and init_cls is type(m):
+            args, kwargs = (), {}
         outer, self.where = self.where, f"{type(m).__name__} ({class_path(type(m))})"
         node = {"class": class_path(type(m))}
         if init_cls is not type(m):
@@ -252,6 +259,13 @@ class _TreeDecoder:
         cls = resolve_class(node.get("init_class", node["class"]), self.safe)
         args = self.value(node.get("args", []))
         kwargs = {k: self.value(v) for k, v in node.get("kwargs", [])}
+        if cls in (ParameterList, ParameterDict) and not args and not kwargs:
+            # placeholders under the recorded names; _restore_members gives them the saved
+            # shapes and load_state_dict their values
+            names = [name for name, rg in node.get("parameters", []) if rg is not None]
+            placeholders = [(name, Parameter(np.zeros(0, np.float32))) for name in names]
+            args = ([p for _, p in placeholders] if cls is ParameterList
+                    else OrderedDict(placeholders),)
         try:
             m = cls(*args, **kwargs)
         except Exception as e:
@@ -280,7 +294,8 @@ def _restore_members(m: Module, node: dict, prefix: str, state: dict, path) -> N
         if rg is None:
             m._parameters[name] = None
             continue
-        if current is None:
+        if current is None or (isinstance(m, (ParameterList, ParameterDict))
+                               and key in state and tuple(current.shape) != state[key].shape):
             if key not in state:
                 raise _corrupt(path, f"parameter {key!r} is missing from the tensors")
             current = Parameter(np.zeros(state[key].shape, state[key].dtype))

@@ -308,6 +308,25 @@ def test_nested_containers_shared_and_tied_modules_round_trip(tmp_path):
     _same_outputs(model.out, back.out, glassnet.randn(2, 1, 4))
 
 
+def test_containers_built_from_generators_round_trip(tmp_path):
+    model = nn.Sequential(nn.ModuleList(nn.Linear(2, 2) for _ in range(3)),
+                          nn.ParameterList(nn.Parameter(glassnet.full((i + 1,), float(i)))
+                                           for i in range(2)),
+                          nn.ParameterDict((k, nn.Parameter(glassnet.ones(2, 1)))
+                                           for k in "ab"))
+    model[2]["a"].requires_grad_(False)
+    glassnet.save(model, tmp_path / "gen.safetensors")
+    back = glassnet.load(tmp_path / "gen.safetensors")
+    assert repr(back) == repr(model) and len(back[0]) == 3
+    assert [p.tolist() for p in back[1]] == [[0.0], [1.0, 1.0]]
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in back[1])
+    assert list(back[2].keys()) == ["a", "b"] and back[2]["b"].tolist() == [[1.0], [1.0]]
+    assert not back[2]["a"].requires_grad and back[2]["b"].requires_grad
+    x = glassnet.randn(1, 2)
+    for a, b in zip(model[0], back[0]):
+        _same_outputs(a, b, x)
+
+
 def test_user_class_registered_with_add_safe_globals_round_trips(tmp_path,
                                                                  clean_safe_globals):
     model = Net(5, act=nn.Tanh, dtype=glassnet.float64)
