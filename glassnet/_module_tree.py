@@ -41,11 +41,14 @@ from collections.abc import Mapping
 import numpy as np
 
 from glassnet.backend import get_rng_state, set_rng_state
-from glassnet.nn.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
-                                   Sequential)
-from glassnet.nn.lazy import LazyModuleMixin
-from glassnet.nn.module import Module
-from glassnet.nn.parameter import Parameter, is_lazy
+# NOTE: names are taken from the glassnet.nn package, not its submodules: pytest's doctest
+# collection (--import-mode=importlib) may re-execute a submodule such as
+# glassnet/nn/module.py under the same name, and isinstance checks against that copy's
+# classes would fail for every model.
+from glassnet.nn import (Module, ModuleDict, ModuleList, Parameter, ParameterDict,
+                         ParameterList, Sequential)
+from glassnet.nn import lazy as _lazy
+from glassnet.nn import parameter as _parameter
 from glassnet.serialization import (ModuleSerializationError, _corrupt, _decode,
                                     _dtype_code, _Encoder)
 from glassnet.tensor import Tensor
@@ -134,7 +137,7 @@ def encode_module(model: Module):
     enc = _TreeEncoder()
     first, aliases, lazy_keys, state_keys = {}, {}, [], []
     for key, t in state.items():
-        if is_lazy(t):
+        if _parameter.is_lazy(t):
             lazy_keys.append(key)
         elif id(t) in first:
             aliases[key] = first[id(t)]
@@ -300,7 +303,7 @@ def _restore_members(m: Module, node: dict, prefix: str, state: dict, path) -> N
                 raise _corrupt(path, f"parameter {key!r} is missing from the tensors")
             current = Parameter(np.zeros(state[key].shape, state[key].dtype))
         m._parameters[name] = current
-        if not is_lazy(current):
+        if not _parameter.is_lazy(current):
             current.requires_grad_(bool(rg))
     m._parameters.update((k, m._parameters.pop(k)) for k in list(recorded))
     buffers = node.get("buffers", [])
@@ -375,7 +378,7 @@ def decode_module(doc_text: str, tensors: dict, path, safe_globals: dict) -> Mod
     root.load_state_dict(state, strict=True)
     for idx, m in named.values():
         node = dec.nodes[idx]
-        if isinstance(m, LazyModuleMixin) and class_path(type(m)) != node["class"]:
+        if isinstance(m, _lazy.LazyModuleMixin) and class_path(type(m)) != node["class"]:
             if m.has_uninitialized_params() or class_path(m.cls_to_become) != node["class"]:
                 raise _corrupt(path, f"{class_path(type(m))} cannot become {node['class']}")
             m._finish_lazy_init()

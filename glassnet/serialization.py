@@ -393,10 +393,16 @@ def save(obj, f) -> None:
     >>> glassnet.save(nn.Linear(2, 3).state_dict(), path)
     >>> list(glassnet.load(path))
     ['weight', 'bias']
+    >>> glassnet.save(nn.Sequential(nn.Linear(2, 3), nn.ReLU()), path)
+    >>> glassnet.load(path)
+    Sequential(
+      (0): Linear(in_features=2, out_features=3, bias=True)
+      (1): ReLU()
+    )
     """
-    from glassnet.nn.module import Module
+    import glassnet.nn
 
-    if isinstance(obj, Module):
+    if isinstance(obj, glassnet.nn.Module):
         from glassnet._module_tree import encode_module
 
         tensors, metadata = encode_module(obj)

@@ -12,7 +12,9 @@ PyTorch state dict (converted to arrays) loads with ``strict=True``.
 ``register_full_backward_hook(hook)`` calls ``hook(module, grad_input, grad_output)``
 once per backward pass through the module, built from tensor hooks and identity ops
 (see :mod:`glassnet.nn._backward_hooks`).  :class:`Parameter` lives in
-:mod:`glassnet.nn.parameter`.
+:mod:`glassnet.nn.parameter`.  Each subclass's outermost ``__init__`` call records its
+class and arguments in ``_init_args`` (:mod:`glassnet.nn._init_record`), from which
+``glassnet.load`` rebuilds a module saved whole with ``glassnet.save(model, f)``.
 """
 from __future__ import annotations
 
