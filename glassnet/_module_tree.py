@@ -33,6 +33,7 @@ glassnet's own modules are ever imported.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import sys
 from collections import OrderedDict
@@ -85,6 +86,7 @@ class _TreeEncoder(_Encoder):
         self.nodes: list = []
         self.index: dict = {}
         self.where = ""
+        self.label = ""
 
     def encode(self, obj, path: str = ""):
         if isinstance(obj, Module):
@@ -97,7 +99,7 @@ class _TreeEncoder(_Encoder):
                                                 Tensor, np.ndarray, np.generic))):
             raise ModuleSerializationError(
                 f"save: cannot save the module {self.where}: its constructor argument "
-                f"{path!r} is a {type(obj).__name__} ({obj!r:.60}), which cannot be stored "
+                f"{self.label} is a {type(obj).__name__} ({obj!r:.60}), which cannot be stored "
                 f"without pickle (supported: {_SUPPORTED}). Save model.state_dict() "
                 f"instead and rebuild the model in code")
         return super().encode(obj, path)
@@ -112,14 +114,22 @@ class _TreeEncoder(_Encoder):
         init_cls, args, kwargs = record
         if type(m) in _CHILDREN_ONLY and init_cls is type(m):
             args, kwargs = (), {}
-        outer, self.where = self.where, f"{type(m).__name__} ({class_path(type(m))})"
+        outer = self.where, self.label
+        self.where = f"{type(m).__name__} ({class_path(type(m))})"
         node = {"class": class_path(type(m))}
         if init_cls is not type(m):
             node["init_class"] = class_path(init_cls)
         prefix = f"$init.{idx}"
-        node["args"] = [self.encode(a, f"{prefix}.{i}") for i, a in enumerate(args)]
-        node["kwargs"] = [[k, self.encode(v, f"{prefix}.{k}")] for k, v in kwargs.items()]
-        self.where = outer
+        names = _positional_names(init_cls)
+        node["args"] = []
+        for i, a in enumerate(args):
+            self.label = repr(names[i]) if i < len(names) else f"#{i}"
+            node["args"].append(self.encode(a, f"{prefix}.{i}"))
+        node["kwargs"] = []
+        for k, v in kwargs.items():
+            self.label = repr(k)
+            node["kwargs"].append([k, self.encode(v, f"{prefix}.{k}")])
+        self.where, self.label = outer
         node["training"] = bool(m.training)
         node["children"] = [[name, None if c is None else self.module(c)]
                             for name, c in m._modules.items()]
@@ -129,6 +139,16 @@ class _TreeEncoder(_Encoder):
                            for name, b in m._buffers.items()]
         self.nodes[idx] = node
         return idx
+
+
+def _positional_names(cls) -> list:
+    """The names of ``cls.__init__``'s positional parameters after ``self`` (for errors)."""
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def encode_module(model: Module):

@@ -363,7 +363,7 @@ def test_unencodable_constructor_argument_is_refused_at_save(tmp_path):
             self.fn = fn
 
     with pytest.raises(serialization.ModuleSerializationError,
-                       match=r"WithFn.*argument '\$init\.1\.0' is a function.*state_dict"):
+                       match=r"WithFn.*argument 'fn' is a function.*state_dict"):
         glassnet.save(nn.Sequential(WithFn(lambda x: x)), tmp_path / "fn.safetensors")
     assert not list(tmp_path.iterdir())
 
@@ -437,6 +437,19 @@ def test_corrupt_module_tree_raises_value_error(tmp_path):
     _rewrite_tree(tmp_path / "ok.safetensors", tmp_path / "bad.safetensors", cycle)
     with pytest.raises(ValueError, match="cycle"):
         glassnet.load(tmp_path / "bad.safetensors")
+
+
+def test_tensor_and_dtype_constructor_arguments_round_trip(tmp_path):
+    weight = glassnet.tensor([1.0, 2.0, 0.5])
+    model = nn.Sequential(nn.Linear(2, 3, dtype=glassnet.float64),
+                          nn.CrossEntropyLoss(weight=weight, label_smoothing=0.1))
+    glassnet.save(model, tmp_path / "w.safetensors")
+    back = glassnet.load(tmp_path / "w.safetensors", weights_only=False)
+    assert back[0].weight.dtype == glassnet.float64
+    logits, target = glassnet.randn(4, 3), glassnet.tensor([0, 2, 1, 2])
+    assert back[1](logits, target).item() == model[1](logits, target).item()
+    with pytest.raises(TypeError, match="weights_only must be a bool or None"):
+        glassnet.load(tmp_path / "w.safetensors", weights_only="yes")
 
 
 def test_training_flags_restored_per_module(tmp_path):
