@@ -238,6 +238,19 @@ class Net(nn.Module):
         return self.head(self.body(x))
 
 
+class _Scaled:
+    """A mixin (not a Module) that provides the constructor of a Module subclass."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+
+class ScaledLinear(_Scaled, nn.Linear):
+    def forward(self, x):
+        return super().forward(x) * self.factor
+
+
 class Unregistered(nn.Module):
     def forward(self, x):
         return x
@@ -345,6 +358,16 @@ def test_user_class_registered_with_add_safe_globals_round_trips(tmp_path,
     assert serialization.get_safe_globals() == [Net]
     with open(tmp_path / "net.safetensors", "rb") as f:
         assert type(glassnet.load(f)) is Net
+
+
+def test_constructor_from_a_non_module_mixin_is_recorded(tmp_path, clean_safe_globals):
+    model = ScaledLinear(3.0, in_features=2, out_features=1)
+    assert model._init_args == (ScaledLinear, (3.0,), {"in_features": 2, "out_features": 1})
+    glassnet.save(model, tmp_path / "s.safetensors")
+    with serialization.safe_globals([ScaledLinear]):
+        back = glassnet.load(tmp_path / "s.safetensors")
+    assert back.factor == 3.0
+    _same_outputs(model, back, glassnet.randn(2, 2))
 
 
 def test_unregistered_class_gives_one_clear_error(tmp_path, clean_safe_globals):
@@ -464,14 +487,18 @@ def test_training_flags_restored_per_module(tmp_path):
 
 
 def test_lazy_modules_round_trip_before_and_after_materialisation(tmp_path):
-    model = nn.Sequential(nn.LazyConv2d(3, 3), nn.Flatten(), nn.LazyLinear(2))
+    model = nn.Sequential(nn.LazyConv2d(3, 3), nn.LazyBatchNorm2d(momentum=0.3),
+                          nn.Flatten(), nn.LazyLinear(2))
     glassnet.save(model, tmp_path / "lazy.safetensors")
     back = glassnet.load(tmp_path / "lazy.safetensors")
-    assert type(back[2]) is nn.LazyLinear and back[2].has_uninitialized_params()
-    model(glassnet.randn(1, 2, 5, 5))
+    assert type(back[3]) is nn.LazyLinear and back[3].has_uninitialized_params()
+    assert repr(back) == repr(model) and back[1].momentum == 0.3
+    model(glassnet.randn(2, 2, 5, 5))
+    model.eval()
     glassnet.save(model, tmp_path / "lazy.safetensors")
     back = glassnet.load(tmp_path / "lazy.safetensors")
-    assert type(back[0]) is nn.Conv2d and type(back[2]) is nn.Linear
+    assert type(back[0]) is nn.Conv2d and type(back[3]) is nn.Linear
+    assert type(back[1]) is nn.BatchNorm2d
     assert repr(back) == repr(model)
     _same_outputs(model, back, glassnet.randn(2, 2, 5, 5))
 

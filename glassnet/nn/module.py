@@ -101,9 +101,10 @@ class Module:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is not None and not getattr(init, "_records_init_args", False):
-            cls.__init__ = _recording_init(init)
+        # NOTE: the resolved __init__, which may come from a mixin that is not a Module
+        # (LazyBatchNorm1d's is _LazyNormBase's).
+        if not getattr(cls.__init__, "_records_init_args", False):
+            cls.__init__ = _recording_init(cls.__init__)
 
     def __init__(self):
         object.__setattr__(self, "training", True)
