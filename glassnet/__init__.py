@@ -37,7 +37,7 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "data", "models", "vision", "train", "inspect", "testing",
-                "serialization", "cuda"):
+                "serialization", "cuda", "cv"):
         return importlib.import_module(f"glassnet.{name}")
     if name in ("save", "load"):
         from glassnet import serialization

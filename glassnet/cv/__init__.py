@@ -1,4 +1,6 @@
-"""Classical computer vision on plain numpy arrays, with OpenCV's semantics.
+"""``glassnet.cv``: classical computer vision on plain numpy arrays, with OpenCV's semantics.
+
+This is glassnet's counterpart of ``cv2``; :mod:`glassnet.vision` is torchvision's.
 
 Where OpenCV has the function, the glassnet version has the same arguments,
 defaults, border handling and rounding, under a snake_case name

@@ -1,6 +1,6 @@
 """Border extrapolation with OpenCV's border names, plus the shared internals.
 
-Every filter in :mod:`glassnet.vision` needs pixels outside the image. OpenCV names
+Every filter in :mod:`glassnet.cv` needs pixels outside the image. OpenCV names
 five ways to invent them; with ``abcdefgh`` the row and ``|`` the image edge::
 
     BORDER_CONSTANT     iiiiii|abcdefgh|iiiiiii   (i = value, 0 by default)
@@ -15,7 +15,7 @@ and ``'reflect_101'`` work too. The index arithmetic follows OpenCV's
 ``borderInterpolate``, including paddings wider than the image (repeated
 reflection) and one-pixel-wide images.
 
-This module also holds what every vision module shares: the input checks (so
+This module also holds what every glassnet.cv module shares: the input checks (so
 bad input is reported the same way everywhere) and the shifted-view correlation
 engine used by the linear filters (a loop over kernel taps, never over pixels).
 """
@@ -63,7 +63,7 @@ _BORDER_NAMES = {
 BorderType = Union[int, str]
 Size = Union[int, Sequence[int]]
 
-# Saturation ranges of the integer dtypes the vision functions produce.
+# Saturation ranges of the integer dtypes the glassnet.cv functions produce.
 _INT_RANGES = {
     np.dtype(np.uint8): (0, 255),
     np.dtype(np.uint16): (0, 65535),

@@ -10,7 +10,7 @@ Images are plain arrays of shape ``(H, W)`` or ``(H, W, C)``; channels are
 filtered independently. Every filter is a loop over *kernel taps* (each tap adds
 one shifted view of the padded image), never over pixels.
 
-Accuracy against OpenCV 4.x/5.x (checked in ``tests/vision/test_filters.py``):
+Accuracy against OpenCV 4.x/5.x (checked in ``tests/cv/test_filters.py``):
 
 - ``gaussian_blur`` on uint8 reproduces OpenCV's bit-exact fixed-point path
   (8-bit kernel quantised with error diffusion, 16-bit accumulator, round half

@@ -338,7 +338,7 @@ def predict_images(path, images, topk=3) -> list:
     """Top-k (class, probability) for each image file, preprocessed like training data."""
     import glassnet
     from glassnet.nn import functional as F
-    from glassnet.vision.io import read_image
+    from glassnet.cv import read_image
 
     model, meta = load_checkpoint_model(path)
     size, ch = int(meta["input_size"]), int(meta["in_channels"])

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from glassnet.vision import canny
-from glassnet.vision.canny import (
+from glassnet.cv import canny
+from glassnet.cv.canny import (
     _gradient,
     _hysteresis,
     _hysteresis_bfs,

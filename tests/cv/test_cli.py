@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from glassnet.cli import edges, filter as filter_cli
-from glassnet.vision import canny, gaussian_blur, read_image, write_image
+from glassnet.cv import canny, gaussian_blur, read_image, write_image
 
 
 def run_cli(module, argv):

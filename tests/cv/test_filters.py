@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glassnet.vision import (
+from glassnet.cv import (
     BORDER_CONSTANT,
     BORDER_REFLECT,
     BORDER_REFLECT_101,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glassnet.vision import calc_hist, equalize_hist
+from glassnet.cv import calc_hist, equalize_hist
 
 
 def test_calc_hist_counts_and_shape():

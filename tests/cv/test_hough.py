@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from glassnet.vision import canny, hough_lines, hough_lines_p
+from glassnet.cv import canny, hough_lines, hough_lines_p
 
 
 def draw_line(img, p, q):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glassnet.vision import read_image, write_image
+from glassnet.cv import read_image, write_image
 
 
 @pytest.mark.parametrize("shape", [(7, 9), (7, 9, 3), (7, 9, 4)])

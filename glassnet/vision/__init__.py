@@ -1,0 +1,31 @@
+"""``glassnet.vision``: the torchvision counterpart (``import glassnet.vision as torchvision``).
+
+Subpackages, with torchvision's names: ``ops`` (boxes, NMS, RoI pooling, focal loss,
+detection helpers).  They load on first use, so ``import glassnet.vision`` stays light.
+Classical computer vision with OpenCV's semantics lives in :mod:`glassnet.cv`.
+
+Examples
+--------
+>>> import glassnet
+>>> import glassnet.vision as torchvision
+>>> torchvision.ops.box_area(glassnet.tensor([[0.0, 0.0, 2.0, 3.0]])).tolist()
+[6.0]
+"""
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["ops"]
+
+_SUBMODULES = ("ops",)
+
+
+def __getattr__(name):
+    # Subpackages import on first use (models pull in nn, transforms and datasets Pillow).
+    if name in _SUBMODULES:
+        return importlib.import_module(f"glassnet.vision.{name}")
+    raise AttributeError(f"module 'glassnet.vision' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SUBMODULES))
