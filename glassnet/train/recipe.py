@@ -179,12 +179,11 @@ def _classes(ds):
 def build_model(name: str, num_classes: int, in_channels: int, input_size: int,
                 extra: dict | None = None):
     """Build a registered model, passing only the keyword arguments it accepts."""
-    from glassnet.models import _registry, get_model, list_models
+    from glassnet.models import _registry, get_model
 
-    list_models()
-    if name not in _registry._MODELS:
+    if name not in _registry.registered():
         get_model(name)  # raises the helpful unknown-model error
-    fn = _registry._MODELS[name]
+    fn = _registry.registered()[name]
     params = inspect.signature(fn).parameters
     kwargs = {"num_classes": num_classes, "in_channels": in_channels,
               "input_size": input_size, "in_features": in_channels * input_size * input_size}

@@ -1,7 +1,7 @@
 """``glassnet.vision``: the torchvision counterpart (``import glassnet.vision as torchvision``).
 
-Subpackages, with torchvision's names: ``ops`` (boxes, NMS, RoI pooling, focal loss,
-detection helpers).  They load on first use, so ``import glassnet.vision`` stays light.
+Subpackages, with torchvision's names: ``models`` (the model zoo), ``ops`` (boxes, NMS,
+RoI pooling, focal loss, detection helpers).  They load on first use, so ``import glassnet.vision`` stays light.
 Classical computer vision with OpenCV's semantics lives in :mod:`glassnet.cv`.
 
 Examples
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["ops"]
+__all__ = ["models", "ops"]
 
-_SUBMODULES = ("ops",)
+_SUBMODULES = ("models", "ops")
 
 
 def __getattr__(name):

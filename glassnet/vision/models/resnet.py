@@ -3,7 +3,7 @@ state_dict keys and forward semantics (He et al. 2015, "Deep Residual Learning f
 Recognition"; Xie et al. 2017 (ResNeXt); Zagoruyko & Komodakis 2016 (Wide ResNet)).
 
 A torchvision state_dict converted to arrays loads with ``strict=True``
-(:func:`glassnet.models.convert.from_torch_state_dict`).
+(:func:`glassnet.vision.models.convert.from_torch_state_dict`).
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import models
+from glassnet.vision import models
 from glassnet.inspect import summary
 from glassnet.nn import functional as F
 
@@ -139,7 +139,7 @@ def test_googlenet_returns_aux_outputs_in_training_only():
 
 
 def test_resnet_option_a_shortcut_pads_channels_and_subsamples():
-    from glassnet.models.cifar_resnet import ShortcutA
+    from glassnet.vision.models.cifar_resnet import ShortcutA
 
     x = gn.tensor(np.arange(2 * 4 * 4 * 4, dtype=np.float32).reshape(2, 4, 4, 4))
     y = ShortcutA(4, 8, 2)(x)
