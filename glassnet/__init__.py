@@ -36,7 +36,7 @@ def __getattr__(name):
     # Lazy subpackages keep ``import glassnet`` light.
     import importlib
 
-    if name in ("nn", "optim", "data", "models", "vision", "train", "inspect", "testing",
+    if name in ("nn", "optim", "utils", "models", "vision", "train", "inspect", "testing",
                 "serialization", "cuda", "cv"):
         return importlib.import_module(f"glassnet.{name}")
     if name in ("save", "load"):

@@ -117,7 +117,7 @@ class TrainConfig:
 
 # ---------------------------------------------------------------------------- data
 def _transforms(dataset: str, train: bool, augment: bool, spec: DatasetSpec):
-    from glassnet.data import transforms as T
+    from glassnet.vision import transforms as T
 
     steps = []
     if dataset == "folder":
@@ -133,7 +133,7 @@ def _transforms(dataset: str, train: bool, augment: bool, spec: DatasetSpec):
 
 
 def _dataset(name, root, train, transform, download):
-    from glassnet.data import datasets as D
+    from glassnet.vision import datasets as D
 
     if name == "digits":
         return D.Digits(train=train, transform=transform)
@@ -150,7 +150,7 @@ def _dataset(name, root, train, transform, download):
 
 def build_datasets(cfg: TrainConfig):
     """(train, val, test) datasets; val is a seeded split of the training set."""
-    from glassnet.data import Subset
+    from glassnet.utils.data import Subset
 
     spec = DATASETS[cfg.dataset]
     root = cfg.data_dir
@@ -230,7 +230,7 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     Returns a summary dict (test metrics, paths, timings).
     """
     import glassnet
-    from glassnet.data import DataLoader
+    from glassnet.utils.data import DataLoader
     from glassnet.inspect.plots import plot_confusion_matrix
     from glassnet.train import (EarlyStopping, MetricLogger, ModelCheckpoint, Trainer,
                                 classification_report, freeze, trainable_parameters)
@@ -321,7 +321,7 @@ def load_checkpoint_model(path):
 
 def evaluate_checkpoint(path, data_dir=None, split="test", batch_size=256) -> tuple:
     """(metrics, confusion matrix, meta) of a checkpoint on its dataset's split."""
-    from glassnet.data import DataLoader
+    from glassnet.utils.data import DataLoader
     from glassnet.train.trainer import evaluate
 
     model, meta = load_checkpoint_model(path)

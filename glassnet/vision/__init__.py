@@ -1,7 +1,8 @@
 """``glassnet.vision``: the torchvision counterpart (``import glassnet.vision as torchvision``).
 
-Subpackages, with torchvision's names: ``models`` (the model zoo), ``ops`` (boxes, NMS,
-RoI pooling, focal loss, detection helpers).  They load on first use, so ``import glassnet.vision`` stays light.
+Subpackages, with torchvision's names: ``models`` (the model zoo), ``transforms``,
+``datasets`` (MNIST, CIFAR, ImageFolder, ...), ``ops`` (boxes, NMS, RoI pooling, focal
+loss, detection helpers).  They load on first use, so ``import glassnet.vision`` stays light.
 Classical computer vision with OpenCV's semantics lives in :mod:`glassnet.cv`.
 
 Examples
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["models", "ops"]
+__all__ = ["datasets", "models", "ops", "transforms"]
 
-_SUBMODULES = ("models", "ops")
+_SUBMODULES = ("datasets", "models", "ops", "transforms")
 
 
 def __getattr__(name):

@@ -1,31 +1,39 @@
-"""Data loading (``torch.utils.data`` names): datasets, samplers, ``DataLoader``.
+"""``glassnet.utils.data``: the ``torch.utils.data`` counterpart.
 
-``glassnet.data.transforms`` holds the torchvision-style image transforms and
-``glassnet.data.datasets`` the standard datasets (Digits, MNIST, CIFAR, ImageFolder).
+Datasets (``Dataset``, ``IterableDataset``, ``TensorDataset``, ``ConcatDataset``,
+``ChainDataset``, ``Subset``, ``random_split``), samplers (``Sampler``,
+``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
+``WeightedRandomSampler``, ``BatchSampler``, ``distributed.DistributedSampler``), the
+``DataLoader`` (threaded workers, exact resume), ``get_worker_info`` and collation
+(``default_collate``, ``default_convert``).  glassnet extras: ``get_sample_generator`` and
+``sample_generator``, the per-sample random streams of data augmentation.
+
+The standard datasets and image transforms are torchvision's, so they live in
+:mod:`glassnet.vision.datasets` and :mod:`glassnet.vision.transforms`.
+
+Examples
+--------
+>>> import glassnet as torch
+>>> ds = torch.utils.data.TensorDataset(torch.arange(6.0), torch.arange(6))
+>>> [y.tolist() for _, y in torch.utils.data.DataLoader(ds, batch_size=4)]
+[[0, 1, 2, 3], [4, 5]]
 """
 from __future__ import annotations
 
-from glassnet.data._random import get_sample_generator, sample_generator
-from glassnet.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset,
-                                   Subset, TensorDataset, random_split)
-from glassnet.data.loader import (DataLoader, WorkerInfo, default_collate, default_convert,
-                                  get_worker_info)
-from glassnet.data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
-                                   SubsetRandomSampler, WeightedRandomSampler)
+from glassnet.utils.data._random import get_sample_generator, sample_generator
+from glassnet.utils.data.collate import default_collate, default_convert
+from glassnet.utils.data.dataset import (ChainDataset, ConcatDataset, Dataset,
+                                         IterableDataset, Subset, TensorDataset, random_split)
+from glassnet.utils.data.distributed import DistributedSampler
+from glassnet.utils.data.loader import DataLoader, WorkerInfo, get_worker_info
+from glassnet.utils.data.sampler import (BatchSampler, RandomSampler, Sampler,
+                                         SequentialSampler, SubsetRandomSampler,
+                                         WeightedRandomSampler)
 
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
     "ChainDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-    "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DataLoader",
-    "default_collate", "default_convert", "get_worker_info", "WorkerInfo",
-    "get_sample_generator", "sample_generator", "transforms", "datasets",
+    "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DistributedSampler",
+    "DataLoader", "default_collate", "default_convert", "get_worker_info", "WorkerInfo",
+    "get_sample_generator", "sample_generator",
 ]
-
-
-def __getattr__(name):
-    # The transforms (Pillow) and datasets (downloads) subpackages load on first use.
-    import importlib
-
-    if name in ("transforms", "datasets"):
-        return importlib.import_module(f"glassnet.data.{name}")
-    raise AttributeError(f"module 'glassnet.data' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Per-sample random streams for data augmentation.
 
 Random transforms draw their numbers from :func:`get_sample_generator`.  Outside a
-:class:`~glassnet.data.DataLoader` that is glassnet's default generator, so
+:class:`~glassnet.utils.data.DataLoader` that is glassnet's default generator, so
 ``glassnet.manual_seed`` makes a pipeline reproducible.  Inside a loader, the loader
 wraps every ``dataset[i]`` call in :func:`sample_generator`, which installs a
 generator keyed by ``(base_seed, position)``: ``base_seed`` is drawn once per epoch
@@ -87,7 +87,7 @@ def _rekeyed_thread_generator(seed: int, position: int) -> np.random.Generator:
 def get_sample_generator() -> np.random.Generator:
     """Return the generator random transforms should draw from.
 
-    Inside a :class:`~glassnet.data.DataLoader` (or a :func:`sample_generator` block)
+    Inside a :class:`~glassnet.utils.data.DataLoader` (or a :func:`sample_generator` block)
     this is the current sample's own stream; elsewhere it is
     ``glassnet.backend.default_generator()``.
 
@@ -122,7 +122,7 @@ def sample_generator(seed: int, position: int = 0):
 
     Examples
     --------
-    >>> from glassnet.data import get_sample_generator, sample_generator
+    >>> from glassnet.utils.data import get_sample_generator, sample_generator
     >>> with sample_generator(1234, 5):
     ...     a = get_sample_generator().random()
     >>> with sample_generator(1234, 5):

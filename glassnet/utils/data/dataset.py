@@ -36,7 +36,7 @@ class Dataset:
 class IterableDataset(Dataset):
     """A dataset that is a stream: ``iter(dataset)`` yields samples.
 
-    A :class:`~glassnet.data.DataLoader` reads it in order; samplers do not apply.
+    A :class:`~glassnet.utils.data.DataLoader` reads it in order; samplers do not apply.
     """
 
     def __iter__(self):
@@ -62,7 +62,7 @@ class TensorDataset(Dataset):
     Examples
     --------
     >>> import numpy as np
-    >>> from glassnet.data import TensorDataset
+    >>> from glassnet.utils.data import TensorDataset
     >>> ds = TensorDataset(np.zeros((4, 2), np.float32), np.arange(4))
     >>> len(ds), ds[1][1].item()
     (4, 1)
@@ -185,7 +185,7 @@ def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list:
     Examples
     --------
     >>> import numpy as np
-    >>> from glassnet.data import TensorDataset, random_split
+    >>> from glassnet.utils.data import TensorDataset, random_split
     >>> a, b = random_split(TensorDataset(np.arange(10)), [0.8, 0.2],
     ...                     generator=np.random.default_rng(0))
     >>> len(a), len(b)

@@ -12,135 +12,17 @@ import copy
 import itertools
 import threading
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
-from glassnet.backend import default_generator, get_default_dtype
-from glassnet.data._random import call_with_sample_key
-from glassnet.data.dataset import IterableDataset
-from glassnet.data.sampler import BatchSampler, RandomSampler, SequentialSampler
-from glassnet.tensor import Tensor
+from glassnet.backend import default_generator
+from glassnet.utils.data._random import call_with_sample_key
+from glassnet.utils.data.collate import default_collate, default_convert
+from glassnet.utils.data.dataset import IterableDataset
+from glassnet.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
-__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info",
-           "WorkerInfo"]
-
-
-# -- Collation ----------------------------------------
-def _is_namedtuple(obj) -> bool:
-    return isinstance(obj, tuple) and hasattr(obj, "_fields")
-
-
-def default_collate(batch):
-    """Merge a list of samples into a batch, as ``torch.utils.data.default_collate``.
-
-    - Tensors and numpy arrays are stacked along a new dimension 0 into a Tensor; the
-      dtype is kept (float32 stays float32, float64 stays float64, uint8 stays uint8).
-    - numpy scalars become a 1-D Tensor of their dtype; Python ``float`` becomes float32
-      (glassnet's default dtype; PyTorch gives float64), ``int`` int64, ``bool`` bool.
-    - ``str``/``bytes`` are returned as a list.
-    - dicts, namedtuples, tuples and lists are collated element-wise (a tuple gives a
-      list, as in PyTorch, so ``images, labels = batch`` works).
-
-    Parameters
-    ----------
-    batch : list
-        Samples as returned by ``dataset[i]``.
-
-    Returns
-    -------
-    The batch, with the structure of one sample.
-
-    Shape
-    -----
-    - sample arrays: ``(*)``; output: ``(N, *)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from glassnet.data import default_collate
-    >>> x, y = default_collate([(np.zeros(3, np.float32), 1), (np.ones(3, np.float32), 2)])
-    >>> tuple(x.shape), y.dtype
-    ((2, 3), dtype('int64'))
-    """
-    if not isinstance(batch, (list, tuple)) or len(batch) == 0:
-        raise ValueError(f"default_collate: batch must be a non-empty list of samples, got "
-                         f"{type(batch).__name__} of length "
-                         f"{len(batch) if hasattr(batch, '__len__') else '?'}")
-    elem = batch[0]
-    if isinstance(elem, (Tensor, np.ndarray)):
-        arrays = [b._data if isinstance(b, Tensor) else np.asarray(b) for b in batch]
-        if arrays[0].dtype.kind in "USO":
-            raise TypeError(f"default_collate: numpy arrays of dtype {arrays[0].dtype} "
-                            f"cannot be collated")
-        shapes = {a.shape for a in arrays}
-        if len(shapes) > 1:
-            raise ValueError(f"default_collate: all arrays in a batch must have the same "
-                             f"shape, got {sorted(shapes)} (resize the samples or pass a "
-                             f"collate_fn that pads)")
-        return Tensor._wrap(np.stack(arrays))
-    if isinstance(elem, np.generic):
-        if elem.dtype.kind in "USO":
-            return list(batch)
-        return Tensor._wrap(np.array(batch, dtype=elem.dtype))
-    if isinstance(elem, bool):
-        return Tensor._wrap(np.array(batch, dtype=np.bool_))
-    if isinstance(elem, float):
-        return Tensor._wrap(np.array(batch, dtype=get_default_dtype()))
-    if isinstance(elem, int):
-        return Tensor._wrap(np.array(batch, dtype=np.int64))
-    if isinstance(elem, (str, bytes)):
-        return list(batch)
-    if isinstance(elem, Mapping):
-        out = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            return type(elem)(out)
-        except TypeError:
-            return out
-    if _is_namedtuple(elem):
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
-    if isinstance(elem, Sequence):
-        size = len(elem)
-        if any(len(b) != size for b in batch):
-            raise ValueError("default_collate: each element in list of batch should be of "
-                             "equal size")
-        transposed = [default_collate(list(s)) for s in zip(*batch)]
-        if isinstance(elem, tuple):
-            return transposed
-        try:
-            return type(elem)(transposed)
-        except TypeError:
-            return transposed
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                    f"dicts or lists; found {type(elem).__name__}")
-
-
-def default_convert(data):
-    """Convert numpy arrays in one sample to Tensors without stacking (``batch_size=None``)."""
-    if isinstance(data, Tensor):
-        return data
-    if isinstance(data, np.ndarray):
-        if data.dtype.kind in "USO":
-            return data
-        return Tensor._wrap(data)
-    if isinstance(data, np.generic) and data.dtype.kind not in "USO":
-        return Tensor._wrap(np.asarray(data))
-    if isinstance(data, Mapping):
-        out = {k: default_convert(v) for k, v in data.items()}
-        try:
-            return type(data)(out)
-        except TypeError:
-            return out
-    if _is_namedtuple(data):
-        return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, tuple):
-        return [default_convert(d) for d in data]
-    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-        try:
-            return type(data)([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
-    return data
+__all__ = ["DataLoader", "get_worker_info", "WorkerInfo"]
 
 
 # -- Worker threads ----------------------------------------
@@ -277,7 +159,7 @@ class DataLoader:
     and one ``base_seed`` from ``generator``.  Every ``dataset[i]`` call then runs with
     the sample stream keyed by ``(base_seed, position)`` installed (``position`` is the
     sample's place in the epoch), and glassnet's random transforms draw from it through
-    :func:`glassnet.data.get_sample_generator`.  So the augmentations do not depend on
+    :func:`glassnet.utils.data.get_sample_generator`.  So the augmentations do not depend on
     thread timing: ``num_workers=0`` and ``num_workers=2`` give identical batches.
     Custom random transforms should draw from ``get_sample_generator()`` too.
 
@@ -295,7 +177,7 @@ class DataLoader:
     Examples
     --------
     >>> import numpy as np
-    >>> from glassnet.data import DataLoader, TensorDataset
+    >>> from glassnet.utils.data import DataLoader, TensorDataset
     >>> ds = TensorDataset(np.arange(10, dtype=np.float32), np.arange(10))
     >>> loader = DataLoader(ds, batch_size=4, shuffle=True,
     ...                     generator=np.random.default_rng(0))

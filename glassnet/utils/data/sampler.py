@@ -184,7 +184,7 @@ class BatchSampler(Sampler):
 
     Examples
     --------
-    >>> from glassnet.data import BatchSampler, SequentialSampler
+    >>> from glassnet.utils.data import BatchSampler, SequentialSampler
     >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
     [[0, 1], [2, 3], [4]]
     """

@@ -7,14 +7,14 @@ only when asked (``download=True``).
 """
 from __future__ import annotations
 
-from glassnet.data.datasets._download import (DownloadError, check_integrity, default_root,
+from glassnet.vision.datasets._download import (DownloadError, check_integrity, default_root,
                                               download_url, extract_tar)
-from glassnet.data.datasets.cifar import CIFAR10, CIFAR100
-from glassnet.data.datasets.digits import Digits, digits
-from glassnet.data.datasets.folder import (IMG_EXTENSIONS, DatasetFolder, ImageFolder,
+from glassnet.vision.datasets.cifar import CIFAR10, CIFAR100
+from glassnet.vision.datasets.digits import Digits, digits
+from glassnet.vision.datasets.folder import (IMG_EXTENSIONS, DatasetFolder, ImageFolder,
                                            pil_loader)
-from glassnet.data.datasets.mnist import MNIST, FashionMNIST, read_idx
-from glassnet.data.datasets.vision import VisionDataset
+from glassnet.vision.datasets.mnist import MNIST, FashionMNIST, read_idx
+from glassnet.vision.datasets.vision import VisionDataset
 
 __all__ = ["VisionDataset", "Digits", "digits", "MNIST", "FashionMNIST", "CIFAR10",
            "CIFAR100", "DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "pil_loader",

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.data.datasets._download import (DownloadError, check_integrity, default_root,
+from glassnet.vision.datasets._download import (DownloadError, check_integrity, default_root,
                                               download_url, extract_tar)
-from glassnet.data.datasets.vision import VisionDataset
+from glassnet.vision.datasets.vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "load_pickle_batch", "UnsafePickleError"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.data.datasets.vision import VisionDataset
+from glassnet.vision.datasets.vision import VisionDataset
 
 __all__ = ["Digits", "digits"]
 
@@ -59,7 +59,7 @@ class Digits(VisionDataset):
 
     Examples
     --------
-    >>> from glassnet.data.datasets import Digits
+    >>> from glassnet.vision.datasets import Digits
     >>> ds = Digits(train=False)
     >>> len(ds), ds.data.shape[1:], ds.data.dtype
     (359, (8, 8), dtype('uint8'))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from glassnet.data.datasets.vision import VisionDataset
+from glassnet.vision.datasets.vision import VisionDataset
 
 __all__ = ["DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "pil_loader", "find_classes",
            "make_dataset", "has_file_allowed_extension"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.data.datasets._download import DownloadError, default_root, download_url
-from glassnet.data.datasets.vision import VisionDataset
+from glassnet.vision.datasets._download import DownloadError, default_root, download_url
+from glassnet.vision.datasets.vision import VisionDataset
 
 __all__ = ["MNIST", "FashionMNIST", "read_idx"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from glassnet.data.dataset import Dataset
+from glassnet.utils.data.dataset import Dataset
 
 __all__ = ["VisionDataset"]
 

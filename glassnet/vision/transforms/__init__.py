@@ -5,22 +5,22 @@ arrays go through Pillow, as PIL images do) or a glassnet Tensor ``(..., C, H, W
 (vectorised numpy kernels reproducing torchvision's tensor path), and returns the same
 type, except the conversions (``ToTensor``, ``PILToTensor``, ``ToPILImage``).
 
-Random transforms draw from :func:`glassnet.data.get_sample_generator`: inside a
-:class:`~glassnet.data.DataLoader` that is a per-sample stream (so results do not
+Random transforms draw from :func:`glassnet.utils.data.get_sample_generator`: inside a
+:class:`~glassnet.utils.data.DataLoader` that is a per-sample stream (so results do not
 depend on worker threads), elsewhere glassnet's default generator (so
 ``glassnet.manual_seed`` makes them reproducible).
 """
 from __future__ import annotations
 
-from glassnet.data.transforms import functional  # noqa: F401
-from glassnet.data.transforms._base import Transform
-from glassnet.data.transforms.color import (ColorJitter, GaussianBlur, Grayscale, PCALighting,
+from glassnet.vision.transforms import functional  # noqa: F401
+from glassnet.vision.transforms._base import Transform
+from glassnet.vision.transforms.color import (ColorJitter, GaussianBlur, Grayscale, PCALighting,
                                             RandomErasing, RandomGrayscale)
-from glassnet.data.transforms.containers import (Compose, Lambda, RandomApply, RandomChoice,
+from glassnet.vision.transforms.containers import (Compose, Lambda, RandomApply, RandomChoice,
                                                  RandomOrder)
-from glassnet.data.transforms.conversion import Normalize, PILToTensor, ToPILImage, ToTensor
-from glassnet.data.transforms.functional import InterpolationMode
-from glassnet.data.transforms.geometric import (CenterCrop, Pad, RandomAffine, RandomCrop,
+from glassnet.vision.transforms.conversion import Normalize, PILToTensor, ToPILImage, ToTensor
+from glassnet.vision.transforms.functional import InterpolationMode
+from glassnet.vision.transforms.geometric import (CenterCrop, Pad, RandomAffine, RandomCrop,
                                                 RandomHorizontalFlip, RandomResizedCrop,
                                                 RandomRotation, RandomVerticalFlip, Resize)
 

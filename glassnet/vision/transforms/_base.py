@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from glassnet.data._random import get_sample_generator
+from glassnet.utils.data._random import get_sample_generator
 
 __all__ = ["Transform"]
 
@@ -14,7 +14,7 @@ __all__ = ["Transform"]
 class Transform:
     """Base of glassnet's transforms: a callable with a readable ``repr``.
 
-    Random transforms draw from :func:`glassnet.data.get_sample_generator` (the
+    Random transforms draw from :func:`glassnet.utils.data.get_sample_generator` (the
     current sample's stream inside a DataLoader, the default generator elsewhere).
     """
 

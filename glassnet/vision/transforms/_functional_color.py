@@ -1,4 +1,4 @@
-"""Colour and pixel ops of :mod:`glassnet.data.transforms.functional`.
+"""Colour and pixel ops of :mod:`glassnet.vision.transforms.functional`.
 
 PIL images (and uint8 numpy images) use Pillow's ``ImageEnhance`` exactly as
 torchvision's PIL path; float arrays and Tensors use torchvision's tensor formulas:
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageEnhance
 
-from glassnet.data.transforms import _kernels as K
-from glassnet.data.transforms._image import _apply, _chw, _hwc, _kind
+from glassnet.vision.transforms import _kernels as K
+from glassnet.vision.transforms._image import _apply, _chw, _hwc, _kind
 from glassnet.tensor import Tensor
 
 __all__ = ["adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",

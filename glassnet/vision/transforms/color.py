@@ -8,8 +8,8 @@ import numbers
 import numpy as np
 from PIL import Image
 
-from glassnet.data.transforms import functional as F
-from glassnet.data.transforms._base import (Transform, _check_p, _check_range, _rng,
+from glassnet.vision.transforms import functional as F
+from glassnet.vision.transforms._base import (Transform, _check_p, _check_range, _rng,
                                             _setup_size)
 from glassnet.tensor import Tensor
 

@@ -2,7 +2,7 @@
 ``RandomOrder`` (torchvision names and semantics)."""
 from __future__ import annotations
 
-from glassnet.data.transforms._base import Transform, _check_p, _rng
+from glassnet.vision.transforms._base import Transform, _check_p, _rng
 
 __all__ = ["Compose", "Lambda", "RandomApply", "RandomChoice", "RandomOrder"]
 
@@ -30,7 +30,7 @@ class Compose(Transform):
     Examples
     --------
     >>> import numpy as np
-    >>> from glassnet.data import transforms as T
+    >>> from glassnet.vision import transforms as T
     >>> t = T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))])
     >>> x = t(np.full((2, 2), 255, np.uint8))
     >>> tuple(x.shape), float(x.data.max())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.data.transforms import functional as F
-from glassnet.data.transforms._base import Transform
+from glassnet.vision.transforms import functional as F
+from glassnet.vision.transforms._base import Transform
 
 __all__ = ["ToTensor", "PILToTensor", "ToPILImage", "Normalize"]
 
@@ -22,7 +22,7 @@ class ToTensor(Transform):
     Examples
     --------
     >>> import numpy as np
-    >>> from glassnet.data.transforms import ToTensor
+    >>> from glassnet.vision.transforms import ToTensor
     >>> x = ToTensor()(np.array([[0, 255]], np.uint8))
     >>> tuple(x.shape), x.dtype, x.data.tolist()
     ((1, 1, 2), dtype('float32'), [[[0.0, 1.0]]])

@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from glassnet.backend import get_default_dtype
-from glassnet.data.transforms import _kernels as K
-from glassnet.data.transforms._image import (_apply, _chw, _dims, _hwc, _via_pil,
+from glassnet.vision.transforms import _kernels as K
+from glassnet.vision.transforms._image import (_apply, _chw, _dims, _hwc, _via_pil,
                                               get_dimensions)
 from glassnet.tensor import Tensor
 
@@ -445,7 +445,7 @@ def affine(img, angle: float, translate, scale: float, shear, interpolation="nea
 
 
 # Colour and pixel ops live in their own file; they are part of this module's API.
-from glassnet.data.transforms._functional_color import (  # noqa: E402
+from glassnet.vision.transforms._functional_color import (  # noqa: E402
     adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, erase, gaussian_blur,
     rgb_to_grayscale, to_grayscale,
 )

@@ -1,6 +1,6 @@
 """Geometric transforms (torchvision names, arguments, defaults and semantics).
 
-Random parameters are drawn from :func:`glassnet.data.get_sample_generator` with the
+Random parameters are drawn from :func:`glassnet.utils.data.get_sample_generator` with the
 same distributions as torchvision (the numbers differ: torch's generator is not used).
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ import math
 import numbers
 from collections.abc import Sequence
 
-from glassnet.data.transforms import functional as F
-from glassnet.data.transforms._base import (Transform, _check_p, _check_range, _rng,
+from glassnet.vision.transforms import functional as F
+from glassnet.vision.transforms._base import (Transform, _check_p, _check_range, _rng,
                                             _setup_angle, _setup_size)
 
 __all__ = ["Resize", "CenterCrop", "Pad", "RandomCrop", "RandomResizedCrop",
@@ -123,7 +123,7 @@ class RandomCrop(Transform):
     Examples
     --------
     >>> import numpy as np, glassnet
-    >>> from glassnet.data.transforms import RandomCrop
+    >>> from glassnet.vision.transforms import RandomCrop
     >>> glassnet.manual_seed(0)
     >>> RandomCrop(28, padding=2)(np.zeros((28, 28), np.uint8)).shape
     (28, 28)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import glassnet
-from glassnet.data import (BatchSampler, ConcatDataset, Dataset, RandomSampler,
+from glassnet.utils.data import (BatchSampler, ConcatDataset, Dataset, RandomSampler,
                            SequentialSampler, Subset, SubsetRandomSampler, TensorDataset,
                            WeightedRandomSampler, random_split)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import glassnet
-from glassnet.data import (BatchSampler, DataLoader, Dataset, IterableDataset,
+from glassnet.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset,
                            SequentialSampler, TensorDataset, default_collate,
                            get_sample_generator, get_worker_info)
-from glassnet.data import transforms as T
+from glassnet.vision import transforms as T
 
 
 class ImageDataset(Dataset):

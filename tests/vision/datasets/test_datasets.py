@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glassnet.data import DataLoader
-from glassnet.data import transforms as T
-from glassnet.data.datasets import (CIFAR10, CIFAR100, MNIST, Digits, ImageFolder, digits,
+from glassnet.utils.data import DataLoader
+from glassnet.vision import transforms as T
+from glassnet.vision.datasets import (CIFAR10, CIFAR100, MNIST, Digits, ImageFolder, digits,
                                     extract_tar, read_idx)
-from glassnet.data.datasets._download import check_integrity
+from glassnet.vision.datasets._download import check_integrity
 
 # The shared data live beside the repository: <repo>/../shared/data/mnist.
 MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image, ImageEnhance
 
 import glassnet
-from glassnet.data.transforms import _kernels as K
-from glassnet.data.transforms import functional as F
+from glassnet.vision.transforms import _kernels as K
+from glassnet.vision.transforms import functional as F
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional

@@ -4,8 +4,8 @@ import pytest
 from PIL import Image
 
 import glassnet
-from glassnet.data import sample_generator
-from glassnet.data import transforms as T
+from glassnet.utils.data import sample_generator
+from glassnet.vision import transforms as T
 from glassnet.tensor import Tensor
 
 RNG = np.random.default_rng(0)
