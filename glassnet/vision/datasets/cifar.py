@@ -4,8 +4,9 @@ The batches are pickles, and unpickling can run arbitrary code, so they are read
 a restricted unpickler that resolves only the few globals a CIFAR batch references
 (numpy array reconstruction) and rejects everything else.
 
-Samples are ``(image, target)`` with ``image`` a uint8 numpy array ``(32, 32, 3)``
-(HWC; torchvision gives a PIL Image of the same pixels) and ``target`` an int.
+As in torchvision, ``.data`` is a uint8 numpy array ``(N, 32, 32, 3)`` (HWC), ``.targets``
+a list of int, and a sample is ``(image, target)`` with ``image`` a PIL Image of mode
+``"RGB"`` (before ``transform``) and ``target`` an int.
 """
 from __future__ import annotations
 
@@ -214,7 +215,10 @@ class CIFAR10(VisionDataset):
         self._extract(archive)
 
     def __getitem__(self, index: int):
-        return self._transformed(self.data[index].copy(), self.targets[index])
+        from PIL import Image  # Pillow is needed only when samples are read
+
+        img = Image.fromarray(self.data[index])  # Pillow copies RGB arrays
+        return self._transformed(img, self.targets[index])
 
     def __len__(self) -> int:
         return len(self.data)

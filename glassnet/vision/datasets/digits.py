@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet.tensor import Tensor
+from glassnet.vision.datasets.mnist import _grey_image
 from glassnet.vision.datasets.vision import VisionDataset
 
 __all__ = ["Digits", "digits"]
@@ -36,10 +38,12 @@ def _stratified_split(targets: np.ndarray) -> tuple:
 class Digits(VisionDataset):
     """scikit-learn's 8x8 digits as uint8 images, with a fixed stratified split.
 
-    The 0..16 grey levels are rescaled to 0..255 (``round(v * 255 / 16)``) so that
-    images are uint8 ``(8, 8)`` arrays like MNIST's and the same transforms apply.
-    The split is fixed: 1,438 training and 359 test images, each class split 80/20
-    (see :func:`_stratified_split`).
+    A glassnet extra (torchvision has no such dataset), laid out exactly as
+    :class:`~glassnet.vision.datasets.MNIST` so that the same code and transforms apply:
+    ``.data`` is a uint8 Tensor ``(N, 8, 8)``, ``.targets`` an int64 Tensor, and a sample
+    is ``(PIL Image of mode "L", int)``.  The 0..16 grey levels are rescaled to 0..255
+    (``round(v * 255 / 16)``).  The split is fixed: 1,438 training and 359 test images,
+    each class split 80/20 (see :func:`_stratified_split`).
 
     Parameters
     ----------
@@ -51,9 +55,9 @@ class Digits(VisionDataset):
 
     Attributes
     ----------
-    data : numpy.ndarray
+    data : Tensor
         ``(N, 8, 8)`` uint8.
-    targets : numpy.ndarray
+    targets : Tensor
         ``(N,)`` int64 labels in ``0..9``.
     classes : list of str
 
@@ -61,8 +65,11 @@ class Digits(VisionDataset):
     --------
     >>> from glassnet.vision.datasets import Digits
     >>> ds = Digits(train=False)
-    >>> len(ds), ds.data.shape[1:], ds.data.dtype
+    >>> len(ds), tuple(ds.data.shape[1:]), ds.data.dtype
     (359, (8, 8), dtype('uint8'))
+    >>> img, label = ds[0]
+    >>> img.mode, img.size, type(label).__name__
+    ('L', (8, 8), 'int')
     """
 
     classes = [str(d) for d in range(10)]
@@ -77,15 +84,16 @@ class Digits(VisionDataset):
         train_idx, test_idx = _stratified_split(targets)
         keep = train_idx if train else test_idx
         self.train = bool(train)
-        self.data = images[keep]
-        self.targets = targets[keep]
+        self.data = Tensor._wrap(images[keep])
+        self.targets = Tensor._wrap(targets[keep])
 
     @property
     def class_to_idx(self) -> dict:
         return {c: i for i, c in enumerate(self.classes)}
 
     def __getitem__(self, index: int):
-        return self._transformed(self.data[index].copy(), int(self.targets[index]))
+        return self._transformed(_grey_image(self.data._data[index]),
+                                 int(self.targets._data[index]))
 
     def __len__(self) -> int:
         return len(self.data)

@@ -1,8 +1,9 @@
 """MNIST and Fashion-MNIST from their IDX files (torchvision names and layout).
 
-Samples are ``(image, target)`` with ``image`` a uint8 numpy array ``(28, 28)`` (not a
-PIL Image as in torchvision: every glassnet transform accepts both, and arrays skip a
-conversion) and ``target`` an int.
+As in torchvision, ``.data`` is a uint8 Tensor ``(N, 28, 28)``, ``.targets`` an int64
+Tensor ``(N,)``, and a sample is ``(image, target)`` with ``image`` a PIL Image of mode
+``"L"`` (before ``transform``) and ``target`` an int, so ``transforms.ToTensor()`` gives
+a float32 ``(1, 28, 28)`` Tensor in ``[0, 1]``.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.tensor import Tensor
 from glassnet.vision.datasets._download import DownloadError, default_root, download_url
 from glassnet.vision.datasets.vision import VisionDataset
 
@@ -56,6 +58,15 @@ def read_idx(path) -> np.ndarray:
     return arr.astype(dtype.newbyteorder("="))  # a writable, native-endian copy
 
 
+def _grey_image(pixels: np.ndarray):
+    """A PIL Image of mode "L" of a uint8 ``(H, W)`` array."""
+    from PIL import Image  # Pillow is needed only when samples are read
+
+    # NOTE: Pillow maps an "L" array read-only and copies it before any in-place edit, so
+    # no copy is needed to keep the dataset unchanged (the tests check it).
+    return Image.fromarray(pixels)
+
+
 class MNIST(VisionDataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28.
 
@@ -74,11 +85,16 @@ class MNIST(VisionDataset):
 
     Attributes
     ----------
-    data : numpy.ndarray
+    data : Tensor
         ``(N, 28, 28)`` uint8.
-    targets : numpy.ndarray
+    targets : Tensor
         ``(N,)`` int64 labels in ``0..9``.
     classes : list of str
+
+    Returns
+    -------
+    ``dataset[i]`` is ``(image, target)``: a PIL Image of mode ``"L"`` (28x28) and an int,
+    each passed through ``transform`` / ``target_transform`` when given.
 
     Notes
     -----
@@ -159,7 +175,7 @@ class MNIST(VisionDataset):
         if labels.size and labels.max() >= len(self.classes):
             raise ValueError(f"{name}: {labels_path} has label {labels.max()}, expected "
                              f"0..{len(self.classes) - 1}")
-        return images, labels.astype(np.int64)
+        return Tensor._wrap(images), Tensor._wrap(labels.astype(np.int64))
 
     def download(self) -> None:
         """Fetch the dataset's missing files into :attr:`raw_folder`."""
@@ -182,8 +198,8 @@ class MNIST(VisionDataset):
                 f"{details}")
 
     def __getitem__(self, index: int):
-        # A copy, so that an in-place transform cannot alter the dataset.
-        return self._transformed(self.data[index].copy(), int(self.targets[index]))
+        return self._transformed(_grey_image(self.data._data[index]),
+                                 int(self.targets._data[index]))
 
     def __len__(self) -> int:
         return len(self.data)

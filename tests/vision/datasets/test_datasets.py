@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import glassnet
 from glassnet.utils.data import DataLoader
 from glassnet.vision import transforms as T
 from glassnet.vision.datasets import (CIFAR10, CIFAR100, MNIST, Digits, ImageFolder, digits,
@@ -18,7 +19,8 @@ from glassnet.vision.datasets import (CIFAR10, CIFAR100, MNIST, Digits, ImageFol
 from glassnet.vision.datasets._download import check_integrity
 
 # The shared data live beside the repository: <repo>/../shared/data/mnist.
-MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
+REPO = Path(__file__).resolve().parents[3]
+MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
 needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-labels-idx1-ubyte.gz").is_file(),
                                  reason="shared MNIST files not found")
 
@@ -34,25 +36,32 @@ def digit_splits():
 def test_digits_split_sizes_and_stratification(digit_splits):
     train, test = digit_splits
     assert (len(train), len(test)) == (1438, 359)
-    assert train.data.shape == (1438, 8, 8) and train.data.dtype == np.uint8
-    assert train.targets.dtype == np.int64 and train.classes == [str(d) for d in range(10)]
-    assert train.data.max() == 255 and train.data.min() == 0
-    counts_train = np.bincount(train.targets, minlength=10)
-    counts_test = np.bincount(test.targets, minlength=10)
+    assert isinstance(train.data, glassnet.Tensor) and isinstance(train.targets, glassnet.Tensor)
+    data, targets = train.data.numpy(), train.targets.numpy()
+    assert data.shape == (1438, 8, 8) and data.dtype == np.uint8
+    assert targets.dtype == np.int64 and train.classes == [str(d) for d in range(10)]
+    assert data.max() == 255 and data.min() == 0
+    counts_train = np.bincount(targets, minlength=10)
+    counts_test = np.bincount(test.targets.numpy(), minlength=10)
     fraction = counts_test / (counts_train + counts_test)
     assert np.all(np.abs(fraction - 0.2) < 0.01)  # every class split 80/20
     from sklearn.datasets import load_digits
     full = np.round(load_digits().images * 255 / 16).astype(np.uint8)
-    both = np.concatenate([train.data, test.data]).reshape(len(full), -1)
+    both = np.concatenate([data, test.data.numpy()]).reshape(len(full), -1)
     assert sorted(map(bytes, both)) == sorted(map(bytes, full.reshape(len(full), -1)))
 
 
-def test_digits_split_is_fixed_and_transforms_apply(digit_splits):
+def test_digits_samples_are_grey_pil_images_as_mnist(digit_splits):
     train, _ = digit_splits
+    img, label = train[5]
+    assert isinstance(img, Image.Image) and img.mode == "L" and img.size == (8, 8)
+    assert type(label) is int and label == int(train.targets[5])
+    np.testing.assert_array_equal(np.asarray(img), train.data.numpy()[5])
     again = Digits(train=True, transform=T.ToTensor())
-    np.testing.assert_array_equal(again.data, train.data)
+    np.testing.assert_array_equal(again.data.numpy(), train.data.numpy())
     x, y = again[5]
-    assert tuple(x.shape) == (1, 8, 8) and x.dtype == np.float32 and y == int(train.targets[5])
+    assert tuple(x.shape) == (1, 8, 8) and x.dtype == np.float32 and y == label
+    np.testing.assert_array_equal(x.numpy()[0], train.data.numpy()[5] / np.float32(255))
 
 
 # ---------------------------------------------------------------------------
@@ -63,18 +72,27 @@ def test_mnist_train_and_test_from_shared_dir():
     train = MNIST(MNIST_DIR, train=True)
     test = MNIST(MNIST_DIR, train=False)
     assert (len(train), len(test)) == (60000, 10000)
-    assert train.data.shape == (60000, 28, 28) and train.data.dtype == np.uint8
-    assert train.targets.dtype == np.int64
-    assert train.targets.min() == 0 and train.targets.max() == 9
+    # As torchvision: .data a uint8 Tensor (N, 28, 28), .targets an int64 Tensor.
+    assert isinstance(train.data, glassnet.Tensor) and isinstance(train.targets, glassnet.Tensor)
+    assert tuple(train.data.shape) == (60000, 28, 28) and train.data.dtype == glassnet.uint8
+    assert tuple(train.targets.shape) == (60000,) and train.targets.dtype == glassnet.int64
+    targets = train.targets.numpy()
+    assert targets.min() == 0 and targets.max() == 9
     # Known facts about MNIST: first labels and the training class counts.
     assert int(train.targets[0]) == 5 and int(test.targets[0]) == 7
-    np.testing.assert_array_equal(np.bincount(train.targets),
+    np.testing.assert_array_equal(np.bincount(targets),
                                   [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
-    assert abs(train.data.mean() / 255 - 0.1307) < 1e-3  # the usual normalisation mean
+    assert abs(train.data.numpy().mean() / 255 - 0.1307) < 1e-3  # the usual normalisation
     img, label = train[0]
-    assert img.shape == (28, 28) and img.dtype == np.uint8 and label == 5
-    img[:] = 0  # a copy: the dataset is unchanged
-    assert train.data[0].any()
+    assert isinstance(img, Image.Image) and img.mode == "L" and img.size == (28, 28)
+    assert type(label) is int and label == 5
+    np.testing.assert_array_equal(np.asarray(img), train.data.numpy()[0])
+    img.paste(0, (0, 0, 28, 28))  # a copy: the dataset is unchanged
+    assert train.data.numpy()[0].any()
+    x, _ = MNIST(MNIST_DIR, train=False, transform=T.ToTensor())[0]
+    assert tuple(x.shape) == (1, 28, 28) and x.dtype == glassnet.float32
+    np.testing.assert_array_equal(x.numpy()[0], test.data.numpy()[0] / np.float32(255))
+    assert float(x.max()) <= 1.0 and float(x.min()) >= 0.0
 
 
 @needs_mnist
@@ -121,12 +139,23 @@ def test_cifar10_loads_hwc_uint8(tmp_path, make_cifar):
     # Row layout: 1024 R, 1024 G, 1024 B values, each plane row-major.
     n, i, j, c = 1, 5, 17, 2
     assert ds.data[4 + n, i, j, c] == raw[n, c * 1024 + i * 32 + j]
+    assert isinstance(ds.targets, list) and all(type(t) is int for t in ds.targets)
     x, y = ds[4 + n]
     assert tuple(x.shape) == (3, 32, 32) and isinstance(y, int)
+    np.testing.assert_array_equal(x.numpy(), ds.data[4 + n].transpose(2, 0, 1) / np.float32(255))
     test = CIFAR10(tmp_path, train=False)
     assert len(test) == 3
-    batch = next(iter(DataLoader(test, batch_size=3)))
-    assert tuple(batch[0].shape) == (3, 32, 32, 3)
+    img, target = test[1]  # as torchvision: an RGB PIL Image before transforms
+    assert isinstance(img, Image.Image) and img.mode == "RGB" and img.size == (32, 32)
+    np.testing.assert_array_equal(np.asarray(img), test.data[1])
+    assert target == test.targets[1]
+    before = test.data[1].copy()
+    img.paste((0, 0, 0), (0, 0, 32, 32))  # editing a sample leaves the dataset unchanged
+    np.testing.assert_array_equal(test.data[1], before)
+    batch = next(iter(DataLoader(CIFAR10(tmp_path, train=False, transform=T.PILToTensor()),
+                                 batch_size=3)))
+    assert tuple(batch[0].shape) == (3, 3, 32, 32) and batch[0].dtype == glassnet.uint8
+    np.testing.assert_array_equal(batch[0].numpy(), test.data.transpose(0, 3, 1, 2))
 
 
 def test_cifar100_fine_labels(tmp_path, make_cifar):

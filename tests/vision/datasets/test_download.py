@@ -13,7 +13,7 @@ import pytest
 from glassnet.vision.datasets import CIFAR10, MNIST, DownloadError, download_url
 from glassnet.vision.datasets._download import check_integrity, default_root
 
-MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
+MNIST_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "mnist"
 needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-labels-idx1-ubyte.gz").is_file(),
                                  reason="shared MNIST files not found")
 
