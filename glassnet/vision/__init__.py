@@ -2,7 +2,8 @@
 
 Subpackages, with torchvision's names: ``models`` (the model zoo), ``transforms``,
 ``datasets`` (MNIST, CIFAR, ImageFolder, ...), ``ops`` (boxes, NMS, RoI pooling, focal
-loss, detection helpers).  They load on first use, so ``import glassnet.vision`` stays light.
+loss, detection helpers), ``utils`` (``make_grid``, ``save_image``) and ``io`` (image
+files as uint8 Tensors).  They load on first use, so ``import glassnet.vision`` stays light.
 Classical computer vision with OpenCV's semantics lives in :mod:`glassnet.cv`.
 
 Examples
@@ -16,9 +17,9 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["datasets", "models", "ops", "transforms"]
+__all__ = ["datasets", "io", "models", "ops", "transforms", "utils"]
 
-_SUBMODULES = ("datasets", "models", "ops", "transforms")
+_SUBMODULES = ("datasets", "io", "models", "ops", "transforms", "utils")
 
 
 def __getattr__(name):
