@@ -283,8 +283,12 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     trainer.fit(cfg.epochs)
     wall = time.perf_counter() - t0
     test_metrics, cm = trainer.evaluate(test_loader)
-    png = plot_confusion_matrix(cm, os.path.join(cfg.out, "confusion_matrix.png"), classes,
-                                title=f"{cfg.model} on {cfg.dataset} (test)")
+    try:
+        png = plot_confusion_matrix(cm, os.path.join(cfg.out, "confusion_matrix.png"), classes,
+                                    title=f"{cfg.model} on {cfg.dataset} (test)")
+    except ImportError as exc:  # matplotlib is optional (glassnet[all])
+        png = None
+        log(str(exc))
     summary = {"test": test_metrics, "epochs": trainer.epoch, "wall_time_s": wall,
                "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in
                                                  trainer.history])) if trainer.history else 0,
