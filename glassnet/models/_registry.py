@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 
 __all__ = ["register_model", "list_models", "get_model"]
+
+# The packages whose modules register their constructors when imported.
+_FAMILIES = ("glassnet.vision.models",)
 
 _MODELS: dict = {}
 
@@ -21,20 +25,24 @@ def register_model(fn=None, *, name: str | None = None):
     return wrap(fn) if fn is not None else wrap
 
 
+def registered() -> dict:
+    """name -> constructor of every registered model (imports every family first)."""
+    for package in _FAMILIES:
+        importlib.import_module(package)
+    return _MODELS
+
+
 def list_models() -> list:
     """Sorted names of every registered model constructor."""
-    import glassnet.models  # noqa: F401  (imports every family)
-
-    return sorted(_MODELS)
+    return sorted(registered())
 
 
 def get_model(name: str, **kwargs):
     """Build the model ``name`` with constructor keyword arguments ``kwargs``."""
-    import glassnet.models  # noqa: F401
-
-    if name not in _MODELS:
-        close = difflib.get_close_matches(name, list(_MODELS), n=3)
+    models = registered()
+    if name not in models:
+        close = difflib.get_close_matches(name, list(models), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValueError(f"get_model: unknown model {name!r}{hint} (see glassnet.models."
                          f"list_models())")
-    return _MODELS[name](**kwargs)
+    return models[name](**kwargs)
