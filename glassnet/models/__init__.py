@@ -1,10 +1,18 @@
 """The model zoo: constructors with torchvision's names, plus glassnet's classics.
 
 ``list_models()`` names every constructor and ``get_model(name, **kwargs)`` builds one.
-ImageNet models keep torchvision's state_dict keys, so converted torchvision weights load
-with ``strict=True`` (:func:`load_torch_weights`).
+ImageNet models keep torchvision's state_dict keys and take torchvision's ``weights=``
+(``resnet18(weights="DEFAULT")``, ``ResNet50_Weights.IMAGENET1K_V2``, ``get_weight``,
+``get_model_weights``): the checkpoint is downloaded from download.pytorch.org into
+torch.hub's cache, its hash checked, and read without pickle code execution
+(:func:`load_pth`). A torchvision state_dict or ``.pth`` file loads with ``strict=True``
+through :func:`load_torch_weights`.
 """
-from glassnet.models._registry import get_model, list_models, register_model  # noqa: F401
+from glassnet.models._pth import load_pth  # noqa: F401
+from glassnet.models._registry import (get_model, get_model_builder, list_models,  # noqa: F401
+                                       register_model)
+from glassnet.models._weights import (Weights, WeightsEnum, get_model_weights,  # noqa: F401
+                                      get_weight)
 from glassnet.models.alexnet import *  # noqa: F401,F403
 from glassnet.models.cifar_resnet import *  # noqa: F401,F403
 from glassnet.models.cifar_resnet import (  # noqa: F401

@@ -1,9 +1,12 @@
-"""The model registry: ``register_model``, ``list_models``, ``get_model``."""
+"""The model registry: ``register_model``, ``list_models``, ``get_model_builder``,
+``get_model`` (torchvision's names and semantics, plus glassnet's extra models)."""
 from __future__ import annotations
 
 import difflib
+import fnmatch
+import inspect
 
-__all__ = ["register_model", "list_models", "get_model"]
+__all__ = ["register_model", "list_models", "get_model_builder", "get_model"]
 
 _MODELS: dict = {}
 
@@ -21,20 +24,54 @@ def register_model(fn=None, *, name: str | None = None):
     return wrap(fn) if fn is not None else wrap
 
 
-def list_models() -> list:
-    """Sorted names of every registered model constructor."""
+def list_models(module=None, include=None, exclude=None) -> list:
+    """Sorted names of the registered model constructors.
+
+    Parameters
+    ----------
+    module : module, optional
+        Keep only the builders defined in this package (e.g. ``glassnet.models``), as
+        torchvision's ``list_models(module=...)``.
+    include, exclude : str or list of str, optional
+        Unix shell-style patterns (``"resnet*"``) to keep or drop.
+    """
     import glassnet.models  # noqa: F401  (imports every family)
 
-    return sorted(_MODELS)
+    names = {k for k, v in _MODELS.items()
+             if module is None or v.__module__.rsplit(".", 1)[0] == module.__name__}
+    if include is not None:
+        patterns = [include] if isinstance(include, str) else include
+        names = set().union(*(fnmatch.filter(names, p) for p in patterns))
+    if exclude is not None:
+        patterns = [exclude] if isinstance(exclude, str) else exclude
+        for p in patterns:
+            names -= set(fnmatch.filter(names, p))
+    return sorted(names)
 
 
-def get_model(name: str, **kwargs):
-    """Build the model ``name`` with constructor keyword arguments ``kwargs``."""
+def get_model_builder(name: str):
+    """The constructor registered as ``name`` (case-insensitive, as torchvision)."""
     import glassnet.models  # noqa: F401
 
-    if name not in _MODELS:
-        close = difflib.get_close_matches(name, list(_MODELS), n=3)
+    key = name.lower() if isinstance(name, str) and name not in _MODELS else name
+    if key not in _MODELS:
+        close = difflib.get_close_matches(str(name), list(_MODELS), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValueError(f"get_model: unknown model {name!r}{hint} (see glassnet.models."
                          f"list_models())")
-    return _MODELS[name](**kwargs)
+    return _MODELS[key]
+
+
+def get_model(name: str, **config):
+    """Build the model ``name`` with constructor keyword arguments ``config``.
+
+    ``weights=None`` (and ``progress=``) are accepted for every model, as torchvision
+    code passes them; a model without pretrained weights refuses any other ``weights``.
+    """
+    fn = get_model_builder(name)
+    if "weights" in config and "weights" not in inspect.signature(fn).parameters:
+        if config["weights"] is not None:
+            raise ValueError(f"get_model: model {name!r} has no pretrained weights, got "
+                             f"weights={config['weights']!r}")
+        config = {k: v for k, v in config.items() if k not in ("weights", "progress")}
+    return fn(**config)
