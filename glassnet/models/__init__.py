@@ -15,9 +15,9 @@ True
 >>> glassnet.models.get_model("lenet5").__class__.__name__
 'LeNet5'
 """
-from glassnet.models._registry import get_model, list_models, register_model
+from glassnet.models._registry import get_model, get_model_builder, list_models, register_model
 
-__all__ = ["get_model", "list_models", "register_model"]
+__all__ = ["get_model", "get_model_builder", "list_models", "register_model"]
 
 
 def __getattr__(name):

@@ -15,7 +15,10 @@ Examples
 >>> sum(p.numel() for p in model.parameters())
 11181642
 """
-from glassnet.models._registry import get_model, list_models  # noqa: F401
+from glassnet.models._registry import get_model, get_model_builder, list_models  # noqa: F401
+from glassnet.vision.models._api import (  # noqa: F401
+    Weights, WeightsEnum, get_model_weights, get_weight,
+)
 from glassnet.vision.models.alexnet import *  # noqa: F401,F403
 from glassnet.vision.models.cifar_resnet import *  # noqa: F401,F403
 from glassnet.vision.models.cifar_resnet import (  # noqa: F401

@@ -4,9 +4,11 @@ overlapping max-pooling."""
 from __future__ import annotations
 
 from glassnet import nn
+from glassnet.vision.models._pretrained import AlexNet_Weights
 from glassnet.models._registry import register_model
+from glassnet.vision.models._api import load_weights, prepare_weights
 
-__all__ = ["AlexNet", "alexnet", "AlexNetLRN", "alexnet_lrn"]
+__all__ = ["AlexNet", "alexnet", "AlexNet_Weights", "AlexNetLRN", "alexnet_lrn"]
 
 
 class AlexNet(nn.Module):
@@ -40,9 +42,14 @@ class AlexNet(nn.Module):
 
 
 @register_model
-def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5):
+def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5, *,
+            weights: AlexNet_Weights | None = None, progress: bool = True, **kwargs):
     """torchvision's AlexNet (61,100,840 parameters)."""
-    return AlexNet(num_classes, dropout, in_channels)
+    weights, num_classes = prepare_weights("alexnet", AlexNet_Weights, weights, kwargs,
+                                           num_classes, in_channels)
+    if kwargs:
+        raise TypeError(f"alexnet: unexpected keyword arguments {sorted(kwargs)}")
+    return load_weights(AlexNet(num_classes, dropout, in_channels), weights, progress)
 
 
 class AlexNetLRN(AlexNet):

@@ -3,15 +3,18 @@ semantics (batch-normalised BasicConv2d, ``aux_logits``, ``transform_input``), a
 Inception module usable on its own."""
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 
 import glassnet
 from glassnet import nn
 from glassnet.nn import functional as F
+from glassnet.vision.models._pretrained import GoogLeNet_Weights
 from glassnet.models._registry import register_model
+from glassnet.vision.models._api import load_weights, prepare_weights
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "Inception", "InceptionAux", "BasicConv2d",
-           "googlenet"]
+           "googlenet", "GoogLeNet_Weights"]
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
 
@@ -144,8 +147,30 @@ class GoogLeNet(nn.Module):
 
 
 @register_model
-def googlenet(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True,
-              transform_input: bool = False, **kwargs):
-    """GoogLeNet (6,624,904 parameters without the auxiliary classifiers)."""
-    return GoogLeNet(num_classes, aux_logits, transform_input, in_channels=in_channels,
-                     **kwargs)
+def googlenet(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool | None = None,
+              transform_input: bool | None = None, *,
+              weights: GoogLeNet_Weights | None = None, progress: bool = True, **kwargs):
+    """GoogLeNet (6,624,904 parameters without the auxiliary classifiers).
+
+    ``aux_logits`` and ``transform_input`` default to True and False, or, with
+    ``weights``, to False and True (torchvision's defaults): the checkpoint's auxiliary
+    heads are not trained, so they are dropped after loading unless ``aux_logits=True``.
+    """
+    weights, num_classes = prepare_weights("googlenet", GoogLeNet_Weights, weights, kwargs,
+                                           num_classes, in_channels)
+    if weights is None:
+        aux = True if aux_logits is None else aux_logits
+        return GoogLeNet(num_classes, aux, bool(transform_input), in_channels=in_channels,
+                         **kwargs)
+    transform_input = True if transform_input is None else transform_input
+    kwargs["init_weights"] = False
+    model = load_weights(GoogLeNet(num_classes, True, transform_input, in_channels=in_channels,
+                                   **kwargs), weights, progress)
+    if aux_logits:
+        warnings.warn("googlenet: the auxiliary heads of the pretrained weights are NOT "
+                      "trained; train them before use", UserWarning, stacklevel=2)
+    else:
+        model.aux_logits = False
+        model.aux1 = None
+        model.aux2 = None
+    return model

@@ -3,9 +3,12 @@ convolutions, torchvision's module names and initialisation."""
 from __future__ import annotations
 
 from glassnet import nn
+from glassnet.vision.models._pretrained import MobileNet_V2_Weights
 from glassnet.models._registry import register_model
+from glassnet.vision.models._api import load_weights, prepare_weights
 
-__all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2"]
+__all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2",
+           "MobileNet_V2_Weights"]
 
 
 def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
@@ -93,7 +96,11 @@ class MobileNetV2(nn.Module):
 
 
 @register_model
-def mobilenet_v2(num_classes: int = 1000, in_channels: int = 3, width_mult: float = 1.0,
+def mobilenet_v2(num_classes: int = 1000, in_channels: int = 3, width_mult: float = 1.0, *,
+                 weights: MobileNet_V2_Weights | None = None, progress: bool = True,
                  **kwargs):
     """MobileNetV2 (3,504,872 parameters at width 1.0)."""
-    return MobileNetV2(num_classes, width_mult, in_channels=in_channels, **kwargs)
+    weights, num_classes = prepare_weights("mobilenet_v2", MobileNet_V2_Weights, weights,
+                                           kwargs, num_classes, in_channels)
+    model = MobileNetV2(num_classes, width_mult, in_channels=in_channels, **kwargs)
+    return load_weights(model, weights, progress)

@@ -8,11 +8,20 @@ A torchvision state_dict converted to arrays loads with ``strict=True``
 from __future__ import annotations
 
 from glassnet import nn
+from glassnet.vision.models._pretrained import (ResNet18_Weights, ResNet34_Weights, ResNet50_Weights,
+                                         ResNet101_Weights, ResNet152_Weights,
+                                         ResNeXt50_32X4D_Weights, ResNeXt101_32X8D_Weights,
+                                         ResNeXt101_64X4D_Weights, Wide_ResNet50_2_Weights,
+                                         Wide_ResNet101_2_Weights)
 from glassnet.models._registry import register_model
+from glassnet.vision.models._api import load_weights, prepare_weights
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50",
            "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
-           "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2"]
+           "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2", "ResNet18_Weights",
+           "ResNet34_Weights", "ResNet50_Weights", "ResNet101_Weights", "ResNet152_Weights",
+           "ResNeXt50_32X4D_Weights", "ResNeXt101_32X8D_Weights", "ResNeXt101_64X4D_Weights",
+           "Wide_ResNet50_2_Weights", "Wide_ResNet101_2_Weights"]
 
 
 def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
@@ -140,75 +149,95 @@ class ResNet(nn.Module):
         return self.fc(x)
 
 
-def _resnet(block, layers, **kwargs):
-    return ResNet(block, layers, **kwargs)
+def _resnet(fn, enum_cls, weights, progress, block, layers, num_classes, in_channels,
+            **kwargs):
+    """Build ResNet ``fn``; with ``weights``, load them (torchvision's ``_resnet``)."""
+    weights, num_classes = prepare_weights(fn, enum_cls, weights, kwargs, num_classes,
+                                           in_channels)
+    model = ResNet(block, layers, num_classes=num_classes, in_channels=in_channels, **kwargs)
+    return load_weights(model, weights, progress)
 
 
 @register_model
-def resnet18(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def resnet18(num_classes: int = 1000, in_channels: int = 3, *,
+             weights: ResNet18_Weights | None = None, progress: bool = True, **kwargs):
     """ResNet-18 (11,689,512 parameters with 1000 classes)."""
-    return _resnet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes,
-                   in_channels=in_channels, **kwargs)
+    return _resnet("resnet18", ResNet18_Weights, weights, progress, BasicBlock, [2, 2, 2, 2],
+                   num_classes, in_channels, **kwargs)
 
 
 @register_model
-def resnet34(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def resnet34(num_classes: int = 1000, in_channels: int = 3, *,
+             weights: ResNet34_Weights | None = None, progress: bool = True, **kwargs):
     """ResNet-34."""
-    return _resnet(BasicBlock, [3, 4, 6, 3], num_classes=num_classes,
-                   in_channels=in_channels, **kwargs)
+    return _resnet("resnet34", ResNet34_Weights, weights, progress, BasicBlock, [3, 4, 6, 3],
+                   num_classes, in_channels, **kwargs)
 
 
 @register_model
-def resnet50(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def resnet50(num_classes: int = 1000, in_channels: int = 3, *,
+             weights: ResNet50_Weights | None = None, progress: bool = True, **kwargs):
     """ResNet-50 (25,557,032 parameters)."""
-    return _resnet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes,
-                   in_channels=in_channels, **kwargs)
+    return _resnet("resnet50", ResNet50_Weights, weights, progress, Bottleneck, [3, 4, 6, 3],
+                   num_classes, in_channels, **kwargs)
 
 
 @register_model
-def resnet101(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def resnet101(num_classes: int = 1000, in_channels: int = 3, *,
+              weights: ResNet101_Weights | None = None, progress: bool = True, **kwargs):
     """ResNet-101."""
-    return _resnet(Bottleneck, [3, 4, 23, 3], num_classes=num_classes,
-                   in_channels=in_channels, **kwargs)
+    return _resnet("resnet101", ResNet101_Weights, weights, progress, Bottleneck, [3, 4, 23, 3],
+                   num_classes, in_channels, **kwargs)
 
 
 @register_model
-def resnet152(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def resnet152(num_classes: int = 1000, in_channels: int = 3, *,
+              weights: ResNet152_Weights | None = None, progress: bool = True, **kwargs):
     """ResNet-152."""
-    return _resnet(Bottleneck, [3, 8, 36, 3], num_classes=num_classes,
-                   in_channels=in_channels, **kwargs)
+    return _resnet("resnet152", ResNet152_Weights, weights, progress, Bottleneck, [3, 8, 36, 3],
+                   num_classes, in_channels, **kwargs)
 
 
 @register_model
-def resnext50_32x4d(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def resnext50_32x4d(num_classes: int = 1000, in_channels: int = 3, *,
+                    weights: ResNeXt50_32X4D_Weights | None = None,
+                    progress: bool = True, **kwargs):
     """ResNeXt-50 32x4d: cardinality 32 as grouped 3x3 convolutions."""
-    return _resnet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, groups=32,
-                   width_per_group=4, in_channels=in_channels, **kwargs)
+    return _resnet("resnext50_32x4d", ResNeXt50_32X4D_Weights, weights, progress, Bottleneck,
+                   [3, 4, 6, 3], num_classes, in_channels, groups=32, width_per_group=4, **kwargs)
 
 
 @register_model
-def resnext101_32x8d(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def resnext101_32x8d(num_classes: int = 1000, in_channels: int = 3, *,
+                     weights: ResNeXt101_32X8D_Weights | None = None,
+                     progress: bool = True, **kwargs):
     """ResNeXt-101 32x8d."""
-    return _resnet(Bottleneck, [3, 4, 23, 3], num_classes=num_classes, groups=32,
-                   width_per_group=8, in_channels=in_channels, **kwargs)
+    return _resnet("resnext101_32x8d", ResNeXt101_32X8D_Weights, weights, progress, Bottleneck,
+                   [3, 4, 23, 3], num_classes, in_channels, groups=32, width_per_group=8, **kwargs)
 
 
 @register_model
-def resnext101_64x4d(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def resnext101_64x4d(num_classes: int = 1000, in_channels: int = 3, *,
+                     weights: ResNeXt101_64X4D_Weights | None = None,
+                     progress: bool = True, **kwargs):
     """ResNeXt-101 64x4d."""
-    return _resnet(Bottleneck, [3, 4, 23, 3], num_classes=num_classes, groups=64,
-                   width_per_group=4, in_channels=in_channels, **kwargs)
+    return _resnet("resnext101_64x4d", ResNeXt101_64X4D_Weights, weights, progress, Bottleneck,
+                   [3, 4, 23, 3], num_classes, in_channels, groups=64, width_per_group=4, **kwargs)
 
 
 @register_model
-def wide_resnet50_2(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def wide_resnet50_2(num_classes: int = 1000, in_channels: int = 3, *,
+                    weights: Wide_ResNet50_2_Weights | None = None,
+                    progress: bool = True, **kwargs):
     """Wide ResNet-50-2: bottleneck width doubled (68,883,240 parameters)."""
-    return _resnet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, width_per_group=128,
-                   in_channels=in_channels, **kwargs)
+    return _resnet("wide_resnet50_2", Wide_ResNet50_2_Weights, weights, progress, Bottleneck,
+                   [3, 4, 6, 3], num_classes, in_channels, width_per_group=128, **kwargs)
 
 
 @register_model
-def wide_resnet101_2(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def wide_resnet101_2(num_classes: int = 1000, in_channels: int = 3, *,
+                     weights: Wide_ResNet101_2_Weights | None = None,
+                     progress: bool = True, **kwargs):
     """Wide ResNet-101-2."""
-    return _resnet(Bottleneck, [3, 4, 23, 3], num_classes=num_classes, width_per_group=128,
-                   in_channels=in_channels, **kwargs)
+    return _resnet("wide_resnet101_2", Wide_ResNet101_2_Weights, weights, progress, Bottleneck,
+                   [3, 4, 23, 3], num_classes, in_channels, width_per_group=128, **kwargs)

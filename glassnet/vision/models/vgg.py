@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from glassnet import nn
+from glassnet.vision.models._pretrained import (VGG11_BN_Weights, VGG11_Weights, VGG13_BN_Weights,
+                                         VGG13_Weights, VGG16_BN_Weights, VGG16_Weights,
+                                         VGG19_BN_Weights, VGG19_Weights)
 from glassnet.models._registry import register_model
+from glassnet.vision.models._api import load_weights, prepare_weights
 
 __all__ = ["VGG", "make_layers", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16",
-           "vgg16_bn", "vgg19", "vgg19_bn"]
+           "vgg16_bn", "vgg19", "vgg19_bn", "VGG11_Weights", "VGG11_BN_Weights",
+           "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights",
+           "VGG19_Weights", "VGG19_BN_Weights"]
 
 CFGS = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -63,53 +69,76 @@ class VGG(nn.Module):
         return self.classifier(x)
 
 
-def _vgg(cfg, batch_norm, num_classes, in_channels, **kwargs):
-    return VGG(make_layers(CFGS[cfg], batch_norm, in_channels), num_classes, **kwargs)
+def _vgg(fn, enum_cls, weights, progress, cfg, batch_norm, num_classes, in_channels,
+         **kwargs):
+    """Build VGG ``fn``; with ``weights``, skip the initialisation and load them."""
+    weights, num_classes = prepare_weights(fn, enum_cls, weights, kwargs, num_classes,
+                                           in_channels)
+    if weights is not None:
+        kwargs["init_weights"] = False  # as torchvision: the values are overwritten
+    model = VGG(make_layers(CFGS[cfg], batch_norm, in_channels), num_classes, **kwargs)
+    return load_weights(model, weights, progress)
 
 
 @register_model
-def vgg11(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def vgg11(num_classes: int = 1000, in_channels: int = 3, *,
+          weights: VGG11_Weights | None = None, progress: bool = True, **kwargs):
     """VGG-11 (configuration A)."""
-    return _vgg("A", False, num_classes, in_channels, **kwargs)
+    return _vgg("vgg11", VGG11_Weights, weights, progress, "A", False, num_classes,
+                in_channels, **kwargs)
 
 
 @register_model
-def vgg11_bn(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def vgg11_bn(num_classes: int = 1000, in_channels: int = 3, *,
+             weights: VGG11_BN_Weights | None = None, progress: bool = True, **kwargs):
     """VGG-11 with batch normalisation."""
-    return _vgg("A", True, num_classes, in_channels, **kwargs)
+    return _vgg("vgg11_bn", VGG11_BN_Weights, weights, progress, "A", True, num_classes,
+                in_channels, **kwargs)
 
 
 @register_model
-def vgg13(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def vgg13(num_classes: int = 1000, in_channels: int = 3, *,
+          weights: VGG13_Weights | None = None, progress: bool = True, **kwargs):
     """VGG-13 (configuration B)."""
-    return _vgg("B", False, num_classes, in_channels, **kwargs)
+    return _vgg("vgg13", VGG13_Weights, weights, progress, "B", False, num_classes,
+                in_channels, **kwargs)
 
 
 @register_model
-def vgg13_bn(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def vgg13_bn(num_classes: int = 1000, in_channels: int = 3, *,
+             weights: VGG13_BN_Weights | None = None, progress: bool = True, **kwargs):
     """VGG-13 with batch normalisation."""
-    return _vgg("B", True, num_classes, in_channels, **kwargs)
+    return _vgg("vgg13_bn", VGG13_BN_Weights, weights, progress, "B", True, num_classes,
+                in_channels, **kwargs)
 
 
 @register_model
-def vgg16(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def vgg16(num_classes: int = 1000, in_channels: int = 3, *,
+          weights: VGG16_Weights | None = None, progress: bool = True, **kwargs):
     """VGG-16 (configuration D, 138,357,544 parameters)."""
-    return _vgg("D", False, num_classes, in_channels, **kwargs)
+    return _vgg("vgg16", VGG16_Weights, weights, progress, "D", False, num_classes,
+                in_channels, **kwargs)
 
 
 @register_model
-def vgg16_bn(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def vgg16_bn(num_classes: int = 1000, in_channels: int = 3, *,
+             weights: VGG16_BN_Weights | None = None, progress: bool = True, **kwargs):
     """VGG-16 with batch normalisation."""
-    return _vgg("D", True, num_classes, in_channels, **kwargs)
+    return _vgg("vgg16_bn", VGG16_BN_Weights, weights, progress, "D", True, num_classes,
+                in_channels, **kwargs)
 
 
 @register_model
-def vgg19(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def vgg19(num_classes: int = 1000, in_channels: int = 3, *,
+          weights: VGG19_Weights | None = None, progress: bool = True, **kwargs):
     """VGG-19 (configuration E)."""
-    return _vgg("E", False, num_classes, in_channels, **kwargs)
+    return _vgg("vgg19", VGG19_Weights, weights, progress, "E", False, num_classes,
+                in_channels, **kwargs)
 
 
 @register_model
-def vgg19_bn(num_classes: int = 1000, in_channels: int = 3, **kwargs):
+def vgg19_bn(num_classes: int = 1000, in_channels: int = 3, *,
+             weights: VGG19_BN_Weights | None = None, progress: bool = True, **kwargs):
     """VGG-19 with batch normalisation."""
-    return _vgg("E", True, num_classes, in_channels, **kwargs)
+    return _vgg("vgg19_bn", VGG19_BN_Weights, weights, progress, "E", True, num_classes,
+                in_channels, **kwargs)
