@@ -8,6 +8,7 @@ from __future__ import annotations
 from glassnet.autograd import no_grad
 from glassnet.ops import activation as _act
 from glassnet.ops import elementwise as _ew
+from glassnet.ops import indexing as _ix
 from glassnet.ops import linalg as _la
 from glassnet.ops import reduce as _rd
 from glassnet.ops import shape as _sh
@@ -62,7 +63,7 @@ def _bind():
     T.__and__ = lambda s, o: _ew.logical_and(s, o)
     T.__or__ = lambda s, o: _ew.logical_or(s, o)
     T.__invert__ = lambda s: _ew.logical_not(s)
-    T.__getitem__ = lambda s, i: _sh.getitem(s, i)
+    T.__getitem__ = lambda s, i: _ix.getitem(s, i)
     T.__hash__ = object.__hash__
 
     methods = {

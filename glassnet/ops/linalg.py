@@ -6,7 +6,7 @@ import numpy as np
 from glassnet.autograd import Function, sum_to
 from glassnet.tensor import Tensor
 
-__all__ = ["matmul", "mm", "bmm", "linear", "einsum", "outer", "dot"]
+__all__ = ["matmul", "mm", "bmm", "einsum", "outer", "dot"]
 
 
 class MatMul(Function):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import glassnet as gn
+from glassnet.ops import linalg as _linalg
 from glassnet.testing.op_registry import OpInfo, Sample
 
 
@@ -44,7 +45,7 @@ def _einsum(rng):
 
 ROWS = [
     OpInfo("matmul", gn.matmul, lambda t, a, b: t.matmul(a, b), _matmul),
-    OpInfo("linear", gn.linear, lambda t, x, w, b: t.nn.functional.linear(x, w, b), _linear),
+    OpInfo("linear", _linalg.linear, lambda t, x, w, b: t.nn.functional.linear(x, w, b), _linear),
     OpInfo("bmm", gn.bmm, lambda t, a, b: t.bmm(a, b), _bmm),
     OpInfo("einsum", lambda *xs, eq: gn.einsum(eq, *xs), lambda t, *xs, eq: t.einsum(eq, *xs),
            _einsum),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 import glassnet as gn
+from glassnet.ops import shape as _shape
 from glassnet.testing.op_registry import OpInfo, Sample
 
 
@@ -168,7 +169,7 @@ ROWS = [
                                 ((6,), {"chunks": 4, "dim": 0, "i": 0}),
                                 ((1, 4), {"chunks": 2, "dim": -1, "i": 1}),
                                 ((2, 3, 3), {"chunks": 3, "dim": 1, "i": 1})])),
-    OpInfo("pad", gn.pad, lambda t, x, **k: t.nn.functional.pad(x, **k), _pad),
+    OpInfo("pad", _shape.pad, lambda t, x, **k: t.nn.functional.pad(x, **k), _pad),
     OpInfo("flip", gn.flip, lambda t, x, dims: t.flip(x, dims),
            lambda r: _cases(r, [((3, 4), {"dims": (0,)}), ((2, 3, 4), {"dims": (0, 2)}),
                                 ((1, 5), {"dims": (-1,)}), ((7,), {"dims": (0,)}),
@@ -192,7 +193,7 @@ ROWS = [
                                 ((3, 2), {"repeats": np.array([1, 0, 2]), "dim": 0}),
                                 ((1, 4), {"repeats": np.array([2, 1, 1, 3]), "dim": -1}),
                                 ((), {"repeats": 3}), ((4,), {"repeats": 1, "dim": 0})])),
-    OpInfo("view_as", gn.view_as, lambda t, x, other: x.view_as(other),
+    OpInfo("view_as", _shape.view_as, lambda t, x, other: x.view_as(other),
            lambda r: [Sample((_x(r, *a), _x(r, *b)), nondiff=(1,)) for a, b in
                       [((3, 4), (4, 3)), ((2, 3, 4), (6, 4)), ((1,), ()), ((6,), (1, 2, 3)),
                        ((5, 1), (5,))]]),
