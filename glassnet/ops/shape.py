@@ -215,8 +215,23 @@ swapaxes = transpose
 
 
 def movedim(input, source, destination):
-    dims = list(np.moveaxis(np.arange(input.ndim), source, destination))
-    return Permute.apply(input, dims=tuple(int(d) for d in dims))
+    """Move dims ``source`` (int or sequence) to positions ``destination``; the other
+    dims keep their order."""
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} must "
+                         f"have the same number of dims")
+    nd = input.ndim
+    src = [_dim(d, nd, "movedim") for d in src]
+    dst = [_dim(d, nd, "movedim") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"movedim: repeated dim in source {source} or destination "
+                         f"{destination}")
+    rest = iter(d for d in range(nd) if d not in src)
+    where = dict(zip(dst, src))
+    dims = tuple(where[i] if i in where else next(rest) for i in range(nd))
+    return Permute.apply(input, dims=dims)
 
 
 def t(input):
