@@ -485,11 +485,10 @@ class LogAddExp2(_Binary):
 
 
 class Xlogy(_Binary):
-    # NOTE: 0 * log(y) is 0 (also for y = 0), NaN only where y is NaN (PyTorch's xlogy);
-    # d/dx = log(y) where x != 0 and 0 where x == 0; d/dy = x / y.
+    # NOTE: 0 * log(y) is 0 (also for y <= 0), NaN only where y is NaN, as PyTorch; its
+    # d/dx is log(y), set to 0 where x == 0 and y <= 0; d/dy = x / y.
     f = staticmethod(lambda xp, a, b: xp.where((a == 0) & ~xp.isnan(b), 0, a * xp.log(b)))
-    da = staticmethod(lambda xp, a, b, out: xp.where(
-        (a == 0) & ~xp.isnan(b), 0, xp.log(b)))
+    da = staticmethod(lambda xp, a, b, out: xp.where((a == 0) & (b <= 0), 0, xp.log(b)))
     db = staticmethod(lambda xp, a, b, out: a / b)
 
 
