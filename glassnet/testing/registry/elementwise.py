@@ -205,3 +205,25 @@ ROWS += [
            lambda r: [Sample(s.args + (r.random(np.shape(s.args[1])),), desc=s.desc)
                       for s in _binary(r)]),
 ]
+
+
+def _casts(rng):
+    return [Sample((rng.standard_normal(s),), desc=d) for s, d in
+            [((3, 4), ""), ((1,), "batch 1"), ((2, 3, 5), "odd 3-D"), ((), "0-d"),
+             ((7,), "vector")]]
+
+
+ROWS += [
+    OpInfo("to", lambda x: x.to(gn.float64), lambda t, x: x.to(t.float64), _casts),
+    OpInfo("double", lambda x: x.double(), lambda t, x: x.double(), _casts),
+    OpInfo("float", lambda x: x.float(), lambda t, x: x.float(), _casts, gradcheck=False,
+           notes="float32 output: a float64 finite difference cannot resolve it"),
+    OpInfo("type_as", lambda x, y: x.type_as(y), lambda t, x, y: x.type_as(y),
+           lambda r: [Sample((s.args[0], s.args[0].astype(np.float32)), nondiff=(1,))
+                      for s in _casts(r)]),
+    OpInfo("half", lambda x: x.half(), lambda t, x: x.half(), _casts, gradcheck=False,
+           atol=1e-2, rtol=1e-3, grad_atol=1e-2, notes="float16 rounding: no float64 check"),
+    OpInfo("positive", gn.positive, lambda t, x: t.positive(x), _casts),
+    OpInfo("contiguous", lambda x: x.contiguous(), lambda t, x: x.contiguous(), _casts),
+    OpInfo("cpu", lambda x: x.cpu(), lambda t, x: x.cpu(), _casts),
+]
