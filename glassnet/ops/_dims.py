@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 
 import numpy as np
 
@@ -14,7 +15,8 @@ _ALIASES = (("axis", "dim"), ("keepdims", "keepdim"), ("ddof", "correction"))
 
 def dim_aliases(fn):
     """Decorate ``fn(input, dim=..., keepdim=...)`` so that ``axis=``/``keepdims=`` (and
-    ``ddof=`` for ``correction=``) are accepted, and ``out=None`` is ignored.
+    ``ddof=`` for ``correction=``) are accepted, and NumPy's ``out=None`` and
+    ``dtype=None`` are ignored.
 
     Examples
     --------
@@ -25,6 +27,7 @@ def dim_aliases(fn):
     (1, True)
     """
     name = fn.__name__
+    takes_dtype = "dtype" in inspect.signature(fn).parameters
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -33,6 +36,8 @@ def dim_aliases(fn):
                 if canonical in kwargs:
                     raise TypeError(f"{name}: got both {canonical}= and its alias {alias}=")
                 kwargs[canonical] = kwargs.pop(alias)
+        if not takes_dtype and "dtype" in kwargs and kwargs["dtype"] is None:
+            del kwargs["dtype"]  # np.std(t) passes dtype=None
         if "out" in kwargs:
             if kwargs.pop("out") is not None:
                 raise TypeError(f"{name}: out= is not supported; use the returned tensor")
