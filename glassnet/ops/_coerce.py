@@ -99,3 +99,16 @@ def cast(input, dtype):
     if dtype.kind != "f" or input.dtype.kind != "f":
         return Tensor._wrap(input._data.astype(dtype))
     return Cast.apply(input, dtype=dtype)
+
+
+class NoDerivative(Function):
+    """An op PyTorch records but cannot differentiate (floor_divide, heaviside, unique,
+    bincount with weights): the forward works and ``backward`` raises, as PyTorch's
+    ``NotImplemented`` node."""
+
+    def forward(self, *arrays, fn, name):
+        self.op_name = name
+        return fn(*arrays)
+
+    def backward(self, g):
+        raise RuntimeError(f"the derivative for '{self.op_name}' is not implemented")

@@ -23,7 +23,7 @@ from glassnet.backend import get_array_module, get_default_dtype
 from glassnet.ops import comparison as _comparison
 from glassnet.ops import unary as _unary_ops
 from glassnet.ops._coerce import (  # noqa: F401  (cast, _operands: used by other families)
-    Cast, _float_operands, _operands, _promote, _scalar_array, _tensor, cast,
+    Cast, NoDerivative, _float_operands, _operands, _promote, _scalar_array, _tensor, cast,
 )
 from glassnet.ops.comparison import *  # noqa: F401,F403
 from glassnet.ops.unary import *  # noqa: F401,F403
@@ -389,18 +389,6 @@ class Remainder(Function):
         return ga, gb
 
 
-class NotDifferentiable(Function):
-    """A float op PyTorch records but cannot differentiate (floor_divide, heaviside):
-    the forward works and ``backward`` raises, as PyTorch's ``NotImplemented`` node."""
-
-    def forward(self, a, b, fn, name):
-        self.op_name = name
-        return fn(a, b)
-
-    def backward(self, g):
-        raise RuntimeError(f"the derivative for '{self.op_name}' is not implemented")
-
-
 def fmod(input, other):
     """Elementwise ``input - trunc(input / other) * other`` (sign of ``input``).
 
@@ -423,7 +411,7 @@ def floor_divide(input, other):
     """Elementwise ``floor(input / other)``. As in PyTorch, a float result that requires
     grad has no derivative: ``backward`` through it raises RuntimeError."""
     a, b = _operands(input, other)
-    return NotDifferentiable.apply(a, b, fn=np.floor_divide, name="floor_divide")
+    return NoDerivative.apply(a, b, fn=np.floor_divide, name="floor_divide")
 
 
 def heaviside(input, values):
@@ -432,7 +420,7 @@ def heaviside(input, values):
     No derivative, as in PyTorch (``backward`` through it raises RuntimeError).
     """
     a, b = _operands(input, values)
-    return NotDifferentiable.apply(a, b, fn=np.heaviside, name="heaviside")
+    return NoDerivative.apply(a, b, fn=np.heaviside, name="heaviside")
 
 
 # ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import numpy as np
 
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module as _xp
+from glassnet.ops._coerce import NoDerivative
 from glassnet.ops._dims import _axes, dim_aliases
 from glassnet.ops.indexing import gather
 from glassnet.tensor import Tensor
@@ -326,7 +327,11 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
     axis = None if dim is None else _axes(dim, d.ndim, "unique")[0]
     values, inverse, counts = np.unique(d, return_inverse=True, return_counts=True,
                                         axis=axis)
-    out = Tensor._wrap(values)
+    if input.requires_grad and d.dtype.kind == "f":
+        # NOTE: recorded without a derivative, as PyTorch (backward raises).
+        out = NoDerivative.apply(input, fn=lambda a: values, name="unique")
+    else:
+        out = Tensor._wrap(values)
     if not (return_inverse or return_counts):
         return out
     result = [out]
@@ -353,7 +358,11 @@ def bincount(input, weights=None, minlength: int = 0):
     if w is None:
         return Tensor._wrap(out.astype(np.int64))
     # NOTE: PyTorch keeps float32 weights' dtype only for float32; others give float64.
-    return Tensor._wrap(out.astype(w.dtype if w.dtype == np.float32 else np.float64))
+    out = out.astype(w.dtype if w.dtype == np.float32 else np.float64)
+    if isinstance(weights, Tensor) and weights.requires_grad:
+        # NOTE: recorded without a derivative, as PyTorch (backward raises).
+        return NoDerivative.apply(weights, fn=lambda a: out, name="bincount")
+    return Tensor._wrap(out)
 
 
 def histc(input, bins=100, min=0, max=0):

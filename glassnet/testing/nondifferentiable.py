@@ -35,6 +35,8 @@ ALIASES = {
     "upsample_nearest": "interpolate_nearest",
     "upsample_bilinear": "interpolate_bilinear_align_corners",
     "lp_pool1d": "lp_pool2d", "max_unpool1d": "max_unpool2d",
+    # glassnet.linalg (torch.linalg) forms of top-level ops
+    "linalg.cross": "cross", "linalg.diagonal": "diagonal", "linalg.matmul": "matmul",
 }
 
 _BOOL = "boolean output"
@@ -55,9 +57,10 @@ NON_DIFFERENTIABLE = {
         "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not")},
     **{n: f"{_INT}: indices" for n in (
         "argmax", "argmin", "argsort", "nonzero", "searchsorted", "bucketize")},
-    **{n: f"{_INT}: counts" for n in ("count_nonzero", "bincount", "numel", "one_hot")},
-    "unique": "integer output: values are copies of the input's, returned as a new leaf "
-              "(torch: unique has no derivative either)",
+    **{n: f"{_INT}: counts" for n in ("count_nonzero", "numel", "one_hot")},
+    "unique": "no derivative: float values are recorded and backward raises, as torch",
+    "bincount": "no derivative: integer counts; with float weights that require grad, "
+                "backward raises, as torch",
     "histc": "constant: a float histogram of counts (torch: not differentiable)",
     # recorded by torch, but without a derivative: backward raises
     "floor_divide": "no derivative: backward raises RuntimeError, as torch's NotImplemented",

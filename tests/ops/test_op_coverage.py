@@ -43,6 +43,10 @@ def _public_functional():
     return {n for n in dir(F) if not n.startswith("_") and _is_function(getattr(F, n))}
 
 
+def _public_linalg():
+    return {f"linalg.{n}" for n in gn.linalg.__all__}
+
+
 def _covered(name):
     if name in ROWS or name in NON_DIFFERENTIABLE or ALIASES.get(name) in ROWS:
         return True
@@ -52,7 +56,7 @@ def _covered(name):
 
 @pytest.mark.parametrize("where,names", [
     ("glassnet", _public_module_functions), ("Tensor", _public_tensor_methods),
-    ("glassnet.nn.functional", _public_functional)])
+    ("glassnet.nn.functional", _public_functional), ("glassnet.linalg", _public_linalg)])
 def test_every_public_callable_has_a_registry_row_or_a_reason(where, names):
     missing = sorted(n for n in names() if not _covered(n))
     assert not missing, (
@@ -78,7 +82,8 @@ def test_every_reason_starts_with_a_category():
 
 
 def test_non_differentiable_entries_name_real_callables():
-    known = _public_module_functions() | _public_tensor_methods() | _public_functional()
+    known = (_public_module_functions() | _public_tensor_methods() | _public_functional()
+             | _public_linalg())
     stale = sorted(set(NON_DIFFERENTIABLE) - known)
     assert not stale, f"NON_DIFFERENTIABLE names no public callable: {stale}"
 
@@ -114,14 +119,16 @@ PROBES = {
     "bucketize": lambda m, x, i: m.bucketize(x, m.sort(x.reshape(-1)).values),
     "count_nonzero": lambda m, x, i: m.count_nonzero(x),
     "bincount": lambda m, x, i: m.bincount(i.reshape(-1)),
+    "unique": lambda m, x, i: m.unique(i),
     "numel": lambda m, x, i: m.numel(x),
     "one_hot": lambda m, x, i: (m.nn.functional.one_hot(i, 4)),
-    "unique": lambda m, x, i: m.unique(i),
     "histc": lambda m, x, i: m.histc(x.detach(), bins=4),
     "long": lambda m, x, i: x.long(), "int": lambda m, x, i: x.int(),
     "bool": lambda m, x, i: x.bool(),
 }
 RAISING = {"floor_divide": lambda m, x, i: m.floor_divide(x, 0.3),
+           "unique": lambda m, x, i: m.unique(x),
+           "bincount": lambda m, x, i: m.bincount(i.reshape(-1), weights=x.reshape(-1)),
            "heaviside": lambda m, x, i: m.heaviside(x, m.ones_like(x))}
 _OP_CATEGORIES = ("boolean output", "integer output", "constant")
 

@@ -212,3 +212,13 @@ ROWS += [
                                ((5,), (2,), {}, ""), ((2,), (7,), {}, ""),
                                ((3,), (3,), {}, "")])),
 ]
+
+
+ROWS += [
+    OpInfo("linalg.vecdot", lambda a, b, **k: gn.linalg.vecdot(a, b, **k),
+           lambda t, a, b, **k: t.linalg.vecdot(a, b, **k),
+           lambda r: _pair(r, [((3, 4), (3, 4), {}, ""), ((2, 3), (3,), {}, "broadcast"),
+                               ((1, 5), (1, 5), {"dim": 0}, "batch 1"),
+                               ((2, 3, 4), (2, 3, 4), {"dim": 1}, ""),
+                               ((6,), (6,), {}, "")])),
+]
