@@ -14,7 +14,6 @@ Examples
 """
 from __future__ import annotations
 
-import builtins
 from collections import namedtuple
 
 import numpy as np

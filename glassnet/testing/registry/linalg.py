@@ -31,8 +31,10 @@ def _linear(rng):
 
 
 def _bmm(rng):
-    return [Sample((_x(rng, 2, 3, 4), _x(rng, 2, 4, 5))), Sample((_x(rng, 1, 1, 3), _x(rng, 1, 3, 1))),
-            Sample((_x(rng, 3, 2, 2), _x(rng, 3, 2, 3))), Sample((_x(rng, 4, 1, 5), _x(rng, 4, 5, 2))),
+    return [Sample((_x(rng, 2, 3, 4), _x(rng, 2, 4, 5))),
+            Sample((_x(rng, 1, 1, 3), _x(rng, 1, 3, 1))),
+            Sample((_x(rng, 3, 2, 2), _x(rng, 3, 2, 3))),
+            Sample((_x(rng, 4, 1, 5), _x(rng, 4, 5, 2))),
             Sample((_x(rng, 2, 5, 1), _x(rng, 2, 1, 5)))]
 
 
