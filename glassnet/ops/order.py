@@ -46,15 +46,19 @@ def _axis(dim, ndim, fn):
     return _axes(dim, ndim, fn)[0] if ndim else 0
 
 
-def _sort_key(d, descending):
+def _stable_argsort(d, axis, descending=False):
+    """Stable sort order along ``axis``. NOTE: NaN counts as the largest value, as in
+    PyTorch: last when ascending, first when descending (ties keep their order)."""
+    xp = _xp(d)
     if d.dtype == np.bool_:
         d = d.astype(np.int8)
-    return -d if descending else d
-
-
-def _stable_argsort(d, axis, descending=False):
-    # NOTE: NaN sorts last (ascending), as PyTorch.
-    return _xp(d).argsort(_sort_key(d, descending), axis=axis, kind="stable")
+    if not descending:
+        return xp.argsort(d, axis=axis, kind="stable")
+    if d.dtype.kind != "f":
+        return xp.argsort(-d, axis=axis, kind="stable")
+    nan = xp.isnan(d)
+    # Primary key: NaN first; secondary: larger values first.
+    return xp.lexsort((-xp.where(nan, 0, d), ~nan), axis=axis)
 
 
 class TakeIndex(Function):

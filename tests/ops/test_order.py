@@ -89,3 +89,21 @@ def test_histc_searchsorted_bucketize_match_torch():
         np.testing.assert_array_equal(
             gn.searchsorted(gn.tensor(seq), gn.tensor(v), right=right).numpy(),
             torch.searchsorted(torch.tensor(seq), torch.tensor(v), right=right).numpy())
+
+
+def test_sort_and_topk_put_nan_as_the_largest_value_as_torch():
+    x = np.array([1.0, np.nan, 3.0, 1.0, np.nan, -2.0])
+    for desc in (False, True):
+        out = gn.sort(gn.tensor(x), descending=desc)
+        ref = torch.sort(torch.tensor(x), descending=desc, stable=True)
+        np.testing.assert_array_equal(out.values.numpy(), ref.values.numpy())
+        np.testing.assert_array_equal(out.indices.numpy(), ref.indices.numpy())
+    out, ref = gn.topk(gn.tensor(x), 3), torch.topk(torch.tensor(x), 3)
+    np.testing.assert_array_equal(out.indices.numpy(), ref.indices.numpy())
+
+
+def test_descending_sort_keeps_the_order_of_ties_as_torch_stable():
+    x = np.array([[2.0, 1.0, 2.0, 3.0, 1.0]])
+    out = gn.argsort(gn.tensor(x), dim=1, descending=True)
+    ref = torch.argsort(torch.tensor(x), dim=1, descending=True, stable=True)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
