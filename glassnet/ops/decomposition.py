@@ -18,6 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from glassnet.autograd import Function, sum_to
+from glassnet.backend import get_array_module
 from glassnet.tensor import Tensor
 
 __all__ = ["inv", "det", "slogdet", "solve", "svdvals", "vector_norm", "matrix_norm",
@@ -53,7 +54,7 @@ class Inv(Function):
 
 class Det(Function):
     def forward(self, a):
-        out = np.asarray(np.linalg.det(a))
+        out = get_array_module(a).asarray(np.linalg.det(a))
         self.save_for_backward(a, out)
         return out
 
@@ -67,7 +68,7 @@ class LogAbsDet(Function):
         sign, logdet = np.linalg.slogdet(a)
         self.save_for_backward(a)
         self.sign = sign
-        return np.asarray(logdet)
+        return get_array_module(a).asarray(logdet)
 
     def backward(self, g):
         (a,) = self.saved_tensors

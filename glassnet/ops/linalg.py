@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function, sum_to
+from glassnet.backend import get_array_module
 from glassnet.tensor import Tensor
 
 __all__ = [
@@ -306,10 +307,10 @@ def kron(input, other):
 class Trace(Function):
     def forward(self, a):
         self.shape = a.shape
-        return np.asarray(np.trace(a))
+        return get_array_module(a).asarray(np.trace(a))
 
     def backward(self, g):
-        return (g * np.eye(*self.shape, dtype=g.dtype)).astype(g.dtype)
+        return g * get_array_module(g).eye(*self.shape, dtype=g.dtype)
 
 
 def trace(input):
@@ -335,7 +336,7 @@ class Diagonal(Function):
     def backward(self, g):
         shape, offset, d1, d2 = self.meta
         moved = [s for i, s in enumerate(shape) if i not in (d1, d2)] + [shape[d1], shape[d2]]
-        gx = np.zeros(moved, g.dtype)
+        gx = get_array_module(g).zeros(moved, g.dtype)
         rows, cols = _diag_positions(shape[d1], shape[d2], offset)
         gx[..., rows, cols] = g
         return np.moveaxis(gx, (-2, -1), (d1, d2))
@@ -347,7 +348,7 @@ class DiagEmbed(Function):
     def forward(self, a, offset, d1, d2):
         n = a.shape[-1] + abs(offset)
         self.meta = (offset, d1, d2, n)
-        out = np.zeros(a.shape[:-1] + (n, n), a.dtype)
+        out = get_array_module(a).zeros(a.shape[:-1] + (n, n), a.dtype)
         rows, cols = _diag_positions(n, n, offset)
         out[..., rows, cols] = a
         return np.moveaxis(out, (-2, -1), (d1, d2))
