@@ -13,14 +13,18 @@ from glassnet.autograd import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
 )
 from glassnet.tensor import Size, Tensor  # noqa: F401
-from glassnet.tensor_base import is_tensor, numel  # noqa: F401
-from glassnet.creation import *  # noqa: F401,F403
+from glassnet._tensor_base import is_tensor, numel  # noqa: F401
+from glassnet._creation import *  # noqa: F401,F403
 from glassnet.ops.elementwise import *  # noqa: F401,F403
 from glassnet.ops.reduce import *  # noqa: F401,F403
 from glassnet.ops.shape import *  # noqa: F401,F403
 from glassnet.ops.linalg import *  # noqa: F401,F403
 from glassnet.ops.inplace import index_put  # noqa: F401
 from glassnet.ops.activation import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+
+# NOTE: importing the submodules above bound them as attributes; ``glassnet.backend`` is
+# not a torch name, so it leaves the namespace (``import glassnet.backend`` still works).
+del backend  # noqa: F821
 
 bool = _bool  # noqa: A001  (glassnet.bool, like torch.bool)
 long = int64

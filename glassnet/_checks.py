@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.tensor_base import TensorBase
+from glassnet._tensor_base import TensorBase
 
 __all__ = ["check_tensor", "check_ndim", "check_float", "check_dtype", "pair", "ntuple",
            "check_positive", "check_choice"]

@@ -1,17 +1,17 @@
 """``Tensor``: an n-dimensional array with reverse-mode autograd and PyTorch's methods.
 
-``Tensor`` is :class:`~glassnet.tensor_base.TensorBase` (the private array ``_data``,
+``Tensor`` is :class:`~glassnet._tensor_base.TensorBase` (the private array ``_data``,
 ``.data``, ``.grad``, ``requires_grad``, ``grad_fn``, shape/dtype metadata, conversion
 and the in-place machinery) plus one mixin per op family, all listed in the class
 statement below and defined in :mod:`glassnet.ops.methods`.  Creation functions
-(``tensor``, ``zeros``, ``randn`` ...) are in :mod:`glassnet.creation`.
+(``tensor``, ``zeros``, ``randn`` ...) are in :mod:`glassnet._creation`.
 """
 from __future__ import annotations
 
 from glassnet.ops.methods import (ActivationMethods, ArithmeticMethods, ConversionMethods,
                                   ElementwiseMethods, InplaceMethods, LinalgMethods,
                                   ReduceMethods, ShapeMethods)
-from glassnet.tensor_base import Size, TensorBase, register_tensor_class
+from glassnet._tensor_base import Size, TensorBase, register_tensor_class
 
 __all__ = ["Tensor", "Size"]
 

@@ -16,7 +16,7 @@ from glassnet._checks import check_choice
 from glassnet.nn import functional as F
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
-from glassnet.creation import zeros
+from glassnet._creation import zeros
 from glassnet.tensor import Tensor
 
 __all__ = [

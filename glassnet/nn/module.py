@@ -29,7 +29,7 @@ from glassnet.nn._backward_hooks import _BackwardHook
 from glassnet.nn._init_record import _recording_init
 from glassnet.nn.parameter import Parameter, is_lazy
 from glassnet.tensor import Tensor
-from glassnet.tensor_base import parse_to_args
+from glassnet._tensor_base import parse_to_args
 from glassnet.utils.hooks import RemovableHandle
 
 __all__ = ["Module", "Parameter", "StateDictError"]

@@ -22,7 +22,7 @@ from glassnet.ops import reduce as _rd
 from glassnet.ops import scan as _scan
 from glassnet.ops import shape as _sh
 from glassnet.ops import unary as _un
-from glassnet.tensor_base import TensorBase, _infer_array, _shape, parse_to_args
+from glassnet._tensor_base import TensorBase, _infer_array, _shape, parse_to_args
 
 __all__ = ["ArithmeticMethods", "ConversionMethods", "ElementwiseMethods", "ReduceMethods",
            "ShapeMethods", "LinalgMethods", "ActivationMethods", "InplaceMethods"]

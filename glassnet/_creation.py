@@ -12,7 +12,7 @@ import numpy as np
 
 from glassnet.backend import default_generator, device, get_default_dtype, to_dtype
 from glassnet.tensor import Tensor
-from glassnet.tensor_base import _infer_array, _shape
+from glassnet._tensor_base import _infer_array, _shape
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
