@@ -8,6 +8,8 @@ that back ``Tensor.sigmoid()`` and friends.
 """
 from __future__ import annotations
 
+import warnings
+
 import math
 
 import numpy as np
@@ -506,31 +508,168 @@ def prepare_softmax_input(input, dim, dtype, fn):
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    """Elementwise logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``.
+
+    The one public wrapper of the op: ``glassnet.sigmoid``, ``Tensor.sigmoid`` and
+    ``nn.functional.sigmoid`` are this function.
+
+    Parameters
+    ----------
+    input : Tensor
+        Integer tensors are promoted to float32.
+
+    Returns
+    -------
+    Tensor
+        Values in ``[0, 1]``.
+
+    Shape
+    -----
+    input: ``(*)``; output: ``(*)``.
+
+    Examples
+    --------
+    >>> import glassnet, glassnet.nn.functional as F
+    >>> F.sigmoid(glassnet.tensor([0.0])).tolist()
+    [0.5]
+    """
     return Sigmoid.apply(_as_float(input, "sigmoid"))
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Elementwise hyperbolic tangent."""
+    """Hyperbolic tangent (``glassnet.tanh``, ``Tensor.tanh``, ``nn.functional.tanh``).
+
+    Parameters
+    ----------
+    input : Tensor
+        Integer tensors are promoted to float32.
+
+    Returns
+    -------
+    Tensor
+        Values in ``[-1, 1]``.
+
+    Shape
+    -----
+    input: ``(*)``; output: ``(*)``.
+    """
     return Tanh.apply(_as_float(input, "tanh"))
 
 
-def relu(input: Tensor) -> Tensor:
-    """Elementwise ``max(x, 0)``; the gradient at 0 is 0. Integer tensors stay integer."""
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Rectified linear unit ``max(x, 0)``; the gradient at 0 is 0, as in PyTorch.
+
+    ``glassnet.relu``, ``Tensor.relu`` and ``nn.functional.relu`` are this function.
+
+    Parameters
+    ----------
+    input : Tensor
+        Any dtype (integer tensors stay integer).
+    inplace : bool
+        Accepted for PyTorch compatibility; the result is always a new tensor (the values
+        are the same; use ``x.relu_()`` for a true in-place update).
+
+    Returns
+    -------
+    Tensor
+
+    Shape
+    -----
+    input: ``(*)``; output: ``(*)``.
+
+    Examples
+    --------
+    >>> import glassnet, glassnet.nn.functional as F
+    >>> F.relu(glassnet.tensor([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    """
     if not isinstance(input, Tensor):
         raise TypeError(f"relu: input must be a Tensor, got {type(input).__name__}")
     return ReLU.apply(input)
 
 
-def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """Softmax along ``dim`` (max-shifted for stability); ``dtype`` casts the input first."""
-    x, d, scalar = prepare_softmax_input(input, dim, dtype, "softmax")
+def _implicit_dim(dim, ndim: int, fn: str) -> int:
+    if dim is not None:
+        return dim
+    # NOTE: PyTorch's deprecated implicit choice: dim 0 for 0-, 1- and 3-D inputs, else 1.
+    warnings.warn(f"{fn}: implicit dimension choice is deprecated; pass dim=", UserWarning,
+                  stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(input, dim, dtype, fn):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}: input must be a Tensor, got {type(input).__name__}")
+    if dtype is None and input.dtype.kind != "f":
+        raise TypeError(f"{fn}: input dtype must be floating point (or pass dtype=), got "
+                        f"{input.dtype}")
+    return prepare_softmax_input(input, _implicit_dim(dim, input.ndim, fn), dtype, fn)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, shifted by the max for stability.
+
+    ``glassnet.softmax``, ``Tensor.softmax`` and ``nn.functional.softmax`` are this
+    function.
+
+    Parameters
+    ----------
+    input : Tensor
+        Floating tensor.
+    dim : int
+        Dimension along which the outputs sum to 1 (None: PyTorch's deprecated implicit
+        choice, with a warning).
+    _stacklevel : int
+        Unused, kept for PyTorch's positional order.
+    dtype : dtype, optional
+        Cast the input to this dtype first.
+
+    Returns
+    -------
+    Tensor
+
+    Shape
+    -----
+    input: ``(*)``; output: ``(*)``.
+
+    Examples
+    --------
+    >>> import glassnet, glassnet.nn.functional as F
+    >>> F.softmax(glassnet.tensor([0.0, 0.0]), dim=0).tolist()
+    [0.5, 0.5]
+    """
+    x, d, scalar = _softmax_input(input, dim, dtype, "softmax")
     out = Softmax.apply(x, dim=d)
     return out.reshape(()) if scalar else out
 
 
-def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """Log-softmax along ``dim`` (max-shifted for stability)."""
-    x, d, scalar = prepare_softmax_input(input, dim, dtype, "log_softmax")
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably as ``x - m - log(sum(exp(x - m)))``.
+
+    ``glassnet.log_softmax``, ``Tensor.log_softmax`` and ``nn.functional.log_softmax``
+    are this function.
+
+    Parameters
+    ----------
+    input : Tensor
+        Floating tensor.
+    dim : int
+        The softmax dimension (None: PyTorch's deprecated implicit choice).
+    _stacklevel : int
+        Unused, kept for PyTorch's positional order.
+    dtype : dtype, optional
+        Cast the input to this dtype first.
+
+    Returns
+    -------
+    Tensor
+
+    Shape
+    -----
+    input: ``(*)``; output: ``(*)``.
+    """
+    x, d, scalar = _softmax_input(input, dim, dtype, "log_softmax")
     out = LogSoftmax.apply(x, dim=d)
     return out.reshape(()) if scalar else out

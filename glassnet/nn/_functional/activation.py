@@ -15,6 +15,7 @@ from glassnet._checks import check_choice, check_float, check_tensor
 from glassnet.backend import default_generator, get_array_module
 from glassnet.ops import activation as _act
 from glassnet.ops.activation import SELU_ALPHA, SELU_SCALE
+from glassnet.ops.activation import relu, sigmoid, tanh  # noqa: F401  (the one wrapper)
 from glassnet.ops.elementwise import cast
 from glassnet.tensor import Tensor
 
@@ -38,32 +39,6 @@ def _number(value, name: str, fn: str) -> float:
 # ---------------------------------------------------------------------------
 # Sigmoid family
 # ---------------------------------------------------------------------------
-def sigmoid(input: Tensor) -> Tensor:
-    """Logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``.
-
-    Parameters
-    ----------
-    input : Tensor
-        Integer tensors are promoted to float32.
-
-    Returns
-    -------
-    Tensor
-        Values in ``[0, 1]``.
-
-    Shape
-    -----
-    input: ``(*)``; output: ``(*)``.
-
-    Examples
-    --------
-    >>> import glassnet, glassnet.nn.functional as F
-    >>> F.sigmoid(glassnet.tensor([0.0])).tolist()
-    [0.5]
-    """
-    return _act.sigmoid(check_tensor(input, "input", "sigmoid"))
-
-
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """Piecewise-linear sigmoid ``clamp(x / 6 + 1/2, 0, 1)`` (MobileNetV3).
 
@@ -84,26 +59,6 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     input: ``(*)``; output: ``(*)``.
     """
     return _act.Hardsigmoid.apply(_float(input, "hardsigmoid"))
-
-
-def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent.
-
-    Parameters
-    ----------
-    input : Tensor
-        Integer tensors are promoted to float32.
-
-    Returns
-    -------
-    Tensor
-        Values in ``[-1, 1]``.
-
-    Shape
-    -----
-    input: ``(*)``; output: ``(*)``.
-    """
-    return _act.tanh(check_tensor(input, "input", "tanh"))
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -228,33 +183,6 @@ def softsign(input: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------
 # Rectifier family
 # ---------------------------------------------------------------------------
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """Rectified linear unit ``max(x, 0)``; the gradient at 0 is 0, as in PyTorch.
-
-    Parameters
-    ----------
-    input : Tensor
-        Any dtype (integer tensors stay integer).
-    inplace : bool
-        Ignored (see the module docstring).
-
-    Returns
-    -------
-    Tensor
-
-    Shape
-    -----
-    input: ``(*)``; output: ``(*)``.
-
-    Examples
-    --------
-    >>> import glassnet, glassnet.nn.functional as F
-    >>> F.relu(glassnet.tensor([-1.0, 0.0, 2.0])).tolist()
-    [0.0, 0.0, 2.0]
-    """
-    return _act.relu(check_tensor(input, "input", "relu"))
-
-
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Clamp to ``[min_val, max_val]``; the gradient is 0 at and beyond both bounds.

@@ -1,7 +1,9 @@
 """nn.functional: softmax, log_softmax, softmin and glu (normalising activations), with
 ``torch.nn.functional``'s names, arguments and defaults.
 
-Each validates its arguments and calls one ``Function`` of :mod:`glassnet.ops.activation`.
+``softmax`` and ``log_softmax`` are the one public wrapper in :mod:`glassnet.ops.activation`
+(also ``glassnet.softmax`` and ``Tensor.softmax``); the others validate their arguments and
+call one ``Function`` of that module.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import warnings
 
 from glassnet.nn._functional.activation import _float
 from glassnet.ops import activation as _act
+from glassnet.ops.activation import _implicit_dim, log_softmax, softmax  # noqa: F401
 from glassnet.tensor import Tensor
 
 __all__ = ["softmax", "log_softmax", "softmin", "glu"]
@@ -45,77 +48,6 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 # ---------------------------------------------------------------------------
 # Softmax family
 # ---------------------------------------------------------------------------
-def _implicit_dim(dim, ndim: int, fn: str) -> int:
-    if dim is not None:
-        return dim
-    # NOTE: PyTorch's deprecated implicit choice: dim 0 for 0-, 1- and 3-D inputs, else 1.
-    warnings.warn(f"{fn}: implicit dimension choice is deprecated; pass dim=", UserWarning,
-                  stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-            dtype=None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim``, shifted by the max for stability.
-
-    Parameters
-    ----------
-    input : Tensor
-        Floating tensor.
-    dim : int
-        Dimension along which the outputs sum to 1 (None: PyTorch's deprecated implicit
-        choice, with a warning).
-    _stacklevel : int
-        Unused, kept for PyTorch's positional order.
-    dtype : dtype, optional
-        Cast the input to this dtype first.
-
-    Returns
-    -------
-    Tensor
-
-    Shape
-    -----
-    input: ``(*)``; output: ``(*)``.
-
-    Examples
-    --------
-    >>> import glassnet, glassnet.nn.functional as F
-    >>> F.softmax(glassnet.tensor([0.0, 0.0]), dim=0).tolist()
-    [0.5, 0.5]
-    """
-    input = _float(input, "softmax")
-    return _act.softmax(input, _implicit_dim(dim, input.ndim, "softmax"), dtype=dtype)
-
-
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-                dtype=None) -> Tensor:
-    """``log(softmax(x))`` along ``dim``, computed stably as ``x - m - log(sum(exp(x - m)))``.
-
-    Parameters
-    ----------
-    input : Tensor
-        Floating tensor.
-    dim : int
-        The softmax dimension (None: PyTorch's deprecated implicit choice).
-    _stacklevel : int
-        Unused, kept for PyTorch's positional order.
-    dtype : dtype, optional
-        Cast the input to this dtype first.
-
-    Returns
-    -------
-    Tensor
-
-    Shape
-    -----
-    input: ``(*)``; output: ``(*)``.
-    """
-    input = _float(input, "log_softmax")
-    return _act.log_softmax(input, _implicit_dim(dim, input.ndim, "log_softmax"),
-                            dtype=dtype)
-
-
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype=None) -> Tensor:
     """``softmax(-x)`` along ``dim``.
