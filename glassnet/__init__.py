@@ -38,7 +38,7 @@ int = int32  # noqa: A001
 # Subpackages that load on first use (``glassnet.nn``...), so ``import glassnet`` is light.
 _SUBMODULES = ("nn", "optim", "utils", "models", "vision", "train", "inspect", "testing",
                "serialization", "cuda", "cv", "accelerator", "backends", "multiprocessing",
-               "linalg", "hub")
+               "linalg", "hub", "distributed")
 
 
 def __getattr__(name):

@@ -18,7 +18,8 @@ __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
     "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "eye",
     "rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like",
-    "bernoulli", "multinomial",
+    "bernoulli", "multinomial", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 ]
 
 
@@ -227,3 +228,38 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
             for row in w]
     out = np.asarray(rows, dtype=np.int64)
     return Tensor._wrap(out[0] if input.ndim == 1 else out)
+
+
+# ---------------------------------------------------------------------------
+# Legacy typed constructors: torch.FloatTensor([1, 2]), isinstance(x, torch.LongTensor)
+# ---------------------------------------------------------------------------
+class _TensorType(type):
+    """The metaclass of the legacy typed constructors: calling one makes a Tensor of its
+    dtype (``FloatTensor(2, 3)``, ``LongTensor([1, 2])``); ``isinstance`` checks the
+    dtype, as in torch."""
+
+    def __call__(cls, *args, **kwargs):
+        return Tensor(*args, dtype=cls.dtype, **kwargs)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __repr__(cls):
+        return f"<class 'glassnet.{cls.__name__}'>"
+
+
+def _legacy(name, dtype):
+    return _TensorType(name, (), {"dtype": np.dtype(dtype), "__module__": "glassnet",
+                                  "__doc__": f"Legacy constructor of {np.dtype(dtype)} "
+                                             f"tensors (``torch.{name}``)."})
+
+
+FloatTensor = _legacy("FloatTensor", np.float32)
+DoubleTensor = _legacy("DoubleTensor", np.float64)
+HalfTensor = _legacy("HalfTensor", np.float16)
+LongTensor = _legacy("LongTensor", np.int64)
+IntTensor = _legacy("IntTensor", np.int32)
+ShortTensor = _legacy("ShortTensor", np.int16)
+CharTensor = _legacy("CharTensor", np.int8)
+ByteTensor = _legacy("ByteTensor", np.uint8)
+BoolTensor = _legacy("BoolTensor", np.bool_)

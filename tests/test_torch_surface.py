@@ -167,3 +167,31 @@ def test_tensor_methods_are_declared_in_the_class_statement_mixins():
     assert len(mixins) == len(methods.__all__)
     for name in ("exp", "sum", "view", "matmul", "relu", "add_", "__setitem__", "to"):
         assert any(name in vars(c) for c in mixins), name
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+                                  "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+                                  "BoolTensor"])
+def test_legacy_typed_constructors_match_torch(name):
+    ours, ref = getattr(gn, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
+    assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+    assert isinstance(ours, getattr(gn, name)) and isinstance(ref, getattr(torch, name))
+    assert not isinstance(gn.zeros(1, dtype=gn.float64 if name != "DoubleTensor" else
+                                   gn.float32), getattr(gn, name))
+    assert tuple(getattr(gn, name)(2, 3).shape) == (2, 3)
+    assert ours.type() == ref.type().replace("torch.", "glassnet.")
+    assert gn.ones(2).type(getattr(gn, name)).dtype == ours.dtype
+    assert gn.ones(2).type(f"torch.{name}").dtype == ours.dtype
+
+
+def test_distributed_reports_no_backend_and_an_uninitialised_group_like_torch():
+    assert gn.distributed.is_available() is False
+    assert gn.distributed.is_initialized() is torch.distributed.is_initialized() is False
+    for fn in ("get_rank", "get_world_size"):
+        with pytest.raises(ValueError, match="has not been initialized"):
+            getattr(gn.distributed, fn)()
+        with pytest.raises(ValueError, match="has not been initialized"):
+            getattr(torch.distributed, fn)()
+    with pytest.raises(RuntimeError, match="no distributed backend"):
+        gn.distributed.init_process_group("mpi")

@@ -28,6 +28,12 @@ __all__ = ["ArithmeticMethods", "ConversionMethods", "ElementwiseMethods", "Redu
            "ShapeMethods", "LinalgMethods", "ActivationMethods", "InplaceMethods"]
 
 
+_LEGACY_NAMES = {np.dtype(k): v for k, v in (
+    (np.float32, "FloatTensor"), (np.float64, "DoubleTensor"), (np.float16, "HalfTensor"),
+    (np.int64, "LongTensor"), (np.int32, "IntTensor"), (np.int16, "ShortTensor"),
+    (np.int8, "CharTensor"), (np.uint8, "ByteTensor"), (np.bool_, "BoolTensor"))}
+
+
 def _reflected(fn):
     """``other (op) self`` for the reflected operators (``2 - x``)."""
 
@@ -129,8 +135,19 @@ class ConversionMethods:
             return self.clone() if copy else self
         return _ew.cast(self, dtype)
 
-    def type(self, dtype):
-        return self.to(dtype)
+    def type(self, dtype=None):
+        """Without an argument, the type name (``'glassnet.FloatTensor'``); else this tensor
+        cast to ``dtype`` (a dtype, a legacy type such as ``glassnet.LongTensor``, or its
+        name ``'torch.LongTensor'``)."""
+        if dtype is None:
+            return f"glassnet.{_LEGACY_NAMES.get(self.dtype, str(self.dtype))}"
+        if isinstance(dtype, str):
+            name = dtype.rsplit(".", 1)[-1]
+            matches = [dt for dt, n in _LEGACY_NAMES.items() if n == name]
+            if not matches:
+                raise ValueError(f"Tensor.type: unknown type name {dtype!r}")
+            dtype = matches[0]
+        return self.to(getattr(dtype, "dtype", dtype))
 
     def type_as(self, other: "Tensor") -> "Tensor":
         """This tensor cast to ``other``'s dtype."""
