@@ -138,7 +138,10 @@ def _numpy(value):
 
 def assert_same(ours, ref, name="result", rtol=1e-4, atol=1e-5):
     """Tensors by dtype, shape and values; floats approximately; the rest exactly."""
-    if isinstance(ref, torch.Tensor):
+    if isinstance(ref, glassnet.Tensor):  # glassnet against itself
+        assert isinstance(ours, glassnet.Tensor) and ours.dtype == ref.dtype, name
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol, atol, err_msg=name)
+    elif isinstance(ref, torch.Tensor):
         assert isinstance(ours, glassnet.Tensor), f"{name}: got {type(ours).__name__}"
         assert str(ours.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1], (
             f"{name}: dtype {ours.dtype} != torch {ref.dtype}")
@@ -164,12 +167,14 @@ def assert_same(ours, ref, name="result", rtol=1e-4, atol=1e-5):
         assert ours == ref, f"{name}: {ours!r} != torch {ref!r}"
 
 
-def assert_same_params(ours, ref, rtol=1e-3, atol=1e-5):
+def assert_same_params(ours, ref, rtol=1e-3, atol=1e-5, skip=()):
+    """The same state_dict keys, in order, and values (``skip``: keys not compared)."""
     theirs = dict(ref.state_dict())
     mine = dict(ours.state_dict())
     assert list(mine) == list(theirs)
     for key in theirs:
-        assert_same(mine[key], theirs[key], key, rtol, atol)
+        if key not in skip:
+            assert_same(mine[key], theirs[key], key, rtol, atol)
 
 
 _NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
@@ -185,6 +190,16 @@ def assert_same_text(ours: str, ref: str, rtol=1e-3) -> None:
             unit = 10.0 ** -len(theirs[1])
             assert abs(float(mine[0]) - float(theirs[0])) <= max(
                 unit * 1.01, rtol * abs(float(theirs[0]))), (mine[0], theirs[0])
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # torch's intra-op threads on a shared 2-core machine make these small programs 20x
+    # slower; one thread also keeps torch's reductions in a fixed order.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 # ---------------------------------------------------------------------------
@@ -329,7 +344,7 @@ def test_dcgan_matches_torch_and_saves_torchvisions_grid(load, mnist_root, tmp_p
                            if "Conv" in type(m).__name__])
     bn = [m for m in modules if "BatchNorm" in type(m).__name__]
     scale = np.concatenate([m.weight.detach().numpy() for m in bn])
-    assert conv.size == 16 * 16 * 16 + 16 * 8 * 16 + 8 * 16 + 16 + 8 * 16 * 16 + 16 * 16 * 16
+    assert conv.size == (16 * 16 + 16 * 8 + 8 * 1) * 16 + (8 * 1 + 16 * 8 + 1 * 16) * 16
     assert abs(conv.mean()) < 1e-3 and abs(conv.std() - 0.02) < 1e-3
     assert abs(scale.mean() - 1.0) < 0.015 and 0.01 < scale.std() < 0.03
     assert all(np.all(m.bias.detach().numpy() == 0) for m in bn)
@@ -374,11 +389,15 @@ def test_data_idioms_match_torch(load, digits):
     assert_same(ours, ref, "train_by_hand", rtol=2e-4)
     assert_same_params(gmodel, tmodel)
 
+
+def test_wgan_weight_clipping_through_data_matches_torch(load, digits):
+    tp, gp = load("data_idioms")
+    x = digits[0][:16].reshape(16, 64) / 16
     fake = np.random.default_rng(1).uniform(0, 1, (16, 64)).astype(np.float32)
     torch.manual_seed(2)
     tcritic, gcritic = tp.Critic(), gp.Critic()
     copy_weights(tcritic, gcritic)
-    (treal, greal), (tfake, gfake) = both(x[:16]), both(fake)
+    (treal, greal), (tfake, gfake) = both(x), both(fake)
     ref = tp.train_wgan_critic(tcritic, treal, tfake)
     ours = gp.train_wgan_critic(gcritic, greal, gfake)
     assert_same(ours, ref, "wgan critic", rtol=1e-4, atol=1e-7)
@@ -567,7 +586,9 @@ def test_inplace_ops_and_views_inside_graphs_match_torch(load):
     ref = tp.train_style(tnet, timages, tstyle)
     ours = gp.train_style(gnet, gimages, gstyle)
     assert_same(ours, ref, "style losses", rtol=1e-4)
-    assert_same_params(gnet, tnet)
+    # conv1's bias feeds an InstanceNorm, which removes it: its gradient is zero up to
+    # rounding, and Adam turns rounding noise into +-lr steps (that change no output).
+    assert_same_params(gnet, tnet, skip=("conv1.conv2d.bias",))
 
     assert_same(gp.view_writes([1.0, 2.0, 3.0, 4.0]), tp.view_writes([1.0, 2.0, 3.0, 4.0]),
                 "view writes")
@@ -659,5 +680,5 @@ def test_mlp_regression_with_kaiming_init_clipping_and_one_cycle_matches_torch(l
     ref = tp.fit(tmodel, tx, ty)
     ours = gp.fit(gmodel, gx, gy)
     assert_same(ours, ref, "fit", rtol=1e-4)
-    assert ours[2][0] == pytest.approx(0.05 / 25, rel=0.05) and max(ours[2]) <= 0.05
+    assert 0.04 < max(ours[2]) <= 0.05 and ours[2][-1] < 0.05 / 25  # up to max_lr, then down
     assert_same_params(gmodel, tmodel)

@@ -20,7 +20,7 @@ def build():
         nn.ReLU(),
         nn.LazyLinear(10),
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     uninitialized = [isinstance(p, nn.parameter.UninitializedParameter)
                      for p in model.parameters()]
     with torch.no_grad():

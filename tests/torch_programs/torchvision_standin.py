@@ -40,7 +40,7 @@ class ToTensor:
     """PIL image or (H, W[, C]) uint8 array -> float (C, H, W) in [0, 1]."""
 
     def __call__(self, pic):
-        arr = np.asarray(pic)
+        arr = np.array(pic)  # a writable copy, as torchvision's
         if arr.ndim == 2:
             arr = arr[:, :, None]
         out = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
