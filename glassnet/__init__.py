@@ -7,7 +7,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from glassnet.backend import (  # noqa: F401
-    Generator, bool_, device, float16, float32, float64, int32, int64, uint8,
+    Generator, bool_, device, float16, float32, float64, int8, int16, int32, int64, uint8,
+    layout, strided,
     get_default_dtype, manual_seed, get_rng_state, set_rng_state,
 )
 from glassnet.autograd import (  # noqa: F401
@@ -31,6 +32,9 @@ bool = bool_  # noqa: A001  (glassnet.bool, like torch.bool)
 long = int64
 float = float32  # noqa: A001
 double = float64
+half = float16
+short = int16
+int = int32  # noqa: A001
 
 
 def __getattr__(name):

@@ -13,17 +13,33 @@ import numpy as np
 __all__ = [
     "get_array_module", "float32", "float64", "float16", "int64", "int32", "uint8",
     "bool_", "FLOAT_DTYPES", "get_default_dtype", "manual_seed", "default_generator",
-    "get_rng_state", "set_rng_state", "to_dtype", "Generator", "device",
+    "get_rng_state", "set_rng_state", "to_dtype", "Generator", "device", "int8", "int16",
+    "strided", "layout",
 ]
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
 FLOAT_DTYPES = (float16, float32, float64)
+
+
+class layout:
+    """A tensor's memory layout, as ``torch.layout``; glassnet has only ``strided``."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self):
+        return f"glassnet.{self.name}"
+
+
+strided = layout("strided")
 
 _DEFAULT_DTYPE = float32
 

@@ -309,6 +309,72 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    def stride(self, dim: int | None = None):
+        """Steps between elements along each dimension, in elements (not bytes)."""
+        strides = tuple(st // self._data.itemsize for st in self._data.strides)
+        return strides if dim is None else strides[dim]
+
+    def storage_offset(self) -> int:
+        """Offset of the first element in the storage shared with the base, in elements."""
+        if self._base is None or not isinstance(self._data, np.ndarray):
+            return 0
+        start = self._data.__array_interface__["data"][0]
+        base_start = self._base._data.__array_interface__["data"][0]
+        return (start - base_start) // self._data.itemsize
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.kind in "ifc"
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor (raises for other sizes, as torch)."""
+        if self._data.size != 1:
+            raise RuntimeError(f"is_nonzero: Boolean value of Tensor with "
+                               f"{self._data.size} elements is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def is_same_size(self, other: "Tensor") -> bool:
+        return tuple(self.shape) == tuple(other.shape)
+
+    @property
+    def layout(self):
+        """``glassnet.strided``: glassnet tensors are dense and strided."""
+        from glassnet.backend import strided
+
+        return strided
+
+    # NOTE: host memory is what a DataLoader's pin_memory would give; shared memory and
+    # inference tensors do not exist separately in glassnet.
+    def pin_memory(self) -> "Tensor":
+        return self
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def share_memory_(self) -> "Tensor":
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_inference(self) -> bool:
+        return False
+
+    @property
+    def retains_grad(self) -> bool:
+        """True when ``retain_grad()`` was called on this non-leaf tensor."""
+        return bool(self._retains_grad)
+
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
@@ -369,8 +435,38 @@ class Tensor:
     def half(self):
         return self.to(np.float16)
 
+    def short(self):
+        return self.to(np.int16)
+
+    def byte(self):
+        return self.to(np.uint8)
+
+    def char(self):
+        return self.to(np.int8)
+
     def cpu(self):
         return self
+
+    def cuda(self, device=None, non_blocking: bool = False):
+        """Raises, as torch does on a machine without CUDA: glassnet has no GPU backend
+        yet; device-agnostic code picks ``"cpu"`` through ``glassnet.cuda.is_available()``."""
+        raise RuntimeError("cuda: glassnet was not built with a CUDA backend; use "
+                           "glassnet.cuda.is_available() to choose the device")
+
+    def apply_(self, callable) -> "Tensor":
+        """Apply a Python function to each element, in place (CPU only, slow, as torch;
+        not differentiable)."""
+        flat = self._data.reshape(-1)
+        new = np.array([callable(v) for v in flat.tolist()], dtype=self.dtype)
+        return self._inplace_apply("apply_", lambda _: new.reshape(self.shape))
+
+    def map_(self, other: "Tensor", callable) -> "Tensor":
+        """``self[i] = callable(self[i], other[i])`` elementwise, in place (``other``
+        broadcast to this shape; not differentiable)."""
+        o = np.broadcast_to(other._data, self.shape).reshape(-1).tolist()
+        new = np.array([callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(), o)],
+                       dtype=self.dtype)
+        return self._inplace_apply("map_", lambda _: new.reshape(self.shape))
 
     def clone(self) -> "Tensor":
         from glassnet.ops.elementwise import clone
@@ -378,10 +474,11 @@ class Tensor:
         return clone(self)
 
     def contiguous(self) -> "Tensor":
-        return self
+        """This tensor if its elements are in row-major order, else a row-major copy."""
+        return self if self.is_contiguous() else self.clone()
 
     def is_contiguous(self) -> bool:
-        return True
+        return bool(self._data.flags.c_contiguous)
 
     # -- factories with this tensor's dtype (``x.new_zeros(...)``) -------------------
     def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> "Tensor":

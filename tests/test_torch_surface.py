@@ -92,3 +92,56 @@ def test_integer_factories_refuse_requires_grad_like_torch():
         torch.randint(0, 3, (2,), requires_grad=True)
     with pytest.raises(RuntimeError, match="only floating point"):
         gn.randint(0, 3, (2,), requires_grad=True)
+
+
+def test_strides_contiguity_and_storage_offset_of_views_match_torch():
+    def program(lib):
+        x = lib.arange(24.0).reshape(2, 3, 4)
+        views = [x, x.transpose(0, 2), x[1:, ::2], x.permute(2, 0, 1), x[:, 1]]
+        return [(v.stride(), v.is_contiguous(), v.storage_offset(), v.contiguous().stride(),
+                 v.nbytes, v.itemsize, v.element_size()) for v in views]
+
+    assert program(gn) == program(torch)
+
+
+@pytest.mark.parametrize("method", ["short", "byte", "char", "half", "int", "long", "bool",
+                                    "float", "double"])
+def test_dtype_conversion_methods_match_torch(method):
+    values = [[-1.5, 0.0, 2.7], [3.0, -0.2, 250.0]]
+    ours = getattr(gn.tensor(values), method)()
+    ref = getattr(torch.tensor(values), method)()
+    assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
+    if method != "byte":  # negative floats to uint8 are undefined behaviour in C
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+def test_dtype_aliases_and_flags_match_torch():
+    for name in ("half", "short", "int", "long", "float", "double", "bool", "int8", "int16",
+                 "uint8"):
+        assert str(getattr(gn, name)) == str(getattr(torch, name)).replace("torch.", "")
+    t, r = gn.tensor([1, -2]), torch.tensor([1, -2])
+    assert (t.is_signed(), t.is_complex(), t.is_floating_point()) == \
+        (r.is_signed(), r.is_complex(), r.is_floating_point())
+    assert gn.tensor([3.0]).is_nonzero() and not gn.tensor([0.0]).is_nonzero()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        gn.ones(2).is_nonzero()
+    assert gn.ones(2, 3).is_same_size(gn.zeros(2, 3))
+    assert repr(gn.zeros(1).layout) == "glassnet.strided"
+
+
+def test_apply_and_map_in_place_like_torch():
+    for lib in (torch, gn):
+        x = lib.tensor([1.0, 2.0, 3.0])
+        x.apply_(lambda v: v * 10 + 1)
+        x.map_(lib.tensor([1.0, 0.0, -1.0]), lambda a, b: a * b)
+        assert x.tolist() == [11.0, 0.0, -31.0]
+
+
+def test_cuda_raises_without_a_cuda_backend_and_memory_methods_are_identities():
+    x = gn.ones(2)
+    with pytest.raises(RuntimeError, match="cuda.is_available"):
+        x.cuda()
+    assert x.pin_memory() is x and x.share_memory_() is x and not x.is_pinned()
+    y = gn.ones(2, requires_grad=True) * 2
+    y.retain_grad()
+    assert y.retains_grad and not x.retains_grad

@@ -31,3 +31,22 @@ from glassnet.nn.upsampling import (  # noqa: F401
     PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
 from glassnet.nn import utils  # noqa: F401
+
+# --- torch.nn layers added for issue 9 (h-nnmods): kept in their own block ---------------
+from glassnet.nn.activation import Hardshrink, Softmax2d, Softshrink  # noqa: F401
+from glassnet.nn.channelshuffle import ChannelShuffle  # noqa: F401
+from glassnet.nn.conv import Conv3d, ConvTranspose1d, ConvTranspose3d  # noqa: F401
+from glassnet.nn.dropout import Dropout3d, FeatureAlphaDropout  # noqa: F401
+from glassnet.nn.fold import Fold, Unfold  # noqa: F401
+from glassnet.nn.loss_more import (  # noqa: F401
+    GaussianNLLLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
+    PoissonNLLLoss, TripletMarginWithDistanceLoss,
+)
+from glassnet.nn.norm import (  # noqa: F401
+    BatchNorm3d, CrossMapLRN2d, InstanceNorm1d, InstanceNorm3d, RMSNorm,
+)
+from glassnet.nn.pooling import (  # noqa: F401
+    AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool3d, AvgPool3d,
+    LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
+)
+# --- end of the h-nnmods block -------------------------------------------------------------

@@ -22,7 +22,7 @@ __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU",
     "Sigmoid", "Hardsigmoid", "Tanh", "Hardtanh", "Softplus", "SiLU", "Swish", "Hardswish",
     "Mish", "Softsign", "Tanhshrink", "LogSigmoid", "Threshold", "Softmax", "LogSoftmax",
-    "Softmin", "GLU",
+    "Softmin", "GLU", "Hardshrink", "Softshrink", "Softmax2d",
 ]
 
 
@@ -500,3 +500,66 @@ class GLU(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Hardshrink(Module):
+    """``x`` where ``|x| > lambd``, else 0.
+
+    Parameters
+    ----------
+    lambd : float
+        Default 0.5.
+
+    Shape: ``(*) -> (*)``.
+    """
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = _number(lambd, "lambd", "Hardshrink")
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0.
+
+    Parameters
+    ----------
+    lambd : float
+        Default 0.5; must be >= 0.
+
+    Shape: ``(*) -> (*)``.
+    """
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = _number(lambd, "lambd", "Softshrink")
+        if lambd < 0:
+            raise ValueError(f"Softshrink: lambd must be >= 0, got {lambd}")
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every spatial location (``dim=-3``).
+
+    Shape
+    -----
+    ``(N, C, H, W)`` or ``(C, H, W)`` -> same; values along ``C`` sum to 1.
+    """
+
+    def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"Softmax2d: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
+                             f"input of shape {tuple(input.shape)}")
+        return F.softmax(input, -3)

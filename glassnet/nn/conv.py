@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` (``torch.nn``).
+"""Convolution layers: ``Conv1d/2d/3d``, ``ConvTranspose1d/2d/3d`` (``torch.nn``).
 
 Default initialisation (PyTorch's): ``weight ~ kaiming_uniform_(a=sqrt(5))``, i.e.
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and ``bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``
@@ -16,7 +16,8 @@ from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
 from glassnet.tensor import zeros
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -232,7 +233,108 @@ class Conv2d(_ConvNd):
                         self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
+class Conv3d(_ConvNd):
+    """3-D convolution (cross-correlation) over ``(N, C_in, D, H, W)`` volumes; the
+    parameters are those of :class:`Conv2d` with three spatial dimensions.
+
+    Attributes
+    ----------
+    weight : Parameter ``(C_out, C_in / groups, kD, kH, kW)``
+    bias : Parameter ``(C_out,)``
+
+    Shape
+    -----
+    - input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    - output: ``(N, C_out, D_out, H_out, W_out)``,
+      ``D_out = floor((D + 2 padding[0] - dilation[0] (kD - 1) - 1) / stride[0] + 1)``
+
+    Examples
+    --------
+    >>> import glassnet, glassnet.nn as nn
+    >>> nn.Conv3d(2, 4, 3, stride=2)(glassnet.randn(1, 2, 5, 7, 7)).shape
+    glassnet.Size([1, 4, 2, 3, 3])
+    """
+
+    _nd = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, dilation=1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return F.conv3d(input, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Shared constructor and forward of the transposed convolutions."""
+
+    _nd = 2
+    _fn = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, output_padding=0, groups: int = 1, bias: bool = True,
+                 dilation=1, padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         True, output_padding, groups, bias, padding_mode, device, dtype)
+
+    def _output_padding(self, input, output_size):
+        """The output_padding that gives ``output_size`` (PyTorch's rule)."""
+        if output_size is None:
+            return self.output_padding
+        nd = self._nd
+        n_non_spatial = 2 if input.ndim == nd + 2 else 1
+        output_size = tuple(output_size)
+        if len(output_size) == n_non_spatial + nd:
+            output_size = output_size[n_non_spatial:]
+        if len(output_size) != nd:
+            raise ValueError(f"{type(self).__name__}: output_size must have {nd} or "
+                             f"{n_non_spatial + nd} elements, got {len(output_size)}")
+        min_sizes = [(input.shape[d + n_non_spatial] - 1) * self.stride[d]
+                     - 2 * self.padding[d] + self.dilation[d] * (self.kernel_size[d] - 1) + 1
+                     for d in range(nd)]
+        max_sizes = [m + s - 1 for m, s in zip(min_sizes, self.stride)]
+        for size, lo, hi in zip(output_size, min_sizes, max_sizes):
+            if not lo <= size <= hi:
+                raise ValueError(f"{type(self).__name__}: requested an output size of "
+                                 f"{output_size}, but valid sizes range from {min_sizes} to "
+                                 f"{max_sizes} (for an input of "
+                                 f"{tuple(input.shape[n_non_spatial:])})")
+        return tuple(size - lo for size, lo in zip(output_size, min_sizes))
+
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
+        return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding,
+                              output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution, the adjoint (gradient) of :class:`Conv1d`; see
+    :class:`ConvTranspose2d` for the parameters.
+
+    Attributes
+    ----------
+    weight : Parameter ``(C_in, C_out / groups, kW)``
+    bias : Parameter ``(C_out,)``
+
+    Shape
+    -----
+    - input: ``(N, C_in, L)`` or ``(C_in, L)``
+    - output: ``(N, C_out, L_out)``, ``L_out = (L - 1) stride - 2 padding
+      + dilation (kW - 1) + output_padding + 1``
+    """
+
+    _nd = 1
+    _fn = staticmethod(F.conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
     """2-D transposed convolution, the adjoint (gradient) of :class:`Conv2d`.
 
     Parameters
@@ -270,38 +372,24 @@ class ConvTranspose2d(_ConvNd):
     """
 
     _nd = 2
+    _fn = staticmethod(F.conv_transpose2d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
-                 padding=0, output_padding=0, groups: int = 1, bias: bool = True,
-                 dilation=1, padding_mode: str = "zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, device, dtype)
 
-    def _output_padding(self, input, output_size):
-        """The output_padding that gives ``output_size`` (PyTorch's rule)."""
-        if output_size is None:
-            return self.output_padding
-        nd = self._nd
-        n_non_spatial = 2 if input.ndim == nd + 2 else 1
-        output_size = tuple(output_size)
-        if len(output_size) == n_non_spatial + nd:
-            output_size = output_size[n_non_spatial:]
-        if len(output_size) != nd:
-            raise ValueError(f"ConvTranspose2d: output_size must have {nd} or "
-                             f"{n_non_spatial + nd} elements, got {len(output_size)}")
-        min_sizes = [(input.shape[d + n_non_spatial] - 1) * self.stride[d]
-                     - 2 * self.padding[d] + self.dilation[d] * (self.kernel_size[d] - 1) + 1
-                     for d in range(nd)]
-        max_sizes = [m + s - 1 for m, s in zip(min_sizes, self.stride)]
-        for size, lo, hi in zip(output_size, min_sizes, max_sizes):
-            if not lo <= size <= hi:
-                raise ValueError(f"ConvTranspose2d: requested an output size of "
-                                 f"{output_size}, but valid sizes range from {min_sizes} to "
-                                 f"{max_sizes} (for an input of "
-                                 f"{tuple(input.shape[n_non_spatial:])})")
-        return tuple(size - lo for size, lo in zip(output_size, min_sizes))
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution, the adjoint (gradient) of :class:`Conv3d`; see
+    :class:`ConvTranspose2d` for the parameters.
 
-    def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  output_padding, self.groups, self.dilation)
+    Attributes
+    ----------
+    weight : Parameter ``(C_in, C_out / groups, kD, kH, kW)``
+    bias : Parameter ``(C_out,)``
+
+    Shape
+    -----
+    - input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    - output: ``(N, C_out, D_out, H_out, W_out)``, ``D_out = (D - 1) stride[0]
+      - 2 padding[0] + dilation[0] (kD - 1) + output_padding[0] + 1``
+    """
+
+    _nd = 3
+    _fn = staticmethod(F.conv_transpose3d)

@@ -1,4 +1,5 @@
-"""Dropout layers: ``Dropout``, ``Dropout1d``, ``Dropout2d``, ``AlphaDropout``.
+"""Dropout layers: ``Dropout``, ``Dropout1d/2d/3d``, ``AlphaDropout``,
+``FeatureAlphaDropout``.
 
 Active only in training mode (``module.train()``); in eval mode they return the input.
 Masks come from glassnet's default generator (``glassnet.manual_seed``) unless a
@@ -13,7 +14,8 @@ import numpy as np
 from glassnet.nn import functional as F
 from glassnet.nn.module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+           "FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -85,6 +87,17 @@ class Dropout2d(_DropoutNd):
     _fn = staticmethod(F.dropout2d)
 
 
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of 3-D feature maps with probability ``p``.
+
+    Shape
+    -----
+    ``(N, C, D, H, W)`` or ``(C, D, H, W)`` -> same.
+    """
+
+    _fn = staticmethod(F.dropout3d)
+
+
 class AlphaDropout(_DropoutNd):
     """Dropout that keeps SELU activations at zero mean and unit variance (Klambauer et
     al. 2017, arXiv:1706.02515): dropped units are set to SELU's negative saturation
@@ -96,3 +109,16 @@ class AlphaDropout(_DropoutNd):
     """
 
     _fn = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels: every element of a dropped ``input[n, c]`` takes
+    SELU's negative saturation value, then the affine correction of
+    :class:`AlphaDropout` is applied.
+
+    Shape
+    -----
+    ``(N, C, *)`` -> same.
+    """
+
+    _fn = staticmethod(F.feature_alpha_dropout)

@@ -1,5 +1,6 @@
-"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``InstanceNorm2d``,
-``LayerNorm``, ``GroupNorm``, ``LocalResponseNorm`` (``torch.nn`` names and semantics).
+"""Normalisation layers: ``BatchNorm1d/2d/3d``, ``InstanceNorm1d/2d/3d``, ``LayerNorm``,
+``GroupNorm``, ``LocalResponseNorm``, ``CrossMapLRN2d``, ``RMSNorm`` (``torch.nn`` names
+and semantics).
 
 Affine parameters start at ``weight = 1`` and ``bias = 0``; running statistics at
 ``mean = 0`` and ``var = 1``.  The running statistics are buffers, so they appear in
@@ -14,6 +15,7 @@ import warnings
 import numpy as np
 
 from glassnet.nn import functional as F
+from glassnet.nn._functional.norm import _cross_map_lrn2d
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
 from glassnet.tensor import Tensor, ones, zeros
@@ -40,8 +42,9 @@ def _reset_affine(module) -> None:
     if module.bias is not None:
         init.zeros_(module.bias)
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm2d", "LayerNorm", "GroupNorm",
-           "LocalResponseNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+           "InstanceNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "CrossMapLRN2d",
+           "RMSNorm"]
 
 
 def _real(value, name: str, fn: str, minimum: float | None = None):
@@ -91,10 +94,13 @@ class _NormBase(Module):
     def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
                               error_msgs):
         # NOTE: checkpoints from before PyTorch 0.4.1 have no num_batches_tracked;
-        # PyTorch fills it with 0 instead of reporting a missing key.
+        # PyTorch keeps the module's current count (0 if it has none) instead of
+        # reporting a missing key.
         key = prefix + "num_batches_tracked"
         if self.track_running_stats and key not in state_dict:
-            state_dict[key] = Tensor._wrap(np.array(0, dtype=np.int64))
+            current = self.num_batches_tracked
+            state_dict[key] = (current.detach().clone() if current is not None
+                               else Tensor._wrap(np.array(0, dtype=np.int64)))
         super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys,
                                       error_msgs)
 
@@ -199,7 +205,70 @@ class BatchNorm2d(_BatchNorm):
     _dims_doc = "4D"
 
 
-class InstanceNorm2d(_NormBase):
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation over ``(N, C, D, H, W)`` input; see :class:`BatchNorm1d` for
+    the parameters.
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)``
+    - output: same as input
+    """
+
+    _dims = (5,)
+    _dims_doc = "5D"
+
+
+class _InstanceNorm(_NormBase):
+    """Shared forward of ``InstanceNorm1d/2d/3d`` (``_nd`` spatial dims)."""
+
+    _nd = 2
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, input):
+        name = type(self).__name__
+        nd = self._nd
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (nd + 1, nd + 2):
+            raise ValueError(f"{name}: expected {nd + 1}D or {nd + 2}D input (got "
+                             f"{input.ndim}D input of shape {tuple(input.shape)})")
+        feature_dim = input.ndim - (nd + 1)
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}: expected input's size at dim={feature_dim}"
+                                 f" to match num_features ({self.num_features}), but got: "
+                                 f"{input.shape[feature_dim]}.")
+            warnings.warn(f"{name}: input's size at dim={feature_dim} does not "
+                          f"match num_features ({self.num_features}); num_features is not "
+                          f"used because affine=False")
+        unbatched = input.ndim == nd + 1
+        if unbatched:
+            input = input.unsqueeze(0)
+        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
+                              self.bias, self.training or not self.track_running_stats,
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, L)`` signals; see :class:`InstanceNorm2d`.
+
+    Shape
+    -----
+    - input: ``(N, C, L)`` or ``(C, L)``
+    - output: same as input
+    """
+
+    _nd = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation: each (sample, channel) plane is normalised by its own
     statistics (Ulyanov et al. 2016, arXiv:1607.08022).
 
@@ -223,37 +292,28 @@ class InstanceNorm2d(_NormBase):
     -----
     - input: ``(N, C, H, W)`` or ``(C, H, W)``
     - output: same as input
+
+    Examples
+    --------
+    >>> import glassnet, glassnet.nn as nn
+    >>> y = nn.InstanceNorm2d(2)(glassnet.randn(3, 2, 4, 4))
+    >>> round(float(y[1, 0].mean()), 5), round(float(y[1, 0].var(unbiased=False)), 2)
+    (0.0, 1.0)
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, device=None,
-                 dtype=None, *, bias: bool = True):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
-                         dtype, bias=bias)
+    _nd = 2
 
-    def forward(self, input):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"InstanceNorm2d: input must be a Tensor, got "
-                            f"{type(input).__name__}")
-        if input.ndim not in (3, 4):
-            raise ValueError(f"InstanceNorm2d: expected 3D or 4D input (got {input.ndim}D "
-                             f"input of shape {tuple(input.shape)})")
-        feature_dim = input.ndim - 3
-        if input.shape[feature_dim] != self.num_features:
-            if self.affine:
-                raise ValueError(f"InstanceNorm2d: expected input's size at dim={feature_dim}"
-                                 f" to match num_features ({self.num_features}), but got: "
-                                 f"{input.shape[feature_dim]}.")
-            warnings.warn(f"InstanceNorm2d: input's size at dim={feature_dim} does not "
-                          f"match num_features ({self.num_features}); num_features is not "
-                          f"used because affine=False")
-        unbatched = input.ndim == 3
-        if unbatched:
-            input = input.unsqueeze(0)
-        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
-                              self.bias, self.training or not self.track_running_stats,
-                              self.momentum if self.momentum is not None else 0.0, self.eps)
-        return out.squeeze(0) if unbatched else out
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, D, H, W)`` volumes; see :class:`InstanceNorm2d`.
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: same as input
+    """
+
+    _nd = 3
 
 
 class LayerNorm(Module):
@@ -388,3 +448,91 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """Local response normalisation across channels with the window of torch's legacy
+    ``CrossMapLRN2d`` (see :func:`glassnet.ops.norm.cross_map_window`: channel 0 stays in
+    the window of every channel past the first ``(size - 1) // 2 + 1``).
+
+    Parameters
+    ----------
+    size : int
+    alpha : float
+        Default 1e-4.
+    beta : float
+        Default 0.75.
+    k : float
+        Default 1.
+
+    Shape
+    -----
+    - input: ``(N, C, H, W)``
+    - output: same as input
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1):
+        super().__init__()
+        self.size = _check_int(size, "size", "CrossMapLRN2d")
+        self.alpha = _real(alpha, "alpha", "CrossMapLRN2d")
+        self.beta = _real(beta, "beta", "CrossMapLRN2d")
+        self.k = _real(k, "k", "CrossMapLRN2d")
+
+    def forward(self, input):
+        return _cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` dims
+    (Zhang & Sennrich 2019): ``y = x / sqrt(mean(x^2) + eps) * weight``.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+    eps : float, optional
+        Default None: ``finfo(input.dtype).eps``.
+    elementwise_affine : bool
+        Learn ``weight`` (init 1), default True.
+    device, dtype : optional
+
+    Shape
+    -----
+    - input: ``(*, *normalized_shape)``
+    - output: same as input
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, device=None, dtype=None):
+        super().__init__()
+        dt = _factory_dtype(dtype, device, "RMSNorm")
+        if isinstance(normalized_shape, numbers.Integral) and not isinstance(
+                normalized_shape, bool):
+            normalized_shape = (int(normalized_shape),)
+        try:
+            if isinstance(normalized_shape, str):
+                raise TypeError
+            self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        except (TypeError, ValueError):
+            raise TypeError(f"RMSNorm: normalized_shape must be an int or a tuple of ints, "
+                            f"got {normalized_shape!r}") from None
+        self.eps = None if eps is None else _real(eps, "eps", "RMSNorm", 0.0)
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(*self.normalized_shape, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -205,6 +205,33 @@ class Softsign(Function):
         return g / (self.d * self.d)
 
 
+class Hardshrink(Function):
+    """``x`` where ``|x| > lambd``, else 0."""
+
+    def forward(self, x, lambd):
+        keep = get_array_module(x).abs(x) > lambd
+        self.keep = keep
+        return x * keep
+
+    def backward(self, g):
+        # NOTE: zero gradient AT |x| = lambd (torch tests -lambd <= x <= lambd).
+        return g * self.keep
+
+
+class Softshrink(Function):
+    """``x - lambd * sign(x)`` where ``|x| > lambd``, else 0 (``lambd >= 0``)."""
+
+    def forward(self, x, lambd):
+        xp = get_array_module(x)
+        keep = xp.abs(x) > lambd
+        self.keep = keep
+        return xp.where(keep, x - xp.sign(x) * x.dtype.type(lambd), x.dtype.type(0))
+
+    def backward(self, g):
+        # NOTE: zero gradient AT |x| = lambd, as hardshrink.
+        return g * self.keep
+
+
 # ---------------------------------------------------------------------------
 # Rectifier family
 # ---------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Convolution ops: conv2d, conv_transpose2d, unfold (im2col) and fold (col2im).
+"""Convolution ops: conv1d/2d/3d, conv_transpose1d/2d/3d, unfold (im2col), fold (col2im).
+
+The Functions are dimension-generic: 1-D runs the 2-D path on a height-1 image and 3-D
+runs the same code on a 3-D :class:`Window` (the phase grid below with one more axis).
 
 Every sliding-window op (these and the pools in :mod:`glassnet.ops.pool`) shares one
 piece of machinery, :class:`Window`:
@@ -29,105 +32,132 @@ __all__ = ["Window", "Conv2d", "ConvTranspose2d", "Unfold", "Fold"]
 
 
 class Window:
-    """Geometry of a 2-D sliding window on a phase-split, row-pitched grid.
+    """Geometry of an N-d (1 <= N <= 3 in practice) sliding window on a phase-split,
+    row-pitched grid; the 2-D case is described in the module docstring.
 
     Parameters
     ----------
-    in_hw : (int, int)
-        Unpadded input size ``(H, W)``.
-    out_hw : (int, int)
-        Number of window positions ``(Ho, Wo)``.
-    kernel, stride, dilation : (int, int)
+    in_hw : tuple of int
+        Unpadded input size, e.g. ``(H, W)`` or ``(D, H, W)``.
+    out_hw : tuple of int
+        Number of window positions per spatial dim.
+    kernel, stride, dilation : tuple of int
         Window geometry.
-    pad : (int, int)
-        Padding before the input (top, left). Padding after it is implied: every read
-        beyond the input sees ``fill``.
+    pad : tuple of int
+        Padding before the input. Padding after it is implied: every read beyond the
+        input sees ``fill``.
+
+    Notes
+    -----
+    Dim ``d`` of the grid has ``G_d = out_d + q_d`` rows per stride phase, with ``q_d =
+    dilation_d (k_d - 1) // stride_d`` the largest tap offset, plus one spare slab in
+    the first dim so that the garbage canvas entries of the last tap stay in bounds.
+    The output canvas is ``out_0 x G_1 x ... x G_{N-1}`` (``L`` values); its entries
+    beyond ``out_d`` in dims ``d >= 1`` are garbage, cropped by :meth:`crop`.
     """
 
     def __init__(self, in_hw, out_hw, kernel, stride, pad, dilation):
-        self.H, self.W = in_hw
-        self.Ho, self.Wo = out_hw
-        self.kh, self.kw = kernel
-        self.sh, self.sw = stride
-        self.pt, self.pl = pad
-        self.dh, self.dw = dilation
-        qi_max = self.dh * (self.kh - 1) // self.sh
-        qj_max = self.dw * (self.kw - 1) // self.sw
-        self.Wq = self.Wo + qj_max
-        # NOTE: one spare row so that the garbage columns of the last tap stay in bounds.
-        self.Hq = self.Ho + qi_max + 1
-        self.L = self.Ho * self.Wq
-        self.plane = self.Hq * self.Wq
+        self.in_size = tuple(int(v) for v in in_hw)
+        self.out_size = tuple(int(v) for v in out_hw)
+        self.kernel = tuple(int(v) for v in kernel)
+        self.stride = tuple(int(v) for v in stride)
+        self.pad = tuple(int(v) for v in pad)
+        self.dilation = tuple(int(v) for v in dilation)
+        nd = self.nd = len(self.in_size)
+        qmax = [d * (k - 1) // s for d, k, s in zip(self.dilation, self.kernel, self.stride)]
+        # NOTE: one spare slab in dim 0 so that the garbage columns of the last tap stay
+        # in bounds.
+        self.grid = tuple(o + q + (1 if d == 0 else 0)
+                          for d, (o, q) in enumerate(zip(self.out_size, qmax)))
+        self.canvas = (self.out_size[0],) + self.grid[1:]
+        self.L = int(np.prod(self.canvas))
+        self.plane = int(np.prod(self.grid))
+        pitch = [int(np.prod(self.grid[d + 1:])) for d in range(nd)]
         self.taps = []
-        for i in range(self.kh):
-            qi, ri = divmod(i * self.dh, self.sh)
-            for j in range(self.kw):
-                qj, rj = divmod(j * self.dw, self.sw)
-                self.taps.append((ri, rj, qi * self.Wq + qj))
+        for pos in np.ndindex(*self.kernel):
+            phase, off = [], 0
+            for d in range(nd):
+                q, r = divmod(pos[d] * self.dilation[d], self.stride[d])
+                phase.append(r)
+                off += q * pitch[d]
+            self.taps.append((tuple(phase), off))
+        if nd == 2:  # the 2-D names used by the pooling code
+            self.H, self.W = self.in_size
+            self.Ho, self.Wo = self.out_size
+            self.kh, self.kw = self.kernel
+            self.sh, self.sw = self.stride
+            self.pt, self.pl = self.pad
+            self.dh, self.dw = self.dilation
+            self.Hq, self.Wq = self.grid
 
     @property
     def ntaps(self) -> int:
-        return self.kh * self.kw
+        return len(self.taps)
+
+    def _inside(self):
+        """Slices of the padded grid holding the input, and of the input that fit."""
+        full = tuple(g * s for g, s in zip(self.grid, self.stride))
+        ext = tuple(min(n, f - p) for n, f, p in zip(self.in_size, full, self.pad))
+        dst = tuple(slice(p, p + e) for p, e in zip(self.pad, ext))
+        src = tuple(slice(0, e) for e in ext)
+        return full, dst, src, ext
+
+    def _phases(self):
+        return np.ndindex(*self.stride)
 
     # -- grid <-> image ---------------------------------------------------------
     def to_grid(self, x, fill=0.0):
-        """``(N, C, H, W)`` image -> ``(N, C, sh, sw, Hq * Wq)`` phase grid."""
+        """``(N, C, *in_size)`` image -> ``(N, C, *stride, plane)`` phase grid."""
         n, c = x.shape[:2]
-        sh, sw = self.sh, self.sw
-        gh, gw = self.Hq * sh, self.Wq * sw
+        full, dst, src, _ = self._inside()
         xp = get_array_module(x)
         if fill == 0:
-            grid = xp.zeros((n, c, gh, gw), dtype=x.dtype)
+            grid = xp.zeros((n, c) + full, dtype=x.dtype)
         else:
-            grid = xp.full((n, c, gh, gw), fill, dtype=x.dtype)
-        h1 = min(self.H, gh - self.pt)
-        w1 = min(self.W, gw - self.pl)
-        grid[:, :, self.pt:self.pt + h1, self.pl:self.pl + w1] = x[:, :, :h1, :w1]
-        if sh == 1 and sw == 1:
-            return grid.reshape(n, c, 1, 1, gh * gw)
-        # One strided copy per phase (a single 6-D transpose would copy 2 values at a time).
-        xq = xp.empty((n, c, sh, sw, self.Hq, self.Wq), dtype=x.dtype)
-        for ri in range(sh):
-            for rj in range(sw):
-                xq[:, :, ri, rj] = grid[:, :, ri::sh, rj::sw]
-        return xq.reshape(n, c, sh, sw, self.plane)
+            grid = xp.full((n, c) + full, fill, dtype=x.dtype)
+        grid[(slice(None), slice(None)) + dst] = x[(slice(None), slice(None)) + src]
+        if all(s == 1 for s in self.stride):
+            return grid.reshape((n, c) + self.stride + (self.plane,))
+        # One strided copy per phase (a single transpose would copy 2 values at a time).
+        xq = xp.empty((n, c) + self.stride + self.grid, dtype=x.dtype)
+        for r in self._phases():
+            sel = tuple(slice(ri, None, si) for ri, si in zip(r, self.stride))
+            xq[(slice(None), slice(None)) + r] = grid[(slice(None), slice(None)) + sel]
+        return xq.reshape((n, c) + self.stride + (self.plane,))
 
     def from_grid(self, gq):
-        """Adjoint of :meth:`to_grid` (for fill 0): phase grid -> ``(N, C, H, W)``."""
+        """Adjoint of :meth:`to_grid` (for fill 0): phase grid -> ``(N, C, *in_size)``."""
         n, c = gq.shape[:2]
-        sh, sw = self.sh, self.sw
-        gh, gw = self.Hq * sh, self.Wq * sw
+        full, dst, src, ext = self._inside()
         xp = get_array_module(gq)
-        if sh == 1 and sw == 1:
-            grid = gq.reshape(n, c, gh, gw)
+        if all(s == 1 for s in self.stride):
+            grid = gq.reshape((n, c) + full)
         else:
-            gq = gq.reshape(n, c, sh, sw, self.Hq, self.Wq)
-            grid = xp.empty((n, c, gh, gw), dtype=gq.dtype)
-            for ri in range(sh):
-                for rj in range(sw):
-                    grid[:, :, ri::sh, rj::sw] = gq[:, :, ri, rj]
-        h1 = min(self.H, gh - self.pt)
-        w1 = min(self.W, gw - self.pl)
-        out = grid[:, :, self.pt:self.pt + h1, self.pl:self.pl + w1]
-        if h1 < self.H or w1 < self.W:  # input rows/cols that no window reads
-            full = xp.zeros((n, c, self.H, self.W), dtype=gq.dtype)
-            full[:, :, :h1, :w1] = out
-            out = full
+            gq = gq.reshape((n, c) + self.stride + self.grid)
+            grid = xp.empty((n, c) + full, dtype=gq.dtype)
+            for r in self._phases():
+                sel = tuple(slice(ri, None, si) for ri, si in zip(r, self.stride))
+                grid[(slice(None), slice(None)) + sel] = gq[(slice(None), slice(None)) + r]
+        out = grid[(slice(None), slice(None)) + dst]
+        if ext != self.in_size:  # input rows/cols that no window reads
+            whole = xp.zeros((n, c) + self.in_size, dtype=gq.dtype)
+            whole[(slice(None), slice(None)) + src] = out
+            out = whole
         return out
 
     def tap(self, xq, t):
-        """The ``(N, C, Ho * Wq)`` view that kernel tap ``t`` reads."""
-        ri, rj, off = self.taps[t]
-        return xq[:, :, ri, rj, off:off + self.L]
+        """The ``(N, C, L)`` view that kernel tap ``t`` reads."""
+        phase, off = self.taps[t]
+        return xq[(slice(None), slice(None)) + phase + (slice(off, off + self.L),)]
 
     def new_grid(self, n, c, like):
         """Zero phase grid with the dtype and array module of the array ``like``."""
         xp = get_array_module(like)
-        return xp.zeros((n, c, self.sh, self.sw, self.plane), dtype=like.dtype)
+        return xp.zeros((n, c) + self.stride + (self.plane,), dtype=like.dtype)
 
     # -- columns ------------------------------------------------------------------
     def im2col(self, xq):
-        """``(C, kh*kw, N, Ho*Wq)`` column tensor (kh*kw contiguous block copies).
+        """``(C, ntaps, N, L)`` column tensor (ntaps contiguous block copies).
 
         Channel-major, so that a convolution is ONE GEMM per group over all N samples
         (many small per-sample GEMMs scale badly over BLAS threads).
@@ -150,17 +180,19 @@ class Window:
 
     # -- canvas <-> output ----------------------------------------------------------
     def crop(self, y):
-        """``(..., Ho * Wq)`` canvas -> ``(..., Ho, Wo)`` (a view)."""
-        return y.reshape(y.shape[:-1] + (self.Ho, self.Wq))[..., :self.Wo]
+        """``(..., L)`` canvas -> ``(..., *out_size)`` (a view)."""
+        y = y.reshape(y.shape[:-1] + self.canvas)
+        return y[(Ellipsis,) + tuple(slice(0, o) for o in self.out_size[1:])]
 
     def pad_canvas(self, g):
-        """``(..., Ho, Wo)`` -> ``(..., Ho * Wq)`` with zeros in the garbage columns."""
-        lead = g.shape[:-2]
+        """``(..., *out_size)`` -> ``(..., L)`` with zeros in the garbage entries."""
+        nd = self.nd
+        lead = g.shape[:-nd]
         xp = get_array_module(g)
-        if self.Wq == self.Wo:
+        if self.canvas == self.out_size:
             return xp.ascontiguousarray(g).reshape(lead + (self.L,))
-        out = xp.zeros(lead + (self.Ho, self.Wq), dtype=g.dtype)
-        out[..., :self.Wo] = g
+        out = xp.zeros(lead + self.canvas, dtype=g.dtype)
+        out[(Ellipsis,) + tuple(slice(0, o) for o in self.out_size[1:])] = g
         return out.reshape(lead + (self.L,))
 
 
@@ -176,8 +208,8 @@ def _output(y, bias=None):
 
 
 def _nchw(y):
-    """``(O, N, Ho, Wo)`` -> ``(N, O, Ho, Wo)`` view."""
-    return y.transpose(1, 0, 2, 3)
+    """``(O, N, *spatial)`` -> ``(N, O, *spatial)`` view (and back)."""
+    return y.swapaxes(0, 1)
 
 
 # -----------------------------------------------------------------------------
@@ -288,7 +320,7 @@ class Conv2d(Function):
         if self.needs_input_grad[1]:
             gw = _conv_weight_grad(gp, self.xq, w.shape, win, groups)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = g.sum(axis=(0, 2, 3))
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return (gx, gw, gb)[:len(self.needs_input_grad)]
 
 
@@ -319,7 +351,7 @@ class ConvTranspose2d(Function):
         if self.needs_input_grad[1]:
             gw = _conv_weight_grad(self.xp, gq, w.shape, win, groups)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = g.sum(axis=(0, 2, 3))
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return (gx, gw, gb)[:len(self.needs_input_grad)]
 
 

@@ -199,3 +199,79 @@ class Normalize(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 dnorm = xp.where(ax > 0, xp.sign(x) * (ax / safe) ** (p - 1), 0)
         return (gx - coef * dnorm).astype(x.dtype, copy=False)
+
+
+class RMSNorm(Function):
+    """``y = x / sqrt(mean(x^2) + eps) * weight`` over the trailing ``D`` values of each row.
+
+    ``forward(x, weight=None, *, view, eps)`` with ``view = (R, D)`` a reshape of ``x`` and
+    ``weight`` of ``D`` elements (Zhang & Sennrich 2019, arXiv:1910.07467).
+    """
+
+    def forward(self, x, weight=None, *, view, eps):
+        xp = get_array_module(x)
+        xs = x.reshape(view)
+        rrms = 1.0 / xp.sqrt((xs * xs).mean(axis=1, keepdims=True) + x.dtype.type(eps))
+        xhat = xs * rrms
+        self.rrms, self.xhat, self.x_shape = rrms, xhat, x.shape
+        self.w = None if weight is None else weight.reshape(1, -1)
+        self.weight_shape = None if weight is None else weight.shape
+        out = xhat if weight is None else xhat * self.w
+        return out.reshape(x.shape)
+
+    def backward(self, g):
+        gs = g.reshape(self.xhat.shape)
+        gxhat = gs if self.w is None else gs * self.w
+        xhat = self.xhat
+        gx = self.rrms * (gxhat - xhat * (gxhat * xhat).mean(axis=1, keepdims=True))
+        if self.w is None:
+            return (gx.reshape(self.x_shape),)
+        gw = (gs * xhat).sum(axis=0)
+        return gx.reshape(self.x_shape), gw.reshape(self.weight_shape)
+
+
+class ChannelWindowNorm(Function):
+    """``y = x * (k + alpha / size * (M @ x^2)) ** -beta`` with ``M`` a ``(C, C)`` 0/1
+    matrix that says which channels enter each channel's window (axis 1 of ``x``).
+
+    ``torch.nn.CrossMapLRN2d`` is this op with the window of its legacy Lua port (see
+    :func:`cross_map_window`); the channel mix is one GEMM, never a loop over channels.
+    """
+
+    def forward(self, x, *, window, size, alpha, beta, k):
+        xp = get_array_module(x)
+        m = xp.asarray(window, dtype=x.dtype)
+        n, c = x.shape[:2]
+        sq = (x * x).reshape(n, c, -1)
+        denom = (k + (alpha / size) * xp.matmul(m, sq)).reshape(x.shape)
+        scale = denom ** -beta
+        self.save_for_backward(x)
+        self.m, self.denom, self.scale, self.params = m, denom, scale, (size, alpha, beta)
+        return x * scale
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        size, alpha, beta = self.params
+        n, c = x.shape[:2]
+        t = (g * x * self.scale / self.denom).reshape(n, c, -1)
+        back = get_array_module(g).matmul(self.m.T, t).reshape(x.shape)
+        return g * self.scale - (2 * alpha * beta / size) * x * back
+
+
+def cross_map_window(channels: int, size: int) -> np.ndarray:
+    """The ``(C, C)`` window matrix of ``torch.nn.CrossMapLRN2d``.
+
+    NOTE: torch's running-sum loop never subtracts channel 0 once it has entered, so
+    channel ``c > pre_pad`` sums channel 0 plus ``[c - pre_pad + 1, c + pre_pad - 1]``
+    with ``pre_pad = (size - 1) // 2 + 1``; channels ``c <= pre_pad`` sum
+    ``[0, c + pre_pad - 1]``. This differs from LocalResponseNorm's window; glassnet
+    reproduces torch's forward exactly (and differentiates it exactly).
+    """
+    pre = int((size - 1) / 2 + 1)
+    c = np.arange(channels)
+    j = np.arange(channels)
+    hi = c[:, None] + pre - 1
+    lo = np.where(c > pre, c - pre + 1, 0)[:, None]
+    m = (j[None, :] >= lo) & (j[None, :] <= hi)
+    m[c > pre, 0] = True
+    return m.astype(np.float64)

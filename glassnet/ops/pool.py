@@ -1,4 +1,5 @@
-"""Pooling ops: max / average pooling, their adaptive forms, and max unpooling.
+"""Pooling ops: max / average pooling, their adaptive forms, and max unpooling (2-D and
+3-D windows; 1-D pools run on a height-1 image).
 
 Windowed pools reuse the phase-grid :class:`~glassnet.ops.conv.Window` of the conv ops:
 each kernel tap is one contiguous ``(N, C, Ho * Wq)`` view of the padded input, so a
@@ -22,45 +23,58 @@ __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
 
 
 def first_valid_tap(win: Window):
-    """Index of the first in-bounds tap of every canvas position ``(Ho, Wq)``."""
-    ho = np.arange(win.Ho)
-    wo = np.arange(win.Wq)
-    # smallest i with ho * sh - pt + i * dh >= 0
-    i0 = np.maximum(0, -((ho * win.sh - win.pt) // win.dh))
-    j0 = np.maximum(0, -((wo * win.sw - win.pl) // win.dw))
-    i0 = np.minimum(i0, win.kh - 1)
-    j0 = np.minimum(j0, win.kw - 1)
-    return (i0[:, None] * win.kw + j0[None, :]).reshape(-1)
+    """Index of the first in-bounds tap of every canvas position (flattened, ``L``)."""
+    tap = np.zeros(win.canvas, dtype=np.int64)
+    for d in range(win.nd):
+        pos = np.arange(win.canvas[d])
+        # smallest i with pos * s - p + i * dil >= 0
+        i0 = np.maximum(0, -((pos * win.stride[d] - win.pad[d]) // win.dilation[d]))
+        i0 = np.minimum(i0, win.kernel[d] - 1)
+        shape = [1] * win.nd
+        shape[d] = -1
+        tap = tap * win.kernel[d] + i0.reshape(shape)
+    return tap.reshape(-1)
 
 
 def _tap_to_flat_index(arg, win: Window):
-    """Map tap ids ``(N, C, Ho, Wo)`` to flat indices into each ``H * W`` input plane."""
+    """Map tap ids ``(N, C, *out)`` to flat indices into each ``prod(in_size)`` plane."""
     xp = get_array_module(arg)
-    i, j = xp.divmod(arg.astype(np.int64), win.kw)
-    h = xp.arange(win.Ho)[:, None] * win.sh - win.pt + i * win.dh
-    w = xp.arange(win.Wo)[None, :] * win.sw - win.pl + j * win.dw
-    return h * win.W + w
+    rest = arg.astype(np.int64)
+    coords = []
+    for d in range(win.nd - 1, -1, -1):
+        rest, i = xp.divmod(rest, win.kernel[d])
+        shape = [1] * win.nd
+        shape[d] = -1
+        start = xp.arange(win.out_size[d]).reshape(shape) * win.stride[d] - win.pad[d]
+        coords.append(start + i * win.dilation[d])
+    flat = 0
+    for d, c in zip(range(win.nd), reversed(coords)):
+        flat = flat * win.in_size[d] + c
+    return flat
 
 
 def _tiles(win: Window):
     """True for non-overlapping, unpadded, undilated windows (the classic 2x2/2 pool)."""
-    return ((win.sh, win.sw) == (win.kh, win.kw) and win.pt == win.pl == 0
-            and win.dh == win.dw == 1 and win.Ho * win.kh <= win.H
-            and win.Wo * win.kw <= win.W)
+    return (win.stride == win.kernel and not any(win.pad)
+            and all(d == 1 for d in win.dilation)
+            and all(o * k <= n for o, k, n in zip(win.out_size, win.kernel, win.in_size)))
 
 
 def _tile_taps(x, win: Window):
-    """The ``(N, C, Ho, Wo)`` strided view of every tap of a tiled window (no copy)."""
-    return [x[:, :, i:i + win.kh * win.Ho:win.kh, j:j + win.kw * win.Wo:win.kw]
-            for i in range(win.kh) for j in range(win.kw)]
+    """The ``(N, C, *out)`` strided view of every tap of a tiled window (no copy)."""
+    views = []
+    for pos in np.ndindex(*win.kernel):
+        sel = tuple(slice(i, i + k * o, k) for i, k, o in zip(pos, win.kernel, win.out_size))
+        views.append(x[(slice(None), slice(None)) + sel])
+    return views
 
 
 class MaxPool2d(Function):
     """Max over each window; ``side['indices']`` receives torch-style flat indices.
 
-    ``forward(x, *, window, side=None)`` with ``x: (N, C, H, W)``. Tiled windows (stride
-    = kernel, no padding or dilation) read strided views of ``x``; the others read the
-    contiguous taps of a ``-inf``-padded phase grid.
+    ``forward(x, *, window, side=None)`` with ``x: (N, C, *spatial)`` (2-D or 3-D).
+    Tiled windows (stride = kernel, no padding or dilation) read strided views of ``x``;
+    the others read the contiguous taps of a ``-inf``-padded phase grid.
     """
 
     def forward(self, x, *, window, side=None):
@@ -127,9 +141,9 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """Window sums divided by ``divisor`` (an ``(Ho, Wo)`` array or a number).
+    """Window sums divided by ``divisor`` (an ``out_size`` array or a number).
 
-    ``forward(x, *, window, divisor)`` with ``x: (N, C, H, W)``.
+    ``forward(x, *, window, divisor)`` with ``x: (N, C, *spatial)`` (2-D or 3-D).
     """
 
     def forward(self, x, *, window, divisor):
@@ -148,7 +162,7 @@ class AvgPool2d(Function):
         if not self.tiled:
             acc = win.crop(acc)
         xp = get_array_module(x)
-        out = xp.empty((x.shape[0], x.shape[1], win.Ho, win.Wo), dtype=x.dtype)
+        out = xp.empty(x.shape[:2] + win.out_size, dtype=x.dtype)
         xp.divide(acc, xp.asarray(divisor, dtype=x.dtype), out=out)
         return out
 
@@ -199,32 +213,45 @@ def _separable(x, a_h, a_w):
     return xp.ascontiguousarray(y).reshape(lead + (a_h.shape[0], ow))
 
 
+def _separable_nd(x, mats):
+    """Apply ``mats[k]`` (``(out_k, size_k)``) along axis ``-len(mats) + k`` of ``x``."""
+    if len(mats) == 2:
+        return _separable(x, *mats)
+    xp = get_array_module(x)
+    nd = len(mats)
+    for k, a in enumerate(mats):
+        axis = x.ndim - nd + k
+        x = xp.moveaxis(xp.tensordot(x, a, axes=([axis], [1])), -1, axis)
+    return xp.ascontiguousarray(x)
+
+
 class AdaptiveAvgPool2d(Function):
-    """``forward(x, *, output_size)``: mean over PyTorch's adaptive bins."""
+    """``forward(x, *, output_size)``: mean over PyTorch's adaptive bins of the last
+    ``len(output_size)`` axes (2 or 3)."""
 
     def forward(self, x, *, output_size):
-        oh, ow = output_size
+        nd = len(output_size)
         self.in_shape = x.shape
-        h, w = x.shape[-2:]
-        if oh == 1 and ow == 1:
+        axes = tuple(range(x.ndim - nd, x.ndim))
+        if all(o == 1 for o in output_size):
             self.mats = None
-            return x.mean(axis=(-2, -1), keepdims=True)
+            return x.mean(axis=axes, keepdims=True)
         # The small averaging matrices are built on the host, then moved to x's device.
         xp = get_array_module(x)
-        self.mats = (xp.asarray(_averaging_matrix(h, oh, x.dtype)),
-                     xp.asarray(_averaging_matrix(w, ow, x.dtype)))
-        return _separable(x, *self.mats)
+        self.mats = tuple(xp.asarray(_averaging_matrix(x.shape[a], o, x.dtype))
+                          for a, o in zip(axes, output_size))
+        return _separable_nd(x, self.mats)
 
     def backward(self, g):
         if self.mats is None:
-            h, w = self.in_shape[-2:]
-            return get_array_module(g).broadcast_to(g / (h * w), self.in_shape).copy()
-        a_h, a_w = self.mats
-        return _separable(g, a_h.T, a_w.T)
+            nd = g.ndim - 2
+            size = int(np.prod(self.in_shape[-nd:]))
+            return get_array_module(g).broadcast_to(g / size, self.in_shape).copy()
+        return _separable_nd(g, tuple(a.T for a in self.mats))
 
 
 def _adaptive_max_1d(x, axis, out):
-    """Max and argmax over adaptive bins along ``axis`` (-1 or -2) of ``x``."""
+    """Max and argmax (an index along ``axis``) over adaptive bins along ``axis`` < 0."""
     size = x.shape[axis]
     start, end = adaptive_bins(size, out)
     k = int((end - start).max())
@@ -233,54 +260,58 @@ def _adaptive_max_1d(x, axis, out):
     idx = np.minimum(start[:, None] + np.arange(k)[None, :], end[:, None] - 1)
     xp = get_array_module(x)
     idx = xp.asarray(idx)  # host geometry -> x's device
-    if axis == -1:
-        win = x[..., idx]  # (..., out, k)
-        arg = win.argmax(axis=-1)
-        val = xp.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-        pos = idx[xp.arange(out), arg]
-    else:
-        win = x[..., idx, :]  # (..., out, k, W)
-        arg = win.argmax(axis=-2)
-        val = xp.take_along_axis(win, arg[..., None, :], axis=-2)[..., 0, :]
-        pos = idx[xp.arange(out)[:, None], arg]
-    return val, pos
+    xm = xp.moveaxis(x, axis, -1)
+    win = xm[..., idx]  # (..., out, k)
+    arg = win.argmax(axis=-1)
+    val = xp.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+    pos = idx[xp.arange(out), arg]
+    return xp.moveaxis(val, -1, axis), xp.moveaxis(pos, -1, axis)
 
 
 class AdaptiveMaxPool2d(Function):
-    """``forward(x, *, output_size, side=None)``: max over PyTorch's adaptive bins.
+    """``forward(x, *, output_size, side=None)``: max over PyTorch's adaptive bins of the
+    last ``len(output_size)`` axes (2 or 3).
 
-    ``side['indices']`` receives flat indices into each ``H * W`` plane.
+    ``side['indices']`` receives flat indices into each ``prod(spatial)`` plane.
     """
 
     def forward(self, x, *, output_size, side=None):
-        oh, ow = output_size
-        n, c, h, w = x.shape
+        nd = len(output_size)
         self.in_shape = x.shape
-        # Max over the columns of each bin, then over its rows: the first maximum of the
-        # rectangle in row-major order, as torch's scan.
-        vw, col = _adaptive_max_1d(x, -1, ow)  # (N, C, H, ow)
-        val, row = _adaptive_max_1d(vw, -2, oh)  # (N, C, oh, ow)
-        col = get_array_module(x).take_along_axis(col, row, axis=-2)
-        flat = row * w + col
+        sizes = x.shape[-nd:]
+        xp = get_array_module(x)
+        # Max over the last axis of each bin, then over the one before, ...: the first
+        # maximum of the box in row-major order, as torch's scan. ``coords[d]`` holds,
+        # for every partial result, the index along axis d of the maximum it came from.
+        val, coords = x, {}
+        for d in range(nd - 1, -1, -1):
+            axis = d - nd
+            val, pos = _adaptive_max_1d(val, axis, output_size[d])
+            coords = {e: xp.take_along_axis(c, pos, axis=axis) for e, c in coords.items()}
+            coords[d] = pos
+        flat = 0
+        for d in range(nd):
+            flat = flat * sizes[d] + coords[d]
         self.flat = flat
         if side is not None:
             side["indices"] = flat
         return val
 
     def backward(self, g):
-        n, c, h, w = self.in_shape
+        n, c = self.in_shape[:2]
+        plane_size = int(np.prod(self.in_shape[2:]))
         xp = get_array_module(g)
-        plane = xp.arange(n * c, dtype=np.int64)[:, None] * (h * w)
+        plane = xp.arange(n * c, dtype=np.int64)[:, None] * plane_size
         pos = (self.flat.reshape(n * c, -1) + plane).ravel()
         # NOTE: adaptive bins may overlap, so an input can receive several gradients.
-        gx = xp.bincount(pos, weights=g.ravel(), minlength=n * c * h * w)
+        gx = xp.bincount(pos, weights=g.ravel(), minlength=n * c * plane_size)
         return gx.astype(g.dtype, copy=False).reshape(self.in_shape)
 
 
 class MaxUnpool2d(Function):
     """Scatter ``x`` to ``indices`` in zero planes of ``output_size``.
 
-    ``forward(x, indices, *, output_size)`` with ``x, indices: (N, C, H, W)``.
+    ``forward(x, indices, *, output_size)`` with ``x, indices: (N, C, *spatial)``.
     """
 
     def forward(self, x, indices, *, output_size):
@@ -288,7 +319,7 @@ class MaxUnpool2d(Function):
         self.idx = indices.reshape(n, c, -1)
         self.in_shape = x.shape
         xp = get_array_module(x)
-        out = xp.zeros((n, c, output_size[0] * output_size[1]), dtype=x.dtype)
+        out = xp.zeros((n, c, int(np.prod(output_size))), dtype=x.dtype)
         # NOTE: with repeated indices the last write wins on NumPy (torch leaves it
         # undefined, and so does CuPy's scatter).
         if hasattr(xp, "put_along_axis"):

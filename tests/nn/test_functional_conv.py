@@ -101,11 +101,22 @@ def test_conv2d_keeps_float32_everywhere():
     assert x.grad.dtype == w.grad.dtype == b.grad.dtype == gn.float32
 
 
-def test_conv2d_grad_only_for_weight():
-    x = gn.randn(2, 3, 6, 6)
-    w = gn.randn(4, 3, 3, 3, requires_grad=True)
-    F.conv2d(x, w, stride=2).sum().backward()
-    assert x.grad is None and w.grad.shape == (4, 3, 3, 3)
+def test_conv2d_grad_only_for_weight_matches_naive_correlation():
+    # d sum(g * conv(x, w)) / d w[o, c, p, q] = sum_{n, i, j} g[n, o, i, j] *
+    # x[n, c, 2i + p, 2j + q]: the weight gradient is itself a (strided) correlation.
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 7, 6))
+    g = rng.standard_normal((2, 4, 3, 2))
+    gx = gn.tensor(x, dtype=gn.float64)
+    w = gn.tensor(rng.standard_normal((4, 3, 3, 3)), dtype=gn.float64, requires_grad=True)
+    F.conv2d(gx, w, stride=2).backward(gn.tensor(g, dtype=gn.float64))
+    ref = np.zeros((4, 3, 3, 3))
+    for p in range(3):
+        for q in range(3):
+            patch = x[:, :, p:p + 5:2, q:q + 3:2]  # (N, C, 3, 2)
+            ref[:, :, p, q] = np.einsum("noij,ncij->oc", g, patch)
+    assert gx.grad is None
+    np.testing.assert_allclose(w.grad.numpy(), ref, rtol=1e-12, atol=1e-12)
 
 
 def test_depthwise_conv2d_matches_grouped_reference():

@@ -151,9 +151,22 @@ def test_load_state_dict_non_strict_returns_keys_but_still_rejects_shapes():
 def test_load_state_dict_tolerates_missing_num_batches_tracked_like_torch():
     bn = nn.BatchNorm1d(3)
     tbn = tnn.BatchNorm1d(3)
-    sd = {k: v for k, v in bn.state_dict().items() if k != "num_batches_tracked"}
-    bn.load_state_dict(sd)
-    tbn.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in sd.items()})
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    for _ in range(3):  # three training steps: num_batches_tracked == 3 on both
+        bn(glassnet.tensor(x))
+        tbn(torch.from_numpy(x))
+    source = nn.BatchNorm1d(3)
+    with glassnet.no_grad():
+        source.running_mean.fill_(0.5)
+        source.running_var.fill_(2.0)
+        source.weight.fill_(3.0)
+    sd = {k: v for k, v in source.state_dict().items() if k != "num_batches_tracked"}
+    res = bn.load_state_dict(sd)
+    tres = tbn.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in sd.items()})
+    assert res.missing_keys == tres.missing_keys and res.unexpected_keys == []
+    for key in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
+        np.testing.assert_array_equal(bn.state_dict()[key].numpy(),
+                                      tbn.state_dict()[key].numpy(), err_msg=key)
 
 
 # ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""nn.functional: convolutions (conv1d, conv2d, conv_transpose2d) and unfold / fold.
+"""nn.functional: convolutions (conv1d/2d/3d, conv_transpose1d/2d/3d) and unfold / fold.
 
 Public wrappers validate their arguments, document shapes and call the Functions in
 :mod:`glassnet.ops.conv` (im2col + GEMM, see that module for the layout).
@@ -9,7 +9,8 @@ from glassnet._checks import check_float, check_positive, check_tensor, ntuple, 
 from glassnet.ops.conv import Conv2d, ConvTranspose2d, Fold, Unfold, Window
 from glassnet.ops.shape import squeeze, unsqueeze
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "unfold", "fold"]
 
 
 # -----------------------------------------------------------------------------
@@ -27,6 +28,10 @@ def _same_dtype(x, other, name, fn):
     if other is not None and other.dtype != x.dtype:
         raise TypeError(f"{fn}: {name} dtype {other.dtype} does not match input dtype "
                         f"{x.dtype}")
+
+
+_SPATIAL = {1: "(L)", 2: "(H, W)", 3: "(D, H, W)"}
+_KERNEL = {1: "kW", 2: "kH, kW", 3: "kD, kH, kW"}
 
 
 def _out_size(size, kernel, stride, pad_total, dilation, ceil_mode=False):
@@ -57,9 +62,9 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fn):
     if bias is not None:
         check_tensor(bias, "bias", fn)
         _same_dtype(input, bias, "bias", fn)
-    spatial = "(L)" if nd == 1 else "(H, W)"
-    wdoc = "(C_out, C_in/groups, kW)" if nd == 1 else "(C_out, C_in/groups, kH, kW)"
-    xdoc = "(N, C_in, L)" if nd == 1 else "(N, C_in, H, W)"
+    spatial = _SPATIAL[nd]
+    wdoc = f"(C_out, C_in/groups, {_KERNEL[nd]})"
+    xdoc = f"(N, C_in, {spatial[1:-1]})"
     if weight.ndim != nd + 2:
         raise ValueError(f"{fn}: weight must have shape {wdoc}, got {tuple(weight.shape)}")
     groups = _check_int(groups, "groups", fn)
@@ -162,6 +167,29 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution (cross-correlation) over a batch of volumes: the im2col + GEMM of
+    :func:`conv2d` on a 3-D window.
+
+    Parameters are those of :func:`conv2d` with three spatial dimensions.
+
+    Shape
+    -----
+    - input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    - weight: ``(C_out, C_in / groups, kD, kH, kW)``; bias: ``(C_out,)``
+    - output: ``(N, C_out, D_out, H_out, W_out)`` with
+      ``D_out = floor((D + 2 * padding[0] - dilation[0] * (kD - 1) - 1) / stride[0] + 1)``
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> from glassnet.nn import functional as F
+    >>> F.conv3d(gn.ones(1, 2, 4, 5, 6), gn.ones(3, 2, 3, 3, 3), padding=1).shape
+    glassnet.Size([1, 3, 4, 5, 6])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over a batch of sequences (runs the 2-D path with height 1).
 
@@ -192,8 +220,8 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     if bias is not None:
         check_tensor(bias, "bias", fn)
         _same_dtype(input, bias, "bias", fn)
-    wdoc = "(C_in, C_out/groups, kW)" if nd == 1 else "(C_in, C_out/groups, kH, kW)"
-    xdoc = "(N, C_in, L)" if nd == 1 else "(N, C_in, H, W)"
+    wdoc = f"(C_in, C_out/groups, {_KERNEL[nd]})"
+    xdoc = f"(N, C_in, {_SPATIAL[nd][1:-1]})"
     if weight.ndim != nd + 2:
         raise ValueError(f"{fn}: weight must have shape {wdoc}, got {tuple(weight.shape)}")
     groups = _check_int(groups, "groups", fn)
@@ -278,6 +306,21 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
                            dilation, 2, "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """3-D transposed convolution (see :func:`conv_transpose2d`).
+
+    Shape
+    -----
+    - input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    - weight: ``(C_in, C_out / groups, kD, kH, kW)``; bias: ``(C_out,)``
+    - output: ``(N, C_out, D_out, H_out, W_out)`` with ``D_out = (D - 1) * stride[0]
+      - 2 * padding[0] + dilation[0] * (kD - 1) + output_padding[0] + 1``
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 3, "conv_transpose3d")
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,

@@ -13,11 +13,12 @@ import numpy as np
 from glassnet._checks import check_float
 from glassnet.ops.activation import normalize_dim
 from glassnet.ops.elementwise import cast
-from glassnet.ops.norm import LocalResponseNorm, Normalize, StatNorm
+from glassnet.ops.norm import (ChannelWindowNorm, LocalResponseNorm, Normalize, RMSNorm,
+                               StatNorm, cross_map_window)
 from glassnet.tensor import Tensor
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm",
-           "normalize"]
+           "normalize", "rms_norm"]
 
 
 # ---------------------------------------------------------------------------
@@ -206,6 +207,27 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     return StatNorm.apply(input, *params, stat_axes=(2,), stats=stats, **common)
 
 
+def _trailing_shape(input, normalized_shape, fn):
+    """Validate ``normalized_shape`` against the trailing dims of ``input``."""
+    check_float(input, "input", fn)
+    if isinstance(normalized_shape, (int, np.integer)) and not isinstance(
+            normalized_shape, bool):
+        normalized_shape = (int(normalized_shape),)
+    try:
+        if isinstance(normalized_shape, str):
+            raise TypeError
+        norm_shape = tuple(int(s) for s in normalized_shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: normalized_shape must be an int or a tuple of ints, got "
+                        f"{normalized_shape!r}") from None
+    k = len(norm_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != norm_shape:
+        dims = ", ".join(str(s) for s in norm_shape)
+        raise ValueError(f"{fn}: input must have shape (*, {dims}) to match "
+                         f"normalized_shape={norm_shape}, got {tuple(input.shape)}")
+    return norm_shape
+
+
 # ---------------------------------------------------------------------------
 # Layer and group norm
 # ---------------------------------------------------------------------------
@@ -236,22 +258,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     as input.
     """
     fn = "layer_norm"
-    check_float(input, "input", fn)
-    if isinstance(normalized_shape, (int, np.integer)) and not isinstance(
-            normalized_shape, bool):
-        normalized_shape = (int(normalized_shape),)
-    try:
-        if isinstance(normalized_shape, str):
-            raise TypeError
-        norm_shape = tuple(int(s) for s in normalized_shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: normalized_shape must be an int or a tuple of ints, got "
-                        f"{normalized_shape!r}") from None
-    k = len(norm_shape)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != norm_shape:
-        dims = ", ".join(str(s) for s in norm_shape)
-        raise ValueError(f"{fn}: input must have shape (*, {dims}) to match "
-                         f"normalized_shape={norm_shape}, got {tuple(input.shape)}")
+    norm_shape = _trailing_shape(input, normalized_shape, fn)
     eps = _number(eps, "eps", fn, minimum=0.0)
     params, flags = _affine(input, weight, bias, norm_shape, fn)
     d = int(np.prod(norm_shape, dtype=np.int64))
@@ -386,3 +393,59 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
         raise ValueError(f"{fn}: input must have at least 1 dimension, got a 0-D tensor")
     d = normalize_dim(dim, input.ndim, fn)
     return Normalize.apply(input, p=p, dim=d, eps=eps)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims
+    (Zhang & Sennrich 2019, arXiv:1910.07467): ``y = x / sqrt(mean(x^2) + eps) * weight``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Floating tensor whose last dims equal ``normalized_shape``.
+    normalized_shape : int or tuple of int
+        The normalised trailing shape.
+    weight : Tensor, optional
+        Elementwise scale of shape ``normalized_shape``.
+    eps : float, optional
+        Added to the mean square; None means ``finfo(input.dtype).eps``, as torch.
+
+    Shape
+    -----
+    input: ``(*, *normalized_shape)``; weight: ``normalized_shape``; output: as input.
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> from glassnet.nn import functional as F
+    >>> F.rms_norm(gn.tensor([[3.0, 4.0]]), 2, eps=0.0).tolist()
+    [[0.8485281467437744, 1.1313709020614624]]
+    """
+    fn = "rms_norm"
+    norm_shape = _trailing_shape(input, normalized_shape, fn)
+    eps = float(np.finfo(input.dtype).eps) if eps is None else _number(eps, "eps", fn, 0.0)
+    weight = _param(weight, "weight", fn, norm_shape, input)
+    d = int(np.prod(norm_shape, dtype=np.int64))
+    view = (int(input.numel() // d) if d else 0, d)
+    args = (input,) if weight is None else (input, weight)
+    return RMSNorm.apply(*args, view=view, eps=eps)
+
+
+def _cross_map_lrn2d(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                     k: float = 1.0) -> Tensor:
+    """The op of ``nn.CrossMapLRN2d`` (torch has no functional form): local response
+    normalisation over the legacy window of :func:`glassnet.ops.norm.cross_map_window`.
+
+    Shape
+    -----
+    input: ``(N, C, H, W)``; output: same as input.
+    """
+    fn = "CrossMapLRN2d"
+    check_float(input, "input", fn)
+    if input.ndim != 4:
+        raise ValueError(f"{fn}: expected input to be 4D (N, C, H, W), got {input.ndim}D "
+                         f"input of shape {tuple(input.shape)}")
+    window = cross_map_window(input.shape[1], int(size))
+    return ChannelWindowNorm.apply(input, window=window, size=int(size), alpha=float(alpha),
+                                   beta=float(beta), k=float(k))

@@ -1,7 +1,8 @@
-"""nn.functional: pooling (max, average, adaptive, Lp) and max unpooling.
+"""nn.functional: pooling (max, average, adaptive, Lp) and max unpooling, 1-D to 3-D.
 
 Wrappers validate their arguments with torch's rules and call the Functions in
-:mod:`glassnet.ops.pool`. 1-D pools run the 2-D path on a height-1 image.
+:mod:`glassnet.ops.pool`. 1-D pools run the 2-D path on a height-1 image; 3-D pools run
+the same Functions on a 3-D :class:`~glassnet.ops.conv.Window`.
 """
 from __future__ import annotations
 
@@ -15,15 +16,22 @@ from glassnet.ops.pool import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, 
 from glassnet.ops.shape import squeeze, unsqueeze
 from glassnet.tensor import Tensor
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-           "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
+           "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d",
+           "lp_pool3d"]
+
+
+_DOCS = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)",
+         3: "(N, C, D, H, W) or (C, D, H, W)"}
 
 
 def _pool_input(input, nd, fn):
-    """``(input as (N, C, H, W), number of leading dims added)``; unbatched accepted."""
+    """``(input as (N, C, *spatial), number of leading dims added)``; 1-D inputs get a
+    height-1 axis (they run the 2-D path); unbatched inputs are accepted."""
     check_float(input, "input", fn)
-    doc = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
+    doc = _DOCS[nd]
     if input.ndim not in (nd + 1, nd + 2) or 0 in tuple(input.shape[1:]):
         raise ValueError(f"{fn}: input must have shape {doc} with non-empty spatial dims, "
                          f"got {tuple(input.shape)}")
@@ -75,9 +83,10 @@ def _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fn,
     out = tuple(_pool_out_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
     if min(out) < 1:
-        raise ValueError(f"{fn}: output size {out[2 - nd:]} is too small for input size "
-                         f"{size[2 - nd:]} with kernel_size={kernel[2 - nd:]}, "
-                         f"padding={padding[2 - nd:]}, dilation={dilation[2 - nd:]}")
+        k0 = len(size) - nd  # the added height axis of 1-D pools is not reported
+        raise ValueError(f"{fn}: output size {out[k0:]} is too small for input size "
+                         f"{size[k0:]} with kernel_size={kernel[k0:]}, "
+                         f"padding={padding[k0:]}, dilation={dilation[k0:]}")
     return Window(size, out, kernel, stride, padding, dilation)
 
 
@@ -148,16 +157,17 @@ def _avg_divisor(win, count_include_pad, divisor_override, fn):
             raise ValueError(f"{fn}: divisor_override must be a non-zero int, got "
                              f"{divisor_override!r}")
         return float(divisor_override)
-    counts = []
-    for size, out, k, s, p in ((win.H, win.Ho, win.kh, win.sh, win.pt),
-                               (win.W, win.Wo, win.kw, win.sw, win.pl)):
+    divisor = np.ones((), dtype=np.float64)
+    for size, out, k, s, p in zip(win.in_size, win.out_size, win.kernel, win.stride,
+                                  win.pad):
         start = np.arange(out) * s - p
         end = np.minimum(start + k, size + p)
         if count_include_pad:
-            counts.append(end - start)
+            count = end - start
         else:
-            counts.append(np.minimum(end, size) - np.maximum(start, 0))
-    return (counts[0][:, None] * counts[1][None, :]).astype(np.float64)
+            count = np.minimum(end, size) - np.maximum(start, 0)
+        divisor = np.multiply.outer(divisor, count)
+    return divisor.astype(np.float64)
 
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -282,7 +292,7 @@ def adaptive_avg_pool1d(input, output_size):
 
 def _adaptive_max(input, output_size, return_indices, nd, fn):
     x, added = _pool_input(input, nd, fn)
-    out = _adaptive_size(output_size, tuple(x.shape[4 - nd:]), nd, fn)
+    out = _adaptive_size(output_size, tuple(x.shape[-nd:]), nd, fn)
     if nd == 1:
         out = (1,) + out
     side = {} if return_indices else None
@@ -350,10 +360,10 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd, f
                                  f"{tuple(a + s for a, s in zip(default, stride))}")
     if nd == 1:
         out = (1,) + out
-    plane = out[0] * out[1]
+    plane = int(np.prod(out))
     if idx._data.size and (idx._data.min() < 0 or idx._data.max() >= plane):
         raise ValueError(f"{fn}: indices must lie in [0, {plane}) for output size "
-                         f"{out[2 - nd:]}, got values in [{idx._data.min()}, "
+                         f"{out[len(out) - nd:]}, got values in [{idx._data.min()}, "
                          f"{idx._data.max()}]")
     y = MaxUnpool2d.apply(x, idx.detach(), output_size=out)
     return _pool_output(y, nd, added)
@@ -388,7 +398,7 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd, fn):
             or norm_type <= 0:
         raise ValueError(f"{fn}: norm_type must be a positive number, got {norm_type!r}")
     kernel = ntuple(kernel_size, nd, "kernel_size", fn)
-    pool = avg_pool2d if nd == 2 else avg_pool1d
+    pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[nd]
     out = pool(input ** norm_type, kernel, stride, 0, ceil_mode)
     # torch: (sign(out) * relu(|out|)) * (kH * kW), then the 1/p-th power.
     return (out * float(np.prod(kernel))) ** (1.0 / norm_type)
@@ -412,3 +422,86 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     - input: ``(N, C, L)`` or ``(C, L)``; output: ``(N, C, L_out)``
     """
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
+
+
+# -----------------------------------------------------------------------------
+# 3-D pools (the same Functions on a 3-D window)
+# -----------------------------------------------------------------------------
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """3-D max pooling (see :func:`max_pool2d`); indices are flat into ``D * H * W``.
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``, each size as in :func:`max_pool2d`
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> from glassnet.nn import functional as F
+    >>> F.max_pool3d(gn.arange(8.).reshape(1, 1, 2, 2, 2), 2).flatten().tolist()
+    [7.0]
+    """
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, 3, "max_pool3d")
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """3-D average pooling (see :func:`avg_pool2d`).
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``
+    """
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 3, "avg_pool3d")
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """3-D adaptive average pooling over the bins of :func:`adaptive_avg_pool2d`.
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``; output: ``(N, C, *output_size)``
+    """
+    fn = "adaptive_avg_pool3d"
+    x, added = _pool_input(input, 3, fn)
+    out = _adaptive_size(output_size, tuple(x.shape[2:]), 3, fn)
+    return _pool_output(AdaptiveAvgPool2d.apply(x, output_size=out), 3, added)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """3-D adaptive max pooling; indices are flat into ``D * H * W`` (first maximum in
+    row-major order).
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``; output: ``(N, C, *output_size)``
+    """
+    return _adaptive_max(input, output_size, return_indices, 3, "adaptive_max_pool3d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool3d` (see :func:`max_unpool2d`).
+
+    Shape
+    -----
+    - input, indices: ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    - output: ``(N, C, D_out, H_out, W_out)``, ``D_out = (D - 1) * stride[0]
+      - 2 * padding[0] + kD`` by default
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3,
+                       "max_unpool3d")
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """3-D power-average pooling (see :func:`lp_pool2d`).
+
+    Shape
+    -----
+    - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``; output: ``(N, C, D_out, H_out, W_out)``
+    """
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3, "lp_pool3d")

@@ -11,7 +11,8 @@ from glassnet.ops.sampling import Resample, linear_plan, nearest_plan
 from glassnet.ops.shape import permute, reshape
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-           "pixel_shuffle", "pixel_unshuffle"]
+           "pixel_shuffle", "pixel_unshuffle",
+           "channel_shuffle"]
 
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "area")
 _UNSUPPORTED = ("bicubic", "trilinear")
@@ -231,3 +232,34 @@ def pixel_unshuffle(input, downscale_factor):
     x = reshape(input, tuple(lead) + (c, h // r, r, w // r, r))
     x = permute(x, *range(k), k, k + 2, k + 4, k + 1, k + 3)
     return reshape(x, tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups):
+    """Interleave the channels of ``groups`` groups (ShuffleNet, Zhang et al. 2018,
+    doi:10.1109/CVPR.2018.00716): output channel ``j * groups + g`` is input channel
+    ``g * (C / groups) + j``; a pure reshape/transpose.
+
+    Shape
+    -----
+    - input: ``(N, C, *)`` with at least 3 dimensions; output: the same shape
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> from glassnet.nn import functional as F
+    >>> F.channel_shuffle(gn.arange(6.).reshape(1, 6, 1), 2).flatten().tolist()
+    [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    """
+    fn = "channel_shuffle"
+    check_tensor(input, "input", fn)
+    g = _check_int(groups, "groups", fn)
+    if input.ndim < 3:
+        raise ValueError(f"{fn}: input must have shape (N, C, *) with at least 3 "
+                         f"dimensions, got {tuple(input.shape)}")
+    n, c, *rest = tuple(input.shape)
+    if c % g:
+        raise ValueError(f"{fn}: number of channels ({c}) must be divisible by "
+                         f"groups={g}")
+    x = reshape(input, (n, g, c // g) + tuple(rest))
+    x = permute(x, 0, 2, 1, *range(3, x.ndim))
+    return reshape(x, tuple(input.shape))

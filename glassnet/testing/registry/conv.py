@@ -127,6 +127,41 @@ def _torch(name):
     return call
 
 
+def _conv3d(rng):
+    r = rng.standard_normal
+    return [
+        Sample((r((2, 2, 4, 5, 3)), r((3, 2, 3, 3, 2)), r((3,))), {"padding": 1},
+               desc="padding 1, odd sizes"),
+        Sample((r((1, 4, 5, 5, 6)), r((4, 2, 2, 3, 3))),
+               {"stride": (2, 1, 3), "groups": 2, "dilation": (1, 2, 1), "padding": (1, 0, 2)},
+               desc="batch 1, stride, groups, dilation, no bias"),
+        Sample((r((2, 2, 4, 4, 5)), r((4, 1, 3, 2, 3)), r((4,))),
+               {"padding": 1, "groups": 2, "stride": 2}, desc="depthwise x2, stride 2"),
+        Sample((r((2, 3, 4, 4)), r((2, 2, 2, 2, 2)), r((2,))), {"padding": "same"},
+               desc="unbatched, 'same' with an even kernel"),
+        Sample((r((1, 1, 3, 4, 5)), r((2, 1, 1, 1, 1))), {"padding": "valid"},
+               desc="1x1x1 kernel"),
+    ]
+
+
+def _conv_transpose3d(rng):
+    r = rng.standard_normal
+    return [
+        Sample((r((2, 2, 3, 2, 3)), r((2, 3, 3, 2, 3)), r((3,))), {"stride": 2,
+                                                                  "padding": 1},
+               desc="stride 2, padding"),
+        Sample((r((1, 4, 2, 3, 2)), r((4, 1, 2, 3, 2))),
+               {"stride": (2, 1, 3), "groups": 2, "output_padding": (1, 0, 2),
+                "dilation": (1, 2, 1)}, desc="batch 1, groups, output_padding, dilation"),
+        Sample((r((2, 3, 2, 2)), r((2, 2, 2, 2, 2)), r((2,))), {"stride": 3},
+               desc="unbatched, stride 3"),
+        Sample((r((2, 2, 3, 3, 3)), r((2, 2, 1, 3, 1))), {"padding": (0, 1, 0)},
+               desc="stride 1, no bias"),
+        Sample((r((1, 2, 2, 2, 2)), r((2, 1, 2, 2, 2)), r((2,))),
+               {"groups": 2, "stride": 2, "output_padding": 1}, desc="depthwise"),
+    ]
+
+
 ROWS: list = [
     OpInfo("conv2d", F.conv2d, _torch("conv2d"), _conv2d),
     OpInfo("conv1d", F.conv1d, _torch("conv1d"), _conv1d),
@@ -134,6 +169,9 @@ ROWS: list = [
            _conv_transpose2d),
     OpInfo("conv_transpose1d", F.conv_transpose1d, _torch("conv_transpose1d"),
            _conv_transpose1d),
+    OpInfo("conv3d", F.conv3d, _torch("conv3d"), _conv3d),
+    OpInfo("conv_transpose3d", F.conv_transpose3d, _torch("conv_transpose3d"),
+           _conv_transpose3d),
     OpInfo("unfold", F.unfold, _torch("unfold"), _unfold),
     OpInfo("fold", F.fold, _torch("fold"), _fold),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.nn._functional import loss as F
+from glassnet.nn._functional import loss_more as F2
 from glassnet.testing.op_registry import OpInfo, Sample
 
 
@@ -326,6 +327,86 @@ def _pairwise_samples(rng):
     ]
 
 
+def _multilabel_targets(rng, n, c):
+    """Rows of distinct classes in random order, cut by a -1 at a random place."""
+    t = np.argsort(rng.random((n, c)), axis=1).astype(np.int64)
+    for row, k in zip(t, rng.integers(0, c + 1, n)):
+        if k < c:
+            row[k] = -1
+    return t
+
+
+def _multilabel_margin_samples(rng):
+    r = rng.standard_normal
+    return [
+        Sample((r((4, 5)), _multilabel_targets(rng, 4, 5)), desc="mean"),
+        Sample((r((3, 4)), _multilabel_targets(rng, 3, 4)), {"reduction": "sum"}, desc="sum"),
+        Sample((r((3, 6)), _multilabel_targets(rng, 3, 6)), {"reduction": "none"},
+               desc="none"),
+        Sample((r(5), _multilabel_targets(rng, 1, 5)[0]), desc="unbatched"),
+        Sample((r((1, 3)), np.array([[2, -1, 0]])), desc="batch 1, one target"),
+        Sample((r((2, 3)), np.array([[0, 1, 2], [-1, 0, 1]])), desc="all / no targets"),
+    ]
+
+
+def _multilabel_soft_samples(rng):
+    def y(shape):
+        return (rng.random(shape) < 0.5).astype(np.float64)
+
+    return [
+        Sample((rng.standard_normal((4, 3)) * 2, y((4, 3))), desc="mean"),
+        Sample((rng.standard_normal((3, 5)), y((3, 5)), rng.uniform(0.2, 2, 5)),
+               {"reduction": "sum"}, desc="class weight, sum", nondiff=(1, 2)),
+        Sample((rng.standard_normal((2, 4)), rng.random((2, 4))), {"reduction": "none"},
+               desc="soft targets, none", nondiff=(1,)),
+        Sample((rng.standard_normal(5), y(5)), desc="unbatched"),
+        Sample((rng.standard_normal((1, 3)), y((1, 3)), rng.uniform(0.2, 2, (1, 3))),
+               desc="batch 1, full weight", nondiff=(1, 2)),
+    ]
+
+
+def _poisson_samples(rng):
+    u = rng.uniform
+    counts = rng.integers(0, 6, (3, 4)).astype(np.float64)
+    return [
+        Sample((rng.standard_normal((3, 4)), u(0.1, 4, (3, 4))), desc="log input"),
+        Sample((u(0.2, 3, (3, 4)), u(0.1, 4, (3, 4))), {"log_input": False}, desc="rate"),
+        Sample((rng.standard_normal((3, 4)), counts), {"full": True, "reduction": "sum"},
+               desc="full, counts", nondiff=(1,)),
+        Sample((u(0.2, 3, (2, 5)), u(1.2, 4, (2, 5))),
+               {"log_input": False, "full": True, "reduction": "none"}, desc="rate full"),
+        Sample((rng.standard_normal((1, 3)), u(0.1, 2, (3,))), desc="broadcast target"),
+        Sample((u(0.2, 3, 4), u(0, 2, 4)), {"log_input": False, "eps": 0.1}, desc="eps"),
+    ]
+
+
+def _gaussian_samples(rng):
+    r, u = rng.standard_normal, rng.uniform
+    return [
+        Sample((r((4, 3)), r((4, 3)), u(0.2, 2, (4, 3))), desc="heteroscedastic"),
+        Sample((r((4, 3)), r((4, 3)), u(0.2, 2, (4,))), {"full": True}, desc="var (N,)"),
+        Sample((r((2, 3, 2)), r((2, 3, 2)), u(0.2, 2, (2, 1, 2))), {"reduction": "sum"},
+               desc="var with one dim 1"),
+        Sample((r((3, 2)), r((3, 2)), u(0.2, 2, (3, 2))), {"eps": 0.5, "reduction": "none"},
+               desc="clamped var"),
+        Sample((r((1, 4)), r((1, 4)), u(0.5, 2, (1, 1))), desc="batch 1, one variance"),
+        Sample((r(5), r(5), 0.7), desc="float var"),
+    ]
+
+
+def _triplet_distance_samples(rng):
+    r = rng.standard_normal
+    return [
+        Sample((r((4, 5)), r((4, 5)), r((4, 5))), desc="default distance"),
+        Sample((r((3, 4)), r((3, 4)), r((3, 4))), {"margin": 0.5, "swap": True},
+               desc="swap"),
+        Sample((r((3, 4)), r((3, 4)), r((3, 4))), {"reduction": "none", "margin": 2.0},
+               desc="none"),
+        Sample((r(6), r(6), r(6)), {"reduction": "sum"}, desc="unbatched"),
+        Sample((r((1, 3)), r((1, 3)), r((1, 3))), {"margin": 3.0}, desc="batch 1"),
+    ]
+
+
 ROWS: list = [
     OpInfo("mse_loss", lambda x, t, w=None, **k: F.mse_loss(x, t, weight=w, **k),
            lambda torch, x, t, w=None, **k: _tf(torch).mse_loss(x, t, weight=w, **k),
@@ -377,4 +458,18 @@ ROWS: list = [
            _cosine_similarity_samples),
     OpInfo("pairwise_distance", F.pairwise_distance,
            lambda torch, *a, **k: _tf(torch).pairwise_distance(*a, **k), _pairwise_samples),
+    OpInfo("multilabel_margin_loss", F2.multilabel_margin_loss,
+           lambda torch, *a, **k: _tf(torch).multilabel_margin_loss(*a, **k),
+           _multilabel_margin_samples),
+    OpInfo("multilabel_soft_margin_loss",
+           lambda x, t, w=None, **k: F2.multilabel_soft_margin_loss(x, t, weight=w, **k),
+           lambda torch, x, t, w=None, **k: _tf(torch).multilabel_soft_margin_loss(
+               x, t, weight=w, **k), _multilabel_soft_samples),
+    OpInfo("poisson_nll_loss", F2.poisson_nll_loss,
+           lambda torch, *a, **k: _tf(torch).poisson_nll_loss(*a, **k), _poisson_samples),
+    OpInfo("gaussian_nll_loss", F2.gaussian_nll_loss,
+           lambda torch, *a, **k: _tf(torch).gaussian_nll_loss(*a, **k), _gaussian_samples),
+    OpInfo("triplet_margin_with_distance_loss", F2.triplet_margin_with_distance_loss,
+           lambda torch, *a, **k: _tf(torch).triplet_margin_with_distance_loss(*a, **k),
+           _triplet_distance_samples),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glassnet as gn
 import glassnet.nn.functional as F
+from glassnet.nn._functional.norm import _cross_map_lrn2d
 from glassnet.testing.op_registry import OpInfo, Sample
 
 
@@ -174,6 +175,28 @@ def _normalize_samples(rng):
     return out
 
 
+def _rms_samples(rng):
+    out = []
+    for shape, ns, w, eps in [((3, 4), (4,), True, None), ((2, 3, 5), (3, 5), True, 1e-3),
+                              ((1, 5), (5,), False, None), ((4, 3, 2), (2,), True, 0.5),
+                              ((7,), (7,), False, 1e-6), ((2, 1, 3), (1, 3), True, None)]:
+        args = (rng.standard_normal(shape) * 2, ns)
+        if w:
+            args += (rng.uniform(0.5, 1.5, ns),)
+        out.append(Sample(args, {"eps": eps}, desc=f"{shape} over {ns} weight={w}"))
+    return out
+
+
+def _cross_map_samples(rng):
+    out = []
+    for shape, kw in [((2, 5, 2, 2), {"size": 3}), ((1, 4, 3, 2), {"size": 2, "alpha": 0.5}),
+                      ((1, 6, 1, 3), {"size": 5, "alpha": 1.0, "beta": 0.5, "k": 2.0}),
+                      ((2, 3, 2, 1), {"size": 1, "alpha": 0.3}),
+                      ((1, 7, 2, 2), {"size": 4, "alpha": 0.8, "beta": 1.2})]:
+        out.append(Sample((rng.standard_normal(shape) * 2,), kw, desc=f"{shape} {kw}"))
+    return out
+
+
 ROWS = [
     OpInfo("batch_norm", _bn_train, _torch_bn_train, _bn_train_samples,
            notes="training mode: batch statistics, fresh running buffers per call"),
@@ -184,6 +207,12 @@ ROWS = [
     OpInfo("local_response_norm", F.local_response_norm,
            lambda torch, x, **kw: torch.nn.functional.local_response_norm(x, **kw),
            _lrn_samples),
+    OpInfo("rms_norm", F.rms_norm,
+           lambda torch, x, ns, w=None, **kw: torch.nn.functional.rms_norm(x, ns, w, **kw),
+           _rms_samples),
+    OpInfo("cross_map_lrn2d", _cross_map_lrn2d, None, _cross_map_samples,
+           notes="torch's CrossMapLRN2d backward is not the gradient of its own forward; "
+                 "its forward is compared with torch in tests/nn/test_layers_more.py"),
     OpInfo("normalize", F.normalize,
            lambda torch, x, **kw: torch.nn.functional.normalize(x, **kw), _normalize_samples),
 ]

@@ -58,6 +58,17 @@ def _pixel_shuffle(rng):
     ]
 
 
+def _channel_shuffle(rng):
+    r = rng.standard_normal
+    return [
+        Sample((r((2, 6, 3, 2)), 2), desc="g=2"),
+        Sample((r((1, 6, 3)), 3), desc="batch 1, 1-D, g=3"),
+        Sample((r((2, 4, 2, 2, 1)), 4), desc="3-D, g=C"),
+        Sample((r((3, 5, 2)), 1), desc="g=1 identity"),
+        Sample((r((1, 9, 1, 3)), 3), desc="odd sizes"),
+    ]
+
+
 def _pixel_unshuffle(rng):
     r = rng.standard_normal
     return [
@@ -85,4 +96,5 @@ ROWS: list = [
     OpInfo("pixel_shuffle", F.pixel_shuffle, _torch("pixel_shuffle"), _pixel_shuffle),
     OpInfo("pixel_unshuffle", F.pixel_unshuffle, _torch("pixel_unshuffle"),
            _pixel_unshuffle),
+    OpInfo("channel_shuffle", F.channel_shuffle, _torch("channel_shuffle"), _channel_shuffle),
 ]
