@@ -140,7 +140,7 @@ def assert_same(ours, ref, name="result", rtol=1e-4, atol=1e-5):
     """Tensors by dtype, shape and values; floats approximately; the rest exactly."""
     if isinstance(ref, glassnet.Tensor):  # glassnet against itself
         assert isinstance(ours, glassnet.Tensor) and ours.dtype == ref.dtype, name
-        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol, atol, err_msg=name)
+        np.testing.assert_allclose(_numpy(ours), _numpy(ref), rtol, atol, err_msg=name)
     elif isinstance(ref, torch.Tensor):
         assert isinstance(ours, glassnet.Tensor), f"{name}: got {type(ours).__name__}"
         assert str(ours.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1], (
@@ -309,10 +309,9 @@ def test_mnist_example_matches_torch_step_by_step(load, mnist_root, tmp_path, mo
         np.testing.assert_array_equal(saved[key].numpy(), value.numpy(), err_msg=key)
 
 
-def _reference_save_image(images: np.ndarray, nrow=8, padding=2) -> np.ndarray:
-    """numpy reference of torchvision's save_image(normalize=True): min-max scaling over
-    the whole batch, grey to RGB, a grid of ``nrow`` columns with ``padding`` black pixels,
-    then ``uint8(x * 255 + 0.5)``."""
+def _reference_grid(images: np.ndarray, nrow=8, padding=2) -> np.ndarray:
+    """numpy reference of torchvision's make_grid(normalize=True): min-max scaling over
+    the whole batch, grey to RGB, a grid of ``nrow`` columns with ``padding`` black pixels."""
     x = images.astype(np.float32)
     low, high = x.min(), x.max()
     x = (np.clip(x, low, high) - low) / max(high - low, 1e-5)
@@ -327,6 +326,11 @@ def _reference_save_image(images: np.ndarray, nrow=8, padding=2) -> np.ndarray:
         top, left = divmod(k, cols)
         top, left = top * (h + padding) + padding, left * (w + padding) + padding
         grid[:, top:top + h, left:left + w] = x[k]
+    return grid
+
+
+def _to_png(grid: np.ndarray) -> np.ndarray:
+    """save_image's conversion: ``uint8(x * 255 + 0.5)`` clamped, channels last."""
     return np.clip(np.floor(grid * 255 + 0.5), 0, 255).astype(np.uint8).transpose(1, 2, 0)
 
 
@@ -358,17 +362,20 @@ def test_dcgan_matches_torch_and_saves_torchvisions_grid(load, mnist_root, tmp_p
     for lib, program, G, D, tensor in (("torch", tp, tG, tD, torch.from_numpy),
                                        ("glassnet", gp, gG, gD, glassnet.from_numpy)):
         (tmp_path / lib).mkdir()
-        history, fake = program.main(G, D, str(mnist_root), [tensor(n) for n in noises],
-                                     tensor(fixed), str(tmp_path / lib))
+        history, fake, grid = program.main(G, D, str(mnist_root), [tensor(n) for n in noises],
+                                           tensor(fixed), str(tmp_path / lib))
         png = np.asarray(Image.open(tmp_path / lib / "fake_samples.png"))
-        runs.append((history, fake, png, capsys.readouterr().out))
-    (thist, tfake, tpng, tlog), (ghist, gfake, gpng, glog) = runs
+        runs.append((history, fake, grid, png, capsys.readouterr().out))
+    (thist, tfake, tgrid, tpng, tlog), (ghist, gfake, ggrid, gpng, glog) = runs
     assert_same(ghist, thist, "history", rtol=1e-4)
     assert_same(gfake, tfake, "fake", atol=1e-5)
     assert_same_text(glog, tlog)
     assert_same_params(gG, tG)
     assert_same_params(gD, tD)
-    expected = _reference_save_image(gfake.detach().numpy())
+    assert_same(ggrid, tgrid, "make_grid", atol=1e-5)
+    np.testing.assert_allclose(ggrid.numpy(), _reference_grid(gfake.detach().numpy()),
+                               atol=1e-6)
+    expected = _to_png(_reference_grid(gfake.detach().numpy()))
     assert gpng.shape == expected.shape == (2 * 18 + 2, 8 * 18 + 2, 3)
     assert np.abs(gpng.astype(int) - expected).max() <= 1
     assert np.abs(gpng.astype(int) - tpng).max() <= 1
@@ -438,7 +445,7 @@ def test_whole_model_save_and_load_round_trips_like_torch(load, digits, tmp_path
     assert np.array_equal(ours["after"].numpy(), ours["before"].numpy())
     tloaded, gloaded = ref.pop("loaded"), ours.pop("loaded")
     assert_same(ours, ref, "save_and_load", rtol=1e-4)
-    assert ours["training"] is False and ours["type"] == "Net"
+    assert ours["training"] is False and ours["type"] == "Net" and ours["on_cpu"]
     assert type(gloaded) is gp.Net and type(gloaded.blocks[1]) is gp.Block
     assert_same_params(gloaded, gmodel, rtol=0, atol=0)
     # training goes on from the loaded model as from the saved one
@@ -531,8 +538,8 @@ def test_d2l_weight_decay_by_hand_and_by_param_group_match_torch(load):
     features = rng.standard_normal((20, 10)).astype(np.float32)
     labels = (features.sum(1) * 0.01 + 0.05 + rng.normal(0, 0.01, 20)).astype(np.float32)
     w0 = rng.normal(0, 1, (10, 1)).astype(np.float32)
-    b0 = np.zeros(1, np.float32)
-    tdata, gdata = zip(*(both(a) for a in (features, labels, w0, b0)))
+    b0 = np.zeros(1, np.float32)  # d2l's b = torch.zeros(1, requires_grad=True)
+    tdata, gdata = zip(*(both(a) for a in (features, labels, w0)))
     norms = []
     for lambd in (0.0, 3.0):
         ref = tp.train_weight_decay(*tdata, lambd)

@@ -98,9 +98,9 @@ def l2_penalty(w):
     return torch.sum(w.pow(2)) / 2
 
 
-def train_weight_decay(features, labels, w, b, lambd, num_epochs=3, lr=0.003):
+def train_weight_decay(features, labels, w, lambd, num_epochs=3, lr=0.003):
     w = w.clone().requires_grad_(True)
-    b = b.clone().requires_grad_(True)
+    b = torch.zeros(1, requires_grad=True)
     loader = DataLoader(TensorDataset(features, labels), batch_size=5, shuffle=False)
     losses = []
     for epoch in range(num_epochs):

@@ -9,6 +9,7 @@ differ between the libraries).
 """
 import torch
 import torch.nn as nn
+import torch.backends.cudnn as cudnn
 import torch.optim as optim
 import torch.utils.data
 import torchvision.datasets as dset
@@ -28,8 +29,9 @@ def weights_init(m):
 
 
 class Generator(nn.Module):
-    def __init__(self):
+    def __init__(self, ngpu=1):
         super(Generator, self).__init__()
+        self.ngpu = ngpu
         self.main = nn.Sequential(
             nn.ConvTranspose2d(nz, ngf * 2, 4, 1, 0, bias=False),
             nn.BatchNorm2d(ngf * 2),
@@ -42,7 +44,11 @@ class Generator(nn.Module):
         )
 
     def forward(self, input):
-        return self.main(input)
+        if input.is_cuda and self.ngpu > 1:
+            output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
+        else:
+            output = self.main(input)
+        return output
 
 
 class Discriminator(nn.Module):
@@ -72,6 +78,7 @@ def build():
 
 
 def main(netG, netD, dataroot, noises, fixed_noise, outf, lr=0.0002, beta1=0.5):
+    cudnn.benchmark = True
     dataset = dset.MNIST(root=dataroot, download=False,
                          transform=transforms.Compose([
                              transforms.CenterCrop(16),
@@ -119,4 +126,5 @@ def main(netG, netD, dataroot, noises, fixed_noise, outf, lr=0.0002, beta1=0.5):
         history.append((errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
     fake = netG(fixed_noise)
     vutils.save_image(fake.detach(), '%s/fake_samples.png' % outf, normalize=True)
-    return history, fake
+    grid = vutils.make_grid(fake.detach(), padding=2, normalize=True)
+    return history, fake, grid

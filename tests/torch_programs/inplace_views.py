@@ -8,7 +8,6 @@ non-leaf, elementwise functions such as ``sinh``/``cosh`` and NumPy-style ``axis
 Both runs (torch and glassnet); outputs and gradients are compared.
 """
 import torch
-import torch.nn.functional as F
 
 
 class ConvLayer(torch.nn.Module):

@@ -103,6 +103,8 @@ def main(argv, order, init=None):
     ])
     dataset1 = datasets.MNIST(args.data, train=True, download=False, transform=transform)
     dataset2 = datasets.MNIST(args.data, train=False, transform=transform)
+    print('{} training images of {}, labels {}'.format(
+        len(dataset1), tuple(dataset1.data.shape), dataset1.targets.unique().tolist()))
     train_loader = DataLoader(Subset(dataset1, order), **train_kwargs)
     test_loader = DataLoader(dataset2, **test_kwargs)
 

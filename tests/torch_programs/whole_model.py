@@ -64,5 +64,6 @@ def save_and_load(model, path, x):
         "depth": len(loaded.blocks),
         "keys": list(loaded.state_dict().keys()),
         "is_new_object": loaded is not model,
+        "on_cpu": not next(loaded.parameters()).is_cuda,
         "loaded": loaded,
     }
