@@ -42,12 +42,22 @@ A JSON object is always one of these tags, so user strings can never be mistaken
 for structure.  ``load`` rebuilds the object with the same container types; arrays
 saved as Tensors come back as Tensors and ndarrays as ndarrays.
 
+A **Module** (``glassnet.save(model, f)``) is stored as its state dict plus a JSON
+description of the module tree in ``__metadata__["glassnet.module"]``: each module's
+class path, the constructor arguments it was built with, its children, parameter
+names and ``training`` flag (see :mod:`glassnet._module_tree`).  ``glassnet.load``
+rebuilds it only from an allow-list: glassnet's own Module classes and the classes
+registered with :func:`add_safe_globals` (or inside ``with safe_globals([...])``), the
+names torch uses for its ``weights_only`` allow-list.  A class path is checked against
+the allow-list before anything is imported, and nothing is ever unpickled.
+
 Safety: writes are atomic (a temporary file in the target's directory, flushed and
 fsync'ed, then ``os.replace``), so a crash leaves either the old file or the new one.
 A truncated or corrupt file raises ``ValueError`` naming the file.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -60,7 +70,8 @@ import numpy as np
 
 from glassnet.tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "ModuleSerializationError", "add_safe_globals", "get_safe_globals",
+           "clear_safe_globals", "safe_globals"]
 
 _STRUCTURE_KEY = "glassnet.structure"
 _FORMAT_VERSION = "1"
@@ -115,9 +126,13 @@ def _bf16_to_f32(raw: np.ndarray) -> np.ndarray:
     return (raw.astype(np.uint32) << 16).view(np.float32)
 
 
-def _read(path):
-    """Return ``(OrderedDict name -> ndarray in file order, metadata dict)``."""
-    with open(path, "rb") as f:
+def _read(path, f=None):
+    """Return ``(OrderedDict name -> ndarray in file order, metadata dict)``, reading
+    ``path`` (or the binary file object ``f``, ``path`` naming it in errors)."""
+    if f is None:
+        with open(path, "rb") as fh:
+            buf = bytearray(fh.read())
+    else:
         buf = bytearray(f.read())
     if len(buf) < 8:
         raise _corrupt(path, f"the file has {len(buf)} bytes, fewer than the 8-byte header "
@@ -231,6 +246,10 @@ class _Encoder:
                                     f"tuple, got {type(k).__name__} at {path or 'the root'!r}")
                 items.append([self.encode(k, sub("key")), self.encode(v, sub(k))])
             return {tag: items}
+        if hasattr(obj, "state_dict") and hasattr(obj, "_modules"):
+            raise TypeError(f"save: a Module can only be saved on its own "
+                            f"(glassnet.save(model, f)); at {path or 'the root'!r} store "
+                            f"its state_dict() instead")
         raise TypeError(f"save: cannot store an object of type {type(obj).__name__} at "
                         f"{path or 'the root'!r}; supported: Tensor, ndarray, numpy scalars, "
                         f"None, bool, int, float, str, list, tuple, dict")
@@ -264,6 +283,78 @@ def _decode(node, tensors, path):
 
 
 # ---------------------------------------------------------------------------
+# The allow-list of Module classes that load may rebuild
+# ---------------------------------------------------------------------------
+class ModuleSerializationError(TypeError):
+    """A Module that cannot be saved or rebuilt without pickle (``save``/``load``)."""
+
+
+_SAFE_GLOBALS: dict = {}
+
+
+def _global_entry(item, fn: str):
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+        cls, path = item
+    else:
+        cls, path = item, None
+    if not isinstance(cls, type):
+        raise TypeError(f"{fn}: expected classes or (class, 'module.path.Name') pairs, got "
+                        f"{item!r}")
+    return (path or f"{cls.__module__}.{cls.__qualname__}"), cls
+
+
+def add_safe_globals(safe_globals) -> None:
+    """Allow :func:`load` to rebuild the given classes (``torch.serialization``'s name).
+
+    Parameters
+    ----------
+    safe_globals : list of classes, or of ``(class, path)`` pairs
+        A pair names the class by ``path`` (e.g. the path it had when the file was
+        saved); otherwise its ``module.qualname`` is used.  Only ``Module`` subclasses
+        are ever rebuilt.
+
+    Examples
+    --------
+    >>> import glassnet.nn as nn
+    >>> from glassnet.serialization import add_safe_globals, get_safe_globals
+    >>> class Net(nn.Module):
+    ...     pass
+    >>> add_safe_globals([Net])
+    >>> Net in get_safe_globals()
+    True
+    """
+    if isinstance(safe_globals, (type, str)):
+        raise TypeError(f"add_safe_globals: safe_globals must be a list of classes, got "
+                        f"{type(safe_globals).__name__}")
+    for item in safe_globals:
+        path, cls = _global_entry(item, "add_safe_globals")
+        _SAFE_GLOBALS[path] = cls
+
+
+def get_safe_globals() -> list:
+    """The classes registered with :func:`add_safe_globals`."""
+    return list(dict.fromkeys(_SAFE_GLOBALS.values()))
+
+
+def clear_safe_globals() -> None:
+    """Forget every class registered with :func:`add_safe_globals`."""
+    _SAFE_GLOBALS.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """Context manager: the given classes are allowed inside the ``with`` block only
+    (``torch.serialization.safe_globals``)."""
+    saved = dict(_SAFE_GLOBALS)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _SAFE_GLOBALS.clear()
+        _SAFE_GLOBALS.update(saved)
+
+
+# ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
 def _fsync_dir(directory: str) -> None:
@@ -284,10 +375,16 @@ def save(obj, f) -> None:
 
     Parameters
     ----------
-    obj : state dict, or a nested object of dicts, lists, tuples, Tensors, ndarrays,
-        numpy scalars, None, bool, int, float and str.
+    obj : state dict, a Module, or a nested object of dicts, lists, tuples, Tensors,
+        ndarrays, numpy scalars, None, bool, int, float and str.
     f : str, os.PathLike, or a binary file object
         A path is written atomically; a file object is written in place.
+
+    Raises
+    ------
+    ModuleSerializationError
+        (a TypeError) for a Module whose tree cannot be stored without pickle, e.g. a
+        constructor argument that is a function; save its ``state_dict()`` instead.
 
     Examples
     --------
@@ -296,8 +393,20 @@ def save(obj, f) -> None:
     >>> glassnet.save(nn.Linear(2, 3).state_dict(), path)
     >>> list(glassnet.load(path))
     ['weight', 'bias']
+    >>> glassnet.save(nn.Sequential(nn.Linear(2, 3), nn.ReLU()), path)
+    >>> glassnet.load(path)
+    Sequential(
+      (0): Linear(in_features=2, out_features=3, bias=True)
+      (1): ReLU()
+    )
     """
-    if _is_state_dict(obj):
+    import glassnet.nn
+
+    if isinstance(obj, glassnet.nn.Module):
+        from glassnet._module_tree import encode_module
+
+        tensors, metadata = encode_module(obj)
+    elif _is_state_dict(obj):
         tensors = OrderedDict((k, v._data if isinstance(v, Tensor) else v)
                               for k, v in obj.items())
         if "__metadata__" in tensors:
@@ -341,31 +450,51 @@ def save(obj, f) -> None:
     _fsync_dir(directory)
 
 
-def load(f, map_location=None, weights_only: bool = True):
+def load(f, map_location=None, weights_only=None):
     """Load an object saved by :func:`save`, or any safetensors file.
 
     Parameters
     ----------
-    f : str or os.PathLike
-    map_location, weights_only
-        Accepted for ``torch.load`` compatibility and ignored (glassnet runs on the CPU
-        and never unpickles).
+    f : str, os.PathLike or a binary file object
+    map_location
+        Accepted for ``torch.load`` compatibility and ignored (glassnet runs on the CPU).
+    weights_only : bool or None
+        Accepted for ``torch.load`` compatibility; the load is *always* what torch calls
+        weights-only: nothing is unpickled, and a saved Module is rebuilt only from
+        glassnet's own classes and those registered with :func:`add_safe_globals`.
+        ``weights_only=False`` does not lift that allow-list (there is no unsafe mode).
 
     Returns
     -------
     object
         The saved object; a plain state dict (or a file written by another
-        safetensors writer) comes back as an ``OrderedDict`` of name -> Tensor.
+        safetensors writer) comes back as an ``OrderedDict`` of name -> Tensor, a saved
+        Module as a rebuilt Module of the same class.
 
     Raises
     ------
     ValueError
         If the file is truncated or corrupt.
+    ModuleSerializationError
+        (a TypeError) if a saved Module names a class that is not allowed (nothing is
+        imported for it) or cannot be rebuilt; the message says how to register it.
     """
-    if not isinstance(f, (str, os.PathLike)):
-        raise TypeError(f"load: f must be a path, got {type(f).__name__}")
-    path = os.fspath(f)
-    tensors, metadata = _read(path)
+    if weights_only is not None and not isinstance(weights_only, bool):
+        raise TypeError(f"load: weights_only must be a bool or None, got "
+                        f"{type(weights_only).__name__}")
+    if hasattr(f, "read"):
+        path = getattr(f, "name", "<file object>")
+        tensors, metadata = _read(path, f)
+    elif isinstance(f, (str, os.PathLike)):
+        path = os.fspath(f)
+        tensors, metadata = _read(path)
+    else:
+        raise TypeError(f"load: f must be a path or a binary file object, got "
+                        f"{type(f).__name__}")
+    if "glassnet.module" in metadata:
+        from glassnet._module_tree import decode_module
+
+        return decode_module(metadata["glassnet.module"], tensors, path, _SAFE_GLOBALS)
     if _STRUCTURE_KEY not in metadata:
         return OrderedDict((k, Tensor._wrap(v)) for k, v in tensors.items())
     try:

@@ -220,3 +220,293 @@ def test_load_never_unpickles_a_torch_pickle(tmp_path):
     torch.save({"w": torch.ones(2)}, str(path))
     with pytest.raises(ValueError, match="not a valid safetensors file"):
         glassnet.load(path)
+
+
+# ---------------------------------------------------------------------------
+# Whole modules: glassnet.save(model) / glassnet.load, rebuilt from an allow-list
+# ---------------------------------------------------------------------------
+class Net(nn.Module):
+    """A user model defined in this test module (registered with add_safe_globals)."""
+
+    def __init__(self, hidden, act=nn.ReLU, dtype=None):
+        super().__init__()
+        self.hidden = hidden
+        self.body = nn.Sequential(nn.Linear(4, hidden, dtype=dtype), act())
+        self.head = nn.Linear(hidden, 2, dtype=dtype)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+class _Scaled:
+    """A mixin (not a Module) that provides the constructor of a Module subclass."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+
+class ScaledLinear(_Scaled, nn.Linear):
+    def forward(self, x):
+        return super().forward(x) * self.factor
+
+
+class Unregistered(nn.Module):
+    def forward(self, x):
+        return x
+
+
+@pytest.fixture
+def clean_safe_globals():
+    saved = serialization.get_safe_globals()
+    serialization.clear_safe_globals()
+    yield
+    serialization.clear_safe_globals()
+    serialization.add_safe_globals(saved)
+
+
+def _same_outputs(a, b, x):
+    with glassnet.no_grad():
+        np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+
+
+def test_zoo_model_with_replaced_head_round_trips(tmp_path):
+    from glassnet.models import resnet20
+
+    model = resnet20(num_classes=10)
+    model.fc = nn.Linear(64, 3)
+    for _ in range(2):  # move the BatchNorm running statistics away from their init
+        model(glassnet.randn(4, 3, 8, 8))
+    model.eval()
+    glassnet.save(model, tmp_path / "resnet.safetensors")
+    rng = glassnet.get_rng_state()
+    back = glassnet.load(tmp_path / "resnet.safetensors", map_location="cpu",
+                         weights_only=True)
+    assert glassnet.get_rng_state() == rng  # rebuilding does not consume the caller's RNG
+    assert type(back) is type(model) and type(back.fc) is nn.Linear
+    assert back.fc.out_features == 3 and not any(m.training for m in back.modules())
+    assert list(back.state_dict()) == list(model.state_dict())
+    for (k, v), w in zip(model.state_dict().items(), back.state_dict().values()):
+        np.testing.assert_array_equal(v.numpy(), w.numpy(), err_msg=k)
+    _same_outputs(model, back, glassnet.randn(2, 3, 8, 8))
+    # the tensors part is the plain state dict, readable by safetensors.torch
+    flat = st_torch.load_file(str(tmp_path / "resnet.safetensors"))
+    np.testing.assert_array_equal(flat["fc.weight"].numpy(), model.fc.weight.detach().numpy())
+
+
+def test_nested_containers_shared_and_tied_modules_round_trip(tmp_path):
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(OrderedDict([
+        ("blocks", nn.ModuleList([nn.Linear(3, 3), shared, nn.Tanh()])),
+        ("heads", nn.ModuleDict({"a": nn.Linear(3, 2, bias=False), "b": shared})),
+        ("out", nn.Sequential(nn.Conv1d(1, 2, 1), nn.Flatten(), nn.Identity())),
+    ]))
+    model.heads.a.weight.requires_grad_(False)  # frozen after construction
+    model.blocks[0].weight = model.blocks[1].weight  # tied after construction
+    model.extra = nn.Parameter(glassnet.full((2,), 0.5))  # added after construction
+    model.register_buffer("scale", glassnet.tensor([2.0]))
+    model.blocks.append(nn.Linear(3, 1))
+    model.out.train(False)
+    glassnet.save(model, tmp_path / "nested.safetensors")
+    back = glassnet.load(tmp_path / "nested.safetensors")
+    assert repr(back) == repr(model)
+    assert back.heads.b is back.blocks[1]  # one shared module
+    assert back.blocks[0].weight is back.blocks[1].weight  # tied parameter
+    assert not back.heads.a.weight.requires_grad and back.blocks[0].weight.requires_grad
+    assert back.extra.tolist() == [0.5, 0.5] and back.scale.tolist() == [2.0]
+    assert [m.training for m in back.modules()] == [m.training for m in model.modules()]
+    x = glassnet.randn(2, 3)
+    for i in range(4):
+        _same_outputs(model.blocks[i], back.blocks[i], x)
+    _same_outputs(model.out, back.out, glassnet.randn(2, 1, 4))
+
+
+def test_containers_built_from_generators_round_trip(tmp_path):
+    model = nn.Sequential(nn.ModuleList(nn.Linear(2, 2) for _ in range(3)),
+                          nn.ParameterList(nn.Parameter(glassnet.full((i + 1,), float(i)))
+                                           for i in range(2)),
+                          nn.ParameterDict((k, nn.Parameter(glassnet.ones(2, 1)))
+                                           for k in "ab"))
+    model[2]["a"].requires_grad_(False)
+    glassnet.save(model, tmp_path / "gen.safetensors")
+    back = glassnet.load(tmp_path / "gen.safetensors")
+    assert repr(back) == repr(model) and len(back[0]) == 3
+    assert [p.tolist() for p in back[1]] == [[0.0], [1.0, 1.0]]
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in back[1])
+    assert list(back[2].keys()) == ["a", "b"] and back[2]["b"].tolist() == [[1.0], [1.0]]
+    assert not back[2]["a"].requires_grad and back[2]["b"].requires_grad
+    x = glassnet.randn(1, 2)
+    for a, b in zip(model[0], back[0]):
+        _same_outputs(a, b, x)
+
+
+def test_user_class_registered_with_add_safe_globals_round_trips(tmp_path,
+                                                                 clean_safe_globals):
+    model = Net(5, act=nn.Tanh, dtype=glassnet.float64)
+    model.eval()
+    glassnet.save(model, tmp_path / "net.safetensors")
+    with pytest.raises(serialization.ModuleSerializationError, match="add_safe_globals"):
+        glassnet.load(tmp_path / "net.safetensors")
+    with serialization.safe_globals([Net]):
+        back = glassnet.load(tmp_path / "net.safetensors")
+    assert type(back) is Net and back.hidden == 5 and isinstance(back.body[1], nn.Tanh)
+    assert back.head.weight.dtype == glassnet.float64 and not back.training
+    _same_outputs(model, back, glassnet.randn(3, 4, dtype=glassnet.float64))
+    with pytest.raises(serialization.ModuleSerializationError):  # the with block ended
+        glassnet.load(tmp_path / "net.safetensors")
+    serialization.add_safe_globals([Net])
+    assert serialization.get_safe_globals() == [Net]
+    with open(tmp_path / "net.safetensors", "rb") as f:
+        assert type(glassnet.load(f)) is Net
+
+
+def test_constructor_from_a_non_module_mixin_is_recorded(tmp_path, clean_safe_globals):
+    model = ScaledLinear(3.0, in_features=2, out_features=1)
+    assert model._init_args == (ScaledLinear, (3.0,), {"in_features": 2, "out_features": 1})
+    glassnet.save(model, tmp_path / "s.safetensors")
+    with serialization.safe_globals([ScaledLinear]):
+        back = glassnet.load(tmp_path / "s.safetensors")
+    assert back.factor == 3.0
+    _same_outputs(model, back, glassnet.randn(2, 2))
+
+
+def test_unregistered_class_gives_one_clear_error(tmp_path, clean_safe_globals):
+    glassnet.save(nn.Sequential(Unregistered()), tmp_path / "u.safetensors")
+    with pytest.raises(serialization.ModuleSerializationError) as info:
+        glassnet.load(tmp_path / "u.safetensors")
+    msg = str(info.value)
+    assert "Unregistered" in msg and "add_safe_globals([Unregistered])" in msg
+    assert "state_dict" in msg
+
+
+def test_unencodable_constructor_argument_is_refused_at_save(tmp_path):
+    class WithFn(nn.Module):
+        def __init__(self, fn):
+            super().__init__()
+            self.fn = fn
+
+    with pytest.raises(serialization.ModuleSerializationError,
+                       match=r"WithFn.*argument 'fn' is a function.*state_dict"):
+        glassnet.save(nn.Sequential(WithFn(lambda x: x)), tmp_path / "fn.safetensors")
+    assert not list(tmp_path.iterdir())
+
+
+def _rewrite_tree(src, dst, edit):
+    tensors, metadata = serialization._read(str(src))
+    doc = json.loads(metadata["glassnet.module"])
+    edit(doc)
+    metadata["glassnet.module"] = json.dumps(doc)
+    with open(dst, "wb") as f:
+        serialization._write(f, tensors, metadata)
+
+
+@pytest.mark.parametrize("path", ["os.system", "subprocess.Popen", "builtins.eval",
+                                  "glassnet.serialization.os.system",
+                                  "glassnet.__main__.main", "evil_pkg_for_glassnet.Boom"])
+def test_crafted_class_path_is_refused_before_any_import(tmp_path, monkeypatch, path):
+    import importlib
+    import sys
+
+    # a module that would leave a marker file if it were ever imported
+    pkg = tmp_path / "site"
+    pkg.mkdir()
+    marker = tmp_path / "imported"
+    (pkg / "evil_pkg_for_glassnet.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nclass Boom: pass\n")
+    monkeypatch.syspath_prepend(str(pkg))
+    imported = []
+    real_import = importlib.import_module
+    monkeypatch.setattr(importlib, "import_module",
+                        lambda name, *a: imported.append(name) or real_import(name, *a))
+    glassnet.save(nn.Linear(2, 2), tmp_path / "ok.safetensors")
+
+    def edit(doc):
+        doc["modules"][0]["class"] = path
+
+    _rewrite_tree(tmp_path / "ok.safetensors", tmp_path / "evil.safetensors", edit)
+    with pytest.raises(serialization.ModuleSerializationError, match="not allowed"):
+        glassnet.load(tmp_path / "evil.safetensors")
+    assert not marker.exists() and "evil_pkg_for_glassnet" not in sys.modules
+    assert all(name.startswith("glassnet") and "__main__" not in name for name in imported)
+
+
+def test_crafted_class_tag_in_arguments_is_refused(tmp_path):
+    glassnet.save(nn.Sequential(nn.Linear(2, 2)), tmp_path / "ok.safetensors")
+
+    def edit(doc):
+        doc["modules"][0]["args"] = [{"$class": "subprocess.Popen"}]
+
+    _rewrite_tree(tmp_path / "ok.safetensors", tmp_path / "evil.safetensors", edit)
+    with pytest.raises(serialization.ModuleSerializationError, match="subprocess.Popen"):
+        glassnet.load(tmp_path / "evil.safetensors")
+
+
+@pytest.mark.parametrize("cut", [7, 100, -3])
+def test_truncated_module_file_raises_value_error(tmp_path, cut):
+    path = tmp_path / "m.safetensors"
+    glassnet.save(nn.Sequential(nn.Linear(3, 2), nn.ReLU()), path)
+    data = path.read_bytes()
+    path.write_bytes(data[:cut])
+    with pytest.raises(ValueError, match="m.safetensors is not a valid safetensors"):
+        glassnet.load(path)
+
+
+def test_corrupt_module_tree_raises_value_error(tmp_path):
+    glassnet.save(nn.Sequential(nn.Linear(3, 2)), tmp_path / "ok.safetensors")
+
+    def cycle(doc):
+        doc["modules"][0]["args"] = [{"$module": 0}]
+
+    _rewrite_tree(tmp_path / "ok.safetensors", tmp_path / "bad.safetensors", cycle)
+    with pytest.raises(ValueError, match="cycle"):
+        glassnet.load(tmp_path / "bad.safetensors")
+
+
+def test_tensor_and_dtype_constructor_arguments_round_trip(tmp_path):
+    weight = glassnet.tensor([1.0, 2.0, 0.5])
+    model = nn.Sequential(nn.Linear(2, 3, dtype=glassnet.float64),
+                          nn.CrossEntropyLoss(weight=weight, label_smoothing=0.1))
+    glassnet.save(model, tmp_path / "w.safetensors")
+    back = glassnet.load(tmp_path / "w.safetensors", weights_only=False)
+    assert back[0].weight.dtype == glassnet.float64
+    logits, target = glassnet.randn(4, 3), glassnet.tensor([0, 2, 1, 2])
+    assert back[1](logits, target).item() == model[1](logits, target).item()
+    with pytest.raises(TypeError, match="weights_only must be a bool or None"):
+        glassnet.load(tmp_path / "w.safetensors", weights_only="yes")
+
+
+def test_training_flags_restored_per_module(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5), nn.BatchNorm1d(2))
+    model[2].eval()
+    glassnet.save(model, tmp_path / "t.safetensors")
+    back = glassnet.load(tmp_path / "t.safetensors")
+    assert [m.training for m in back.modules()] == [True, True, True, False]
+    model.eval()
+    glassnet.save(model, tmp_path / "t.safetensors")
+    assert not any(m.training for m in glassnet.load(tmp_path / "t.safetensors").modules())
+
+
+def test_lazy_modules_round_trip_before_and_after_materialisation(tmp_path):
+    model = nn.Sequential(nn.LazyConv2d(3, 3), nn.LazyBatchNorm2d(momentum=0.3),
+                          nn.Flatten(), nn.LazyLinear(2))
+    glassnet.save(model, tmp_path / "lazy.safetensors")
+    back = glassnet.load(tmp_path / "lazy.safetensors")
+    assert type(back[3]) is nn.LazyLinear and back[3].has_uninitialized_params()
+    assert repr(back) == repr(model) and back[1].momentum == 0.3
+    model(glassnet.randn(2, 2, 5, 5))
+    model.eval()
+    glassnet.save(model, tmp_path / "lazy.safetensors")
+    back = glassnet.load(tmp_path / "lazy.safetensors")
+    assert type(back[0]) is nn.Conv2d and type(back[3]) is nn.Linear
+    assert type(back[1]) is nn.BatchNorm2d
+    assert repr(back) == repr(model)
+    _same_outputs(model, back, glassnet.randn(2, 2, 5, 5))
+
+
+def test_data_parallel_and_padding_modules_round_trip(tmp_path):
+    model = nn.DataParallel(nn.Sequential(nn.ReflectionPad2d((1, 0, 2, 1)),
+                                          nn.Conv2d(1, 2, 3), nn.ConstantPad1d(1, -2.0)))
+    glassnet.save(model, tmp_path / "dp.safetensors")
+    back = glassnet.load(tmp_path / "dp.safetensors")
+    assert type(back) is nn.DataParallel and repr(back) == repr(model)
+    _same_outputs(model, back, glassnet.randn(1, 1, 5, 4))

@@ -50,3 +50,18 @@ from glassnet.nn.pooling import (  # noqa: F401
     LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
 )
 # --- end of the h-nnmods block -------------------------------------------------------------
+# -- lazy modules, padding, parallel (h-nn) -------------------------------------------
+from glassnet.nn import parameter  # noqa: F401,E402
+from glassnet.nn.parameter import UninitializedBuffer, UninitializedParameter  # noqa: F401,E402
+from glassnet.nn.lazy import (  # noqa: F401,E402
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+    LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear,
+)
+from glassnet.nn.padding import (  # noqa: F401,E402
+    CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+    ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+)
+from glassnet.nn import parallel  # noqa: F401,E402
+from glassnet.nn.parallel import DataParallel  # noqa: F401,E402

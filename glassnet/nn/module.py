@@ -12,7 +12,9 @@ PyTorch state dict (converted to arrays) loads with ``strict=True``.
 ``register_full_backward_hook(hook)`` calls ``hook(module, grad_input, grad_output)``
 once per backward pass through the module, built from tensor hooks and identity ops
 (see :mod:`glassnet.nn._backward_hooks`).  :class:`Parameter` lives in
-:mod:`glassnet.nn.parameter`.
+:mod:`glassnet.nn.parameter`.  Each subclass's outermost ``__init__`` call records its
+class and arguments in ``_init_args`` (:mod:`glassnet.nn._init_record`), from which
+``glassnet.load`` rebuilds a module saved whole with ``glassnet.save(model, f)``.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ import numpy as np
 from glassnet.autograd import is_grad_enabled
 from glassnet.backend import FLOAT_DTYPES, to_dtype
 from glassnet.nn._backward_hooks import _BackwardHook
-from glassnet.nn.parameter import Parameter
+from glassnet.nn._init_record import _recording_init
+from glassnet.nn.parameter import Parameter, is_lazy
 from glassnet.tensor import Tensor, parse_to_args
 from glassnet.utils_hooks import RemovableHandle
 
@@ -95,6 +98,13 @@ class Module:
     """
 
     training: bool
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # NOTE: the resolved __init__, which may come from a mixin that is not a Module
+        # (LazyBatchNorm1d's is _LazyNormBase's).
+        if not getattr(cls.__init__, "_records_init_args", False):
+            cls.__init__ = _recording_init(cls.__init__)
 
     def __init__(self):
         object.__setattr__(self, "training", True)
@@ -364,6 +374,13 @@ class Module:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
+            if is_lazy(param) or is_lazy(value):
+                if not (is_lazy(param) and is_lazy(value)):
+                    error_msgs.append(f'While copying the parameter named "{key}": an '
+                                      f'uninitialised (lazy) parameter can only be loaded '
+                                      f'into or from an uninitialised one; run a forward '
+                                      f'pass first')
+                continue
             if isinstance(value, Tensor):
                 arr = value._data
             elif isinstance(value, (np.ndarray, np.generic)):
@@ -481,6 +498,9 @@ class Module:
         for module in self.modules():
             for t in itertools.chain(module._parameters.values(), module._buffers.values()):
                 if t is None or t.dtype not in FLOAT_DTYPES:
+                    continue
+                if is_lazy(t):
+                    t._set_lazy_dtype(dtype)
                     continue
                 # NOTE: assign .data so that Parameter objects keep their identity (an
                 # optimizer created before .to() still holds the same objects).

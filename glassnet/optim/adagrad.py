@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import no_grad
+from glassnet.nn.parameter import is_lazy
 from glassnet.optim.optimizer import (Optimizer, _grads, _increment, _new_step, _zeros_like,
                                       check_range)
 
@@ -45,7 +46,8 @@ class Adagrad(Optimizer):
     Notes
     -----
     State per parameter, created at construction as in PyTorch: ``step`` (0-d float32
-    Tensor) and ``sum`` (like the parameter).
+    Tensor) and ``sum`` (like the parameter); for a lazy module's uninitialised parameter
+    it is created on the first step (PyTorch's Adagrad rejects such parameters).
 
     Examples
     --------
@@ -67,7 +69,10 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, group)
+                # NOTE: an uninitialised (lazy) parameter has no shape yet; its state is
+                # created on its first step, after the first forward materialised it.
+                if not is_lazy(p):
+                    self._init_state(p, group)
 
     def _validate_group(self, group: dict) -> None:
         for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
