@@ -1,4 +1,4 @@
-"""Time glassnet.vision.canny against cv2.Canny on a 512x512 photograph.
+"""Time glassnet.cv.canny against cv2.Canny on a 512x512 photograph.
 
 Run ``python benchmarks/bench_canny.py``. Prints the median time of each, their
 ratio and whether the edge maps are identical; asserts nothing (a benchmark, not
@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from glassnet.vision import canny  # noqa: E402
+from glassnet.cv import canny  # noqa: E402
 
 
 def median_time(fn, repeat: int) -> float:

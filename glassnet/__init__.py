@@ -41,8 +41,8 @@ def __getattr__(name):
     # Lazy subpackages keep ``import glassnet`` light.
     import importlib
 
-    if name in ("nn", "optim", "data", "models", "vision", "train", "inspect", "testing",
-                "serialization", "cuda", "accelerator", "backends", "multiprocessing"):
+    if name in ("nn", "optim", "utils", "models", "vision", "train", "inspect", "testing",
+                "serialization", "cuda", "cv", "accelerator", "backends", "multiprocessing"):
         return importlib.import_module(f"glassnet.{name}")
     if name in ("save", "load"):
         from glassnet import serialization

@@ -207,8 +207,8 @@ def test_generator_objects_reseed_like_torch():
     state = g.get_state()
     b = gn.rand(2, generator=g)
     assert gn.equal(b, gn.rand(2, generator=g.set_state(state)))
-    ds = gn.data.TensorDataset(gn.arange(10))
-    parts = gn.data.random_split(ds, [7, 3], generator=gn.Generator().manual_seed(1))
+    ds = gn.utils.data.TensorDataset(gn.arange(10))
+    parts = gn.utils.data.random_split(ds, [7, 3], generator=gn.Generator().manual_seed(1))
     assert [len(p) for p in parts] == [7, 3]
     with pytest.raises(TypeError, match="manual_seed: seed must be an int"):
         g.manual_seed(1.5)

@@ -74,8 +74,8 @@ def _namespace(lib: str) -> dict:
         import glassnet.nn as nn
         import glassnet.nn.functional as F
         import glassnet.optim as optim
-        from glassnet.data import DataLoader, Dataset, TensorDataset, random_split
-        from glassnet.data import transforms
+        from glassnet.utils.data import DataLoader, Dataset, TensorDataset, random_split
+        from glassnet.vision import transforms
         from glassnet.optim.lr_scheduler import StepLR
 
         torch_ = glassnet

@@ -31,7 +31,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``glassnet edges``; returns the exit code (0 ok, 1 bad input)."""
-    from glassnet.vision import canny, read_image, write_image
+    from glassnet.cv import canny, read_image, write_image
 
     source = Path(args.image)
     if not source.is_file():

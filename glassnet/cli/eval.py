@@ -34,6 +34,10 @@ def run(args) -> int:
         print(f"{n:>{w}}" + "".join(f"{v:>{w}}" for v in row))
     out = args.output or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)),
                                       f"confusion_matrix_{args.split}.png")
-    plot_confusion_matrix(cm, out, classes, title=f"{meta['model']} on {meta['dataset']}")
+    try:
+        plot_confusion_matrix(cm, out, classes, title=f"{meta['model']} on {meta['dataset']}")
+    except ImportError as exc:  # matplotlib is optional (glassnet[all])
+        print(exc)
+        return 0
     print(f"wrote {out}")
     return 0

@@ -34,7 +34,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 def _apply(image, op: str, ksize, sigma):
     import numpy as np
 
-    from glassnet.vision import (
+    from glassnet.cv import (
         bilateral_filter,
         gaussian_blur,
         laplacian,
@@ -65,7 +65,7 @@ def _apply(image, op: str, ksize, sigma):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``glassnet filter``; returns the exit code (0 ok, 1 bad input)."""
-    from glassnet.vision import read_image, write_image
+    from glassnet.cv import read_image, write_image
 
     source = Path(args.image)
     if not source.is_file():

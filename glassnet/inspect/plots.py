@@ -3,11 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_confusion_matrix", "plot_history"]
+__all__ = ["plot_confusion_matrix", "plot_history", "MISSING_MATPLOTLIB"]
+
+
+MISSING_MATPLOTLIB = ("matplotlib is not installed, so no plot was written "
+                      "(pip install glassnet[all] adds it)")
 
 
 def _pyplot():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError(MISSING_MATPLOTLIB) from None
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -17,7 +24,10 @@ def _pyplot():
 
 def plot_confusion_matrix(cm, path, class_names=None, title: str = "Confusion matrix",
                           normalize: bool = False) -> str:
-    """Save a confusion matrix (rows: true class, columns: predicted) as a PNG."""
+    """Save a confusion matrix (rows: true class, columns: predicted) as a PNG.
+
+    Raises ImportError (with :data:`MISSING_MATPLOTLIB`) when matplotlib is missing.
+    """
     plt = _pyplot()
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:

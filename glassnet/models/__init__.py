@@ -1,23 +1,37 @@
-"""The model zoo: constructors with torchvision's names, plus glassnet's classics.
+"""``glassnet.models``: every model constructor of glassnet, by name.
 
-``list_models()`` names every constructor and ``get_model(name, **kwargs)`` builds one.
-ImageNet models keep torchvision's state_dict keys, so converted torchvision weights load
-with ``strict=True`` (:func:`load_torch_weights`).
+``list_models()`` names every registered constructor, ``get_model(name, **kwargs)``
+builds one and ``register_model`` adds one; the CLI (``glassnet train --model NAME``)
+goes through them.  The constructors themselves live with their domain (the vision
+models in :mod:`glassnet.vision.models`, torchvision's counterpart) and are re-exported
+here by name, so ``glassnet.models.resnet20(num_classes=10)`` works; they load on first
+use, so ``import glassnet.models`` stays light.
+
+Examples
+--------
+>>> import glassnet.models
+>>> "resnet18" in glassnet.models.list_models()
+True
+>>> glassnet.models.get_model("lenet5").__class__.__name__
+'LeNet5'
 """
-from glassnet.models._registry import get_model, list_models, register_model  # noqa: F401
-from glassnet.models.alexnet import *  # noqa: F401,F403
-from glassnet.models.cifar_resnet import *  # noqa: F401,F403
-from glassnet.models.cifar_resnet import (  # noqa: F401
-    plain20, plain32, plain44, plain56, plain110, preact_resnet18, preact_resnet20,
-    preact_resnet34, preact_resnet50, preact_resnet56, preact_resnet110, preact_resnet164,
-    resnet20, resnet32, resnet44, resnet56, resnet110, resnet1202, resnext29_8x64d,
-    resnext29_16x64d, wrn_16_8, wrn_28_10, wrn_40_4,
-)
-from glassnet.models.convert import from_torch_state_dict, load_torch_weights  # noqa: F401
-from glassnet.models.googlenet import *  # noqa: F401,F403
-from glassnet.models.highway import *  # noqa: F401,F403
-from glassnet.models.lenet import *  # noqa: F401,F403
-from glassnet.models.mlp import *  # noqa: F401,F403
-from glassnet.models.mobilenet import *  # noqa: F401,F403
-from glassnet.models.resnet import *  # noqa: F401,F403
-from glassnet.models.vgg import *  # noqa: F401,F403
+from glassnet.models._registry import get_model, get_model_builder, list_models, register_model
+
+__all__ = ["get_model", "get_model_builder", "list_models", "register_model"]
+
+
+def __getattr__(name):
+    # A registered constructor, by name (importing the model families on first use).
+    from glassnet.models import _registry
+
+    fn = _registry.registered().get(name)
+    if fn is None:
+        raise AttributeError(f"module 'glassnet.models' has no attribute {name!r} (the "
+                             f"registered models are listed by glassnet.models.list_models())")
+    return fn
+
+
+def __dir__():
+    from glassnet.models import _registry
+
+    return sorted(set(globals()) | set(_registry.registered()))

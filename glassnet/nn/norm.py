@@ -297,8 +297,8 @@ class InstanceNorm2d(_InstanceNorm):
     --------
     >>> import glassnet, glassnet.nn as nn
     >>> y = nn.InstanceNorm2d(2)(glassnet.randn(3, 2, 4, 4))
-    >>> round(float(y[1, 0].mean()), 5), round(float(y[1, 0].var(unbiased=False)), 2)
-    (0.0, 1.0)
+    >>> abs(float(y[1, 0].mean())) < 1e-5, round(float(y[1, 0].var(unbiased=False)), 2)
+    (True, 1.0)
     """
 
     _nd = 2

@@ -117,7 +117,7 @@ class TrainConfig:
 
 # ---------------------------------------------------------------------------- data
 def _transforms(dataset: str, train: bool, augment: bool, spec: DatasetSpec):
-    from glassnet.data import transforms as T
+    from glassnet.vision import transforms as T
 
     steps = []
     if dataset == "folder":
@@ -133,7 +133,7 @@ def _transforms(dataset: str, train: bool, augment: bool, spec: DatasetSpec):
 
 
 def _dataset(name, root, train, transform, download):
-    from glassnet.data import datasets as D
+    from glassnet.vision import datasets as D
 
     if name == "digits":
         return D.Digits(train=train, transform=transform)
@@ -150,7 +150,7 @@ def _dataset(name, root, train, transform, download):
 
 def build_datasets(cfg: TrainConfig):
     """(train, val, test) datasets; val is a seeded split of the training set."""
-    from glassnet.data import Subset
+    from glassnet.utils.data import Subset
 
     spec = DATASETS[cfg.dataset]
     root = cfg.data_dir
@@ -179,12 +179,11 @@ def _classes(ds):
 def build_model(name: str, num_classes: int, in_channels: int, input_size: int,
                 extra: dict | None = None):
     """Build a registered model, passing only the keyword arguments it accepts."""
-    from glassnet.models import _registry, get_model, list_models
+    from glassnet.models import _registry, get_model
 
-    list_models()
-    if name not in _registry._MODELS:
+    if name not in _registry.registered():
         get_model(name)  # raises the helpful unknown-model error
-    fn = _registry._MODELS[name]
+    fn = _registry.registered()[name]
     params = inspect.signature(fn).parameters
     kwargs = {"num_classes": num_classes, "in_channels": in_channels,
               "input_size": input_size, "in_features": in_channels * input_size * input_size}
@@ -231,7 +230,7 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     Returns a summary dict (test metrics, paths, timings).
     """
     import glassnet
-    from glassnet.data import DataLoader
+    from glassnet.utils.data import DataLoader
     from glassnet.inspect.plots import plot_confusion_matrix
     from glassnet.train import (EarlyStopping, MetricLogger, ModelCheckpoint, Trainer,
                                 classification_report, freeze, trainable_parameters)
@@ -284,8 +283,12 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     trainer.fit(cfg.epochs)
     wall = time.perf_counter() - t0
     test_metrics, cm = trainer.evaluate(test_loader)
-    png = plot_confusion_matrix(cm, os.path.join(cfg.out, "confusion_matrix.png"), classes,
-                                title=f"{cfg.model} on {cfg.dataset} (test)")
+    try:
+        png = plot_confusion_matrix(cm, os.path.join(cfg.out, "confusion_matrix.png"), classes,
+                                    title=f"{cfg.model} on {cfg.dataset} (test)")
+    except ImportError as exc:  # matplotlib is optional (glassnet[all])
+        png = None
+        log(str(exc))
     summary = {"test": test_metrics, "epochs": trainer.epoch, "wall_time_s": wall,
                "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in
                                                  trainer.history])) if trainer.history else 0,
@@ -322,7 +325,7 @@ def load_checkpoint_model(path):
 
 def evaluate_checkpoint(path, data_dir=None, split="test", batch_size=256) -> tuple:
     """(metrics, confusion matrix, meta) of a checkpoint on its dataset's split."""
-    from glassnet.data import DataLoader
+    from glassnet.utils.data import DataLoader
     from glassnet.train.trainer import evaluate
 
     model, meta = load_checkpoint_model(path)
@@ -338,7 +341,7 @@ def predict_images(path, images, topk=3) -> list:
     """Top-k (class, probability) for each image file, preprocessed like training data."""
     import glassnet
     from glassnet.nn import functional as F
-    from glassnet.vision.io import read_image
+    from glassnet.cv import read_image
 
     model, meta = load_checkpoint_model(path)
     size, ch = int(meta["input_size"]), int(meta["in_channels"])

@@ -1,69 +1,33 @@
-"""Classical computer vision on plain numpy arrays, with OpenCV's semantics.
+"""``glassnet.vision``: the torchvision counterpart (``import glassnet.vision as torchvision``).
 
-Where OpenCV has the function, the glassnet version has the same arguments,
-defaults, border handling and rounding, under a snake_case name
-(``cv2.GaussianBlur`` -> :func:`gaussian_blur`, ``cv2.Canny`` -> :func:`canny`).
-No autograd and no dependency beyond numpy (Pillow for file I/O); this package
-does not import :mod:`glassnet.tensor`.
+Subpackages, with torchvision's names: ``models`` (the model zoo), ``transforms``,
+``datasets`` (MNIST, CIFAR, ImageFolder, ...), ``ops`` (boxes, NMS, RoI pooling, focal
+loss, detection helpers), ``utils`` (``make_grid``, ``save_image``) and ``io`` (image
+files as uint8 Tensors).  They load on first use, so ``import glassnet.vision`` stays light.
+Classical computer vision with OpenCV's semantics lives in :mod:`glassnet.cv`.
 
-Images are ``(H, W)`` or ``(H, W, C)`` arrays. Colour images read with
-:func:`read_image` are RGB; OpenCV's are BGR.
+Examples
+--------
+>>> import glassnet
+>>> import glassnet.vision as torchvision
+>>> torchvision.ops.box_area(glassnet.tensor([[0.0, 0.0, 2.0, 3.0]])).tolist()
+[6.0]
 """
+from __future__ import annotations
 
-from ._border import (
-    BORDER_CONSTANT,
-    BORDER_DEFAULT,
-    BORDER_ISOLATED,
-    BORDER_REFLECT,
-    BORDER_REFLECT101,
-    BORDER_REFLECT_101,
-    BORDER_REPLICATE,
-    BORDER_WRAP,
-    border_interpolate,
-    copy_make_border,
-)
-from .canny import canny
-from .derivatives import get_deriv_kernels, laplacian, scharr, sobel
-from .filters import (
-    bilateral_filter,
-    blur,
-    box_filter,
-    filter2d,
-    gaussian_blur,
-    get_gaussian_kernel,
-    median_blur,
-)
-from .histogram import calc_hist, equalize_hist
-from .hough import hough_lines, hough_lines_p
-from .io import read_image, write_image
+import importlib
 
-__all__ = [
-    "BORDER_CONSTANT",
-    "BORDER_REPLICATE",
-    "BORDER_REFLECT",
-    "BORDER_WRAP",
-    "BORDER_REFLECT_101",
-    "BORDER_REFLECT101",
-    "BORDER_DEFAULT",
-    "BORDER_ISOLATED",
-    "border_interpolate",
-    "copy_make_border",
-    "read_image",
-    "write_image",
-    "filter2d",
-    "get_gaussian_kernel",
-    "gaussian_blur",
-    "box_filter",
-    "blur",
-    "median_blur",
-    "bilateral_filter",
-    "get_deriv_kernels",
-    "sobel",
-    "scharr",
-    "laplacian",
-    "canny",
-    "hough_lines",
-    "hough_lines_p",
-    "calc_hist",
-    "equalize_hist",
-]
+__all__ = ["datasets", "io", "models", "ops", "transforms", "utils"]
+
+_SUBMODULES = ("datasets", "io", "models", "ops", "transforms", "utils")
+
+
+def __getattr__(name):
+    # Subpackages import on first use (models pull in nn, transforms and datasets Pillow).
+    if name in _SUBMODULES:
+        return importlib.import_module(f"glassnet.vision.{name}")
+    raise AttributeError(f"module 'glassnet.vision' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SUBMODULES))

@@ -9,7 +9,7 @@ import pytest
 
 import glassnet as gn
 from glassnet import nn, optim
-from glassnet.data import DataLoader, TensorDataset
+from glassnet.utils.data import DataLoader, TensorDataset
 from glassnet.optim import lr_scheduler
 from glassnet.train import (Callback, EarlyStopping, MetricLogger, ModelCheckpoint, Trainer,
                             TrainingInterrupted, freeze, replace_head, trainable_parameters)

@@ -1,0 +1,20 @@
+"""``glassnet.utils``: the ``torch.utils`` counterpart; ``glassnet.utils.data`` loads on use.
+
+Examples
+--------
+>>> import glassnet as torch
+>>> torch.utils.data.TensorDataset(torch.zeros(3, 2))[1][0].tolist()
+[0.0, 0.0]
+"""
+from __future__ import annotations
+
+__all__ = ["data"]
+
+
+def __getattr__(name):
+    # Subpackages import on first use, so ``import glassnet.utils`` costs nothing.
+    import importlib
+
+    if name in __all__:
+        return importlib.import_module(f"glassnet.utils.{name}")
+    raise AttributeError(f"module 'glassnet.utils' has no attribute {name!r}")
