@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from glassnet.ops import activation as _act
 from glassnet.ops import elementwise as _ew
+from glassnet.ops import indexing as _ix
 from glassnet.ops import inplace as _ip
 from glassnet.ops import linalg as _la
 from glassnet.ops import reduce as _rd
@@ -17,6 +18,74 @@ from glassnet.tensor import Tensor
 def _r(fn):
     """Reflected binary operator: ``other (op) self``."""
     return lambda self, other: fn(other, self)
+
+
+def _where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``glassnet.where(condition, x, y)``."""
+    return _ew.where(condition, self, other)
+
+
+def _polygamma_method(self, n):
+    """``x.polygamma(n)`` is ``glassnet.polygamma(n, x)``."""
+    return _ew.polygamma(n, self)
+
+
+# Tensor methods with the same name and signature as a glassnet function.
+_ELEMENTWISE = (
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
+    "float_power", "fmod", "remainder", "floor_divide", "atan2", "arctan2", "hypot",
+    "logaddexp", "logaddexp2", "xlogy", "copysign", "heaviside", "clamp", "clip",
+    "clamp_min", "clamp_max", "maximum", "minimum", "fmax", "fmin", "lerp", "addcmul",
+    "addcdiv", "masked_fill", "neg", "negative", "positive", "abs", "absolute", "sign",
+    "sgn", "floor", "ceil", "round", "trunc", "fix", "frac", "exp", "exp2", "expm1", "log",
+    "log2", "log10", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan",
+    "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos",
+    "arctan", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "erfinv", "logit", "sinc",
+    "deg2rad", "rad2deg", "lgamma", "digamma", "i0", "nan_to_num", "eq", "ne", "lt", "le",
+    "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "isposinf",
+    "isneginf", "isreal", "signbit", "allclose", "isclose", "equal",
+)
+_REDUCE = (
+    "sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "var", "std",
+    "logsumexp", "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin",
+    "logcumsumexp", "norm", "all", "any", "count_nonzero", "sort", "argsort", "topk",
+    "unique", "bincount", "median", "nanmedian", "mode", "nansum", "nanmean", "quantile",
+    "nanquantile", "kthvalue", "diff", "histc",
+)
+_SHAPE = (
+    "reshape", "permute", "transpose", "swapaxes", "movedim", "flatten", "unflatten",
+    "squeeze", "unsqueeze", "repeat_interleave", "tile", "split", "chunk", "unbind", "flip",
+    "roll", "narrow", "t", "broadcast_to", "tril", "triu", "gather", "scatter_add",
+    "index_select", "masked_select", "nonzero", "take_along_dim", "take",
+    "view", "view_as", "reshape_as", "expand", "expand_as", "repeat",
+)
+_LINALG = (
+    "matmul", "mm", "bmm", "dot", "outer", "mv", "trace", "diag", "diagonal",
+    "diag_embed", "cross", "kron", "addmm", "addmv", "baddbmm", "addbmm", "inner",
+)
+_ACTIVATION = ("relu", "sigmoid", "tanh", "softmax", "log_softmax")
+
+# In-place variants ``x.<name>_(...)`` that torch has (same values, written into x, with
+# torch's autograd semantics: see ops/inplace.py).
+_INPLACE = (
+    "add", "sub", "mul", "div", "clamp", "clip", "maximum", "minimum", "masked_fill",
+    "subtract", "multiply", "divide", "true_divide", "pow", "float_power", "fmod",
+    "remainder", "floor_divide", "atan2", "arctan2", "hypot", "xlogy", "copysign",
+    "heaviside", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv", "neg", "negative",
+    "abs", "absolute", "sign", "sgn", "floor", "ceil", "round", "trunc", "fix", "frac",
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square",
+    "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+    "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "erf",
+    "erfc", "erfinv", "logit", "sinc", "deg2rad", "rad2deg", "lgamma", "digamma",
+    "polygamma", "i0", "nan_to_num", "eq", "ne", "lt", "le", "gt", "ge", "greater",
+    "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or",
+    "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not", "relu", "sigmoid", "tanh", "cumsum", "cumprod", "tril", "triu",
+    "scatter_add", "addmm", "addmv", "baddbmm", "addbmm",
+)
+_RESTRIDE = ("t", "transpose", "swapaxes", "squeeze", "unsqueeze")
 
 
 def _bind():
@@ -30,7 +99,9 @@ def _bind():
     T.__truediv__ = lambda s, o: _ew.div(s, o)
     T.__rtruediv__ = _r(_ew.div)
     T.__floordiv__ = lambda s, o: _ew.floor_divide(s, o)
+    T.__rfloordiv__ = _r(_ew.floor_divide)
     T.__mod__ = lambda s, o: _ew.remainder(s, o)
+    T.__rmod__ = _r(_ew.remainder)
     T.__pow__ = lambda s, o: _ew.pow(s, o)
     T.__rpow__ = _r(_ew.pow)
     T.__matmul__ = lambda s, o: _la.matmul(s, o)
@@ -44,65 +115,29 @@ def _bind():
     T.__le__ = lambda s, o: _ew.le(s, o)
     T.__gt__ = lambda s, o: _ew.gt(s, o)
     T.__ge__ = lambda s, o: _ew.ge(s, o)
-    T.__and__ = lambda s, o: _ew.logical_and(s, o)
-    T.__or__ = lambda s, o: _ew.logical_or(s, o)
-    T.__invert__ = lambda s: _ew.logical_not(s)
-    T.__getitem__ = lambda s, i: _sh.getitem(s, i)
+    T.__and__ = lambda s, o: _ew.logical_and(s, o) if s.dtype == bool else \
+        _ew.bitwise_and(s, o)
+    T.__or__ = lambda s, o: _ew.logical_or(s, o) if s.dtype == bool else \
+        _ew.bitwise_or(s, o)
+    T.__xor__ = lambda s, o: _ew.logical_xor(s, o) if s.dtype == bool else \
+        _ew.bitwise_xor(s, o)
+    T.__invert__ = lambda s: _ew.logical_not(s) if s.dtype == bool else _ew.bitwise_not(s)
+    T.__getitem__ = lambda s, i: _ix.getitem(s, i)
     T.__hash__ = object.__hash__
 
-    methods = {
-        # elementwise
-        "add": _ew.add, "sub": _ew.sub, "mul": _ew.mul, "div": _ew.div, "pow": _ew.pow,
-        "neg": _ew.neg, "exp": _ew.exp, "expm1": _ew.expm1, "log": _ew.log,
-        "log2": _ew.log2, "log10": _ew.log10, "log1p": _ew.log1p, "sqrt": _ew.sqrt,
-        "rsqrt": _ew.rsqrt, "abs": _ew.abs, "sign": _ew.sign, "clamp": _ew.clamp,
-        "clip": _ew.clamp, "maximum": _ew.maximum, "minimum": _ew.minimum,
-        "square": _ew.square, "reciprocal": _ew.reciprocal, "sin": _ew.sin, "cos": _ew.cos, "atan": _ew.atan,
-        "eq": _ew.eq, "ne": _ew.ne, "lt": _ew.lt, "le": _ew.le, "gt": _ew.gt, "ge": _ew.ge,
-        "floor": _ew.floor, "ceil": _ew.ceil, "round": _ew.round, "trunc": _ew.trunc,
-        "fmod": _ew.fmod, "remainder": _ew.remainder, "floor_divide": _ew.floor_divide,
-        "logical_and": _ew.logical_and, "logical_or": _ew.logical_or,
-        "masked_fill": _ew.masked_fill, "lerp": _ew.lerp, "isnan": _ew.isnan,
-        "isinf": _ew.isinf, "isfinite": _ew.isfinite, "logical_not": _ew.logical_not,
-        "allclose": _ew.allclose, "isclose": _ew.isclose, "equal": _ew.equal,
-        "nan_to_num": _ew.nan_to_num,
-        # reductions
-        "sum": _rd.sum, "mean": _rd.mean, "prod": _rd.prod, "max": _rd.max,
-        "min": _rd.min, "amax": _rd.amax, "amin": _rd.amin, "var": _rd.var, "std": _rd.std,
-        "logsumexp": _rd.logsumexp, "argmax": _rd.argmax, "argmin": _rd.argmin,
-        "cumsum": _rd.cumsum, "cumprod": _rd.cumprod, "norm": _rd.norm, "all": _rd.all,
-        "any": _rd.any, "sort": _rd.sort, "argsort": _rd.argsort, "topk": _rd.topk,
-        "count_nonzero": _rd.count_nonzero, "unique": _rd.unique,
-        "bincount": _rd.bincount,
-        # shape
-        "reshape": _sh.reshape, "view": _sh.view, "view_as": _sh.view_as,
-        "reshape_as": _sh.reshape_as, "permute": _sh.permute,
-        "transpose": _sh.transpose, "swapaxes": _sh.swapaxes, "movedim": _sh.movedim,
-        "flatten": _sh.flatten, "unflatten": _sh.unflatten, "squeeze": _sh.squeeze,
-        "unsqueeze": _sh.unsqueeze, "expand": _sh.expand, "expand_as": _sh.expand_as,
-        "repeat": _sh.repeat, "repeat_interleave": _sh.repeat_interleave, "tile": _sh.tile,
-        "split": _sh.split, "chunk": _sh.chunk,
-        "unbind": _sh.unbind, "flip": _sh.flip, "roll": _sh.roll, "gather": _sh.gather,
-        "scatter_add": _sh.scatter_add, "index_select": _sh.index_select,
-        "narrow": _sh.narrow, "t": _sh.t, "broadcast_to": _sh.broadcast_to,
-        "masked_select": _sh.masked_select,
-        "tril": _sh.tril, "triu": _sh.triu, "nonzero": _sh.nonzero,
-        # linalg
-        "matmul": _la.matmul, "mm": _la.mm, "bmm": _la.bmm, "dot": _la.dot,
-        "outer": _la.outer,
-        # activations
-        "relu": _act.relu, "sigmoid": _act.sigmoid, "tanh": _act.tanh,
-        "softmax": _act.softmax, "log_softmax": _act.log_softmax,
-    }
+    methods = {}
+    for module, names in ((_ew, _ELEMENTWISE), (_rd, _REDUCE), (_sh, _SHAPE),
+                          (_la, _LINALG), (_act, _ACTIVATION)):
+        for name in names:
+            methods[name] = getattr(module, name)
+    methods["where"] = _where_method
+    methods["polygamma"] = _polygamma_method
     for name, fn in methods.items():
         setattr(T, name, fn)
-    # In-place variants (torch's semantics, see ops/inplace.py).
-    for name in ("abs", "neg", "exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt",
-                 "sign", "floor", "ceil", "round", "trunc", "square", "reciprocal", "sin",
-                 "cos", "pow", "lerp", "relu", "sigmoid", "tanh", "nan_to_num", "add", "sub",
-                 "mul", "div", "clamp", "fmod", "remainder", "floor_divide", "maximum",
-                 "minimum", "atan"):
+    for name in _INPLACE:
         setattr(T, name + "_", _ip.inplace_method(methods[name], name + "_"))
+    for name in _RESTRIDE:
+        setattr(T, name + "_", _ip.restride_method(methods[name], name + "_"))
     for name in ("copy_", "fill_", "zero_", "masked_fill_", "scatter_", "uniform_",
                  "normal_", "bernoulli_", "exponential_", "log_normal_", "random_"):
         setattr(T, name, getattr(_ip, name))
@@ -111,9 +146,12 @@ def _bind():
     T.index_put_ = _ip.inplace_method(_ip.index_put, "index_put_")
     for name, method in _ip.AUGMENTED.items():
         setattr(T, name, method)
-    T.clip_ = T.clamp_
     T.T = property(lambda s: _sh.permute(s, *reversed(range(s.ndim))))
     T.mT = property(lambda s: _sh.transpose(s, -2, -1))
 
 
 _bind()
+
+# NOTE: ``glassnet.linalg`` as an attribute of ``glassnet`` (torch.linalg); the lead may
+# move this import into glassnet/__init__.py.
+import glassnet.linalg  # noqa: E402,F401

@@ -1,4 +1,17 @@
-"""Elementwise ops: arithmetic with broadcasting, unary maths, clamp, where, casts."""
+"""Elementwise arithmetic with broadcasting: add, sub, mul, div, pow, fmod, remainder,
+binary maths (atan2, hypot, logaddexp, xlogy, copysign...), clamp, maximum/minimum,
+fmax/fmin, where, lerp, addcmul/addcdiv.
+
+The unary maths live in :mod:`glassnet.ops.unary` and the comparisons in
+:mod:`glassnet.ops.comparison`; this module re-exports both, so that
+``glassnet.ops.elementwise`` is the whole elementwise table.
+
+Examples
+--------
+>>> import glassnet
+>>> glassnet.copysign(glassnet.tensor([2.0, 3.0]), glassnet.tensor([-1.0, 1.0])).tolist()
+[-2.0, 3.0]
+"""
 from __future__ import annotations
 
 import numbers
@@ -7,68 +20,23 @@ import numpy as np
 
 from glassnet.autograd import Function, sum_to
 from glassnet.backend import get_array_module, get_default_dtype
+from glassnet.ops import comparison as _comparison
+from glassnet.ops import unary as _unary_ops
+from glassnet.ops._coerce import (  # noqa: F401  (cast, _operands: used by other families)
+    Cast, NoDerivative, _float_operands, _operands, _promote, _scalar_array, _tensor, cast,
+)
+from glassnet.ops.comparison import *  # noqa: F401,F403
+from glassnet.ops.unary import *  # noqa: F401,F403
+from glassnet.ops.unary import Abs, Neg, ZeroGrad  # noqa: F401
 from glassnet.tensor import Tensor
 
 __all__ = [
-    "add", "sub", "mul", "div", "true_divide", "pow", "neg", "exp", "log", "log1p", "log2",
-    "log10", "expm1", "sqrt", "rsqrt", "abs", "sign", "clamp", "clip", "maximum", "minimum",
-    "where", "square", "reciprocal", "sin", "cos", "atan", "arctan", "cast", "clone", "eq",
-    "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "isnan", "isinf", "isfinite",
-    "floor", "ceil", "round", "trunc", "fmod", "remainder", "floor_divide", "lerp",
-    "masked_fill", "nan_to_num", "allclose", "isclose", "equal",
-]
-
-
-# ---------------------------------------------------------------------------
-# Operand coercion (PyTorch's promotion for Python scalars)
-# ---------------------------------------------------------------------------
-def _scalar_array(value, like: np.ndarray) -> np.ndarray:
-    """A 0-d array for a Python scalar combined with array ``like``."""
-    if isinstance(value, (bool, np.bool_)):
-        dtype = like.dtype
-    elif isinstance(value, numbers.Integral):
-        dtype = like.dtype if like.dtype != np.bool_ else np.int64
-    elif isinstance(value, numbers.Real):
-        # NOTE: int tensor * 0.5 gives the default float dtype, as in PyTorch.
-        dtype = like.dtype if like.dtype.kind == "f" else get_default_dtype()
-    else:
-        raise TypeError(f"unsupported operand type {type(value).__name__}")
-    return get_array_module(like).asarray(value, dtype=dtype)
-
-
-def _operands(a, b):
-    """Return two Tensors of a common dtype (scalars adopt the tensor's dtype)."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a.dtype != b.dtype:
-            dt = _promote(a, b)
-            a = cast(a, dt) if a.dtype != dt else a
-            b = cast(b, dt) if b.dtype != dt else b
-        return a, b
-    if isinstance(a, Tensor):
-        if isinstance(b, np.ndarray):
-            return _operands(a, Tensor._wrap(b))
-        arr = _scalar_array(b, a._data)
-        if arr.dtype != a.dtype:
-            a = cast(a, arr.dtype)
-        return a, Tensor._wrap(arr)
-    if isinstance(b, Tensor):
-        b2, a2 = _operands(b, a)
-        return a2, b2
-    return Tensor._wrap(np.asarray(a)), Tensor._wrap(np.asarray(b))
-
-
-def _promote(a: Tensor, b: Tensor):
-    # NOTE: PyTorch lets a 0-d tensor of the same category not change the dtype; a
-    # float tensor of any rank wins over an integer tensor.
-    if a.ndim == 0 and b.ndim > 0 and a.dtype.kind == b.dtype.kind:
-        return b.dtype
-    if b.ndim == 0 and a.ndim > 0 and a.dtype.kind == b.dtype.kind:
-        return a.dtype
-    if a.dtype.kind == "f" and b.dtype.kind != "f":
-        return a.dtype
-    if b.dtype.kind == "f" and a.dtype.kind != "f":
-        return b.dtype
-    return np.result_type(a.dtype, b.dtype)
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
+    "float_power", "fmod", "remainder", "floor_divide", "atan2", "arctan2", "hypot",
+    "logaddexp", "logaddexp2", "xlogy", "copysign", "heaviside", "clamp", "clip",
+    "clamp_min", "clamp_max", "maximum", "minimum", "fmax", "fmin", "where", "clone",
+    "lerp", "addcmul", "addcdiv", "masked_fill",
+] + _unary_ops.__all__ + _comparison.__all__
 
 
 # ---------------------------------------------------------------------------
@@ -187,10 +155,16 @@ def sub(input, other, alpha=1):
     return Sub.apply(a, b)
 
 
+subtract = sub
+
+
 def mul(input, other):
     """Elementwise product with broadcasting."""
     a, b = _operands(input, other)
     return Mul.apply(a, b)
+
+
+multiply = mul
 
 
 def div(input, other, rounding_mode=None):
@@ -200,15 +174,13 @@ def div(input, other, rounding_mode=None):
         if a.dtype.kind != "f":
             a, b = cast(a, get_default_dtype()), cast(b, get_default_dtype())
         return Div.apply(a, b)
-    if rounding_mode == "floor":
-        return Tensor._wrap(np.floor_divide(a._data, b._data))
-    if rounding_mode == "trunc":
-        return Tensor._wrap(np.trunc(a._data / b._data).astype(a.dtype))
+    if rounding_mode in ("floor", "trunc"):
+        return RoundedDiv.apply(a, b, mode=rounding_mode)
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                      f"{rounding_mode!r}")
 
 
-true_divide = div
+true_divide = divide = div
 
 
 def pow(input, exponent):
@@ -221,144 +193,6 @@ def pow(input, exponent):
         return RPowScalar.apply(exponent, base=input)
     a, b = _operands(input, exponent)
     return Pow.apply(a, b)
-
-
-# ---------------------------------------------------------------------------
-# Unary maths
-# ---------------------------------------------------------------------------
-class Neg(Function):
-    def forward(self, a):
-        return -a
-
-    def backward(self, g):
-        return -g
-
-
-class Exp(Function):
-    def forward(self, a):
-        out = get_array_module(a).exp(a)
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, g):
-        return g * self.saved_tensors[0]
-
-
-class Expm1(Function):
-    def forward(self, a):
-        out = get_array_module(a).expm1(a)
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, g):
-        return g * (self.saved_tensors[0] + 1)
-
-
-class Log(Function):
-    def forward(self, a):
-        self.save_for_backward(a)
-        return get_array_module(a).log(a)
-
-    def backward(self, g):
-        return g / self.saved_tensors[0]
-
-
-class Log2(Function):
-    def forward(self, a):
-        self.save_for_backward(a)
-        return get_array_module(a).log2(a)
-
-    def backward(self, g):
-        a = self.saved_tensors[0]
-        return g / (a * a.dtype.type(np.log(2.0)))
-
-
-class Log10(Function):
-    def forward(self, a):
-        self.save_for_backward(a)
-        return get_array_module(a).log10(a)
-
-    def backward(self, g):
-        a = self.saved_tensors[0]
-        return g / (a * a.dtype.type(np.log(10.0)))
-
-
-class Log1p(Function):
-    def forward(self, a):
-        self.save_for_backward(a)
-        return get_array_module(a).log1p(a)
-
-    def backward(self, g):
-        return g / (1 + self.saved_tensors[0])
-
-
-class Sqrt(Function):
-    def forward(self, a):
-        out = get_array_module(a).sqrt(a)
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, g):
-        return g / (2 * self.saved_tensors[0])
-
-
-class Rsqrt(Function):
-    def forward(self, a):
-        out = 1 / get_array_module(a).sqrt(a)
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, g):
-        out = self.saved_tensors[0]
-        return g * (-0.5 * out * out * out)
-
-
-class Abs(Function):
-    def forward(self, a):
-        self.save_for_backward(a)
-        return get_array_module(a).abs(a)
-
-    def backward(self, g):
-        # NOTE: the subgradient at 0 is 0 (sign(0) = 0), as in PyTorch.
-        return g * get_array_module(g).sign(self.saved_tensors[0])
-
-
-class Sin(Function):
-    def forward(self, a):
-        self.save_for_backward(a)
-        return get_array_module(a).sin(a)
-
-    def backward(self, g):
-        return g * get_array_module(g).cos(self.saved_tensors[0])
-
-
-class Cos(Function):
-    def forward(self, a):
-        self.save_for_backward(a)
-        return get_array_module(a).cos(a)
-
-    def backward(self, g):
-        return -g * get_array_module(g).sin(self.saved_tensors[0])
-
-
-class Atan(Function):
-    def forward(self, a):
-        self.save_for_backward(a)
-        return get_array_module(a).arctan(a)
-
-    def backward(self, g):
-        a = self.saved_tensors[0]
-        return g / (1 + a * a)
-
-
-class ZeroGrad(Function):
-    """Piecewise-constant functions (sign, floor, round...): gradient zero everywhere."""
-
-    def forward(self, a, fn):
-        return fn(a)
-
-    def backward(self, g):
-        return g * 0
 
 
 class Clamp(Function):
@@ -412,92 +246,12 @@ class Where(Function):
         return ga, gb
 
 
-class Cast(Function):
-    def forward(self, a, dtype):
-        self.in_dtype = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, g):
-        return g.astype(self.in_dtype)
-
-
 class Clone(Function):
     def forward(self, a):
         return a.copy()
 
     def backward(self, g):
         return g
-
-
-def _unary(cls):
-    def fn(input):
-        if not isinstance(input, Tensor):
-            input = Tensor._wrap(np.asarray(input))
-        if input.dtype.kind != "f":
-            input = cast(input, get_default_dtype())
-        return cls.apply(input)
-
-    return fn
-
-
-neg_ = Neg
-exp = _unary(Exp)
-expm1 = _unary(Expm1)
-log = _unary(Log)
-log2 = _unary(Log2)
-log10 = _unary(Log10)
-log1p = _unary(Log1p)
-sqrt = _unary(Sqrt)
-rsqrt = _unary(Rsqrt)
-sin = _unary(Sin)
-cos = _unary(Cos)
-atan = _unary(Atan)
-arctan = atan
-atan.__doc__ = "Elementwise arctangent."
-exp.__doc__ = "Elementwise e**x."
-log.__doc__ = "Elementwise natural logarithm."
-sqrt.__doc__ = "Elementwise square root."
-
-
-def neg(input):
-    """Elementwise negation."""
-    return Neg.apply(input)
-
-
-def abs(input):
-    """Elementwise absolute value (gradient 0 at 0)."""
-    return Abs.apply(input)
-
-
-def sign(input):
-    """Elementwise sign; zero gradient."""
-    return ZeroGrad.apply(input, fn=np.sign)
-
-
-def floor(input):
-    return ZeroGrad.apply(input, fn=np.floor)
-
-
-def ceil(input):
-    return ZeroGrad.apply(input, fn=np.ceil)
-
-
-def round(input, decimals=0):
-    return ZeroGrad.apply(input, fn=lambda a: np.round(a, decimals))
-
-
-def trunc(input):
-    return ZeroGrad.apply(input, fn=np.trunc)
-
-
-def square(input):
-    """``input ** 2``."""
-    return mul(input, input)
-
-
-def reciprocal(input):
-    """``1 / input``."""
-    return div(1.0, input)
 
 
 def clamp(input, min=None, max=None):
@@ -510,9 +264,9 @@ def clamp(input, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = input
         if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else full_like_scalar(out, min))
+            out = maximum(out, min if isinstance(min, Tensor) else _scalar_array(min, out._data))
         if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else full_like_scalar(out, max))
+            out = minimum(out, max if isinstance(max, Tensor) else _scalar_array(max, out._data))
         return out
     if min is not None and max is not None and min > max:
         min = max
@@ -520,10 +274,6 @@ def clamp(input, min=None, max=None):
 
 
 clip = clamp
-
-
-def full_like_scalar(t, value):
-    return Tensor._wrap(np.asarray(value, dtype=t.dtype))
 
 
 def maximum(input, other):
@@ -557,14 +307,6 @@ def masked_fill(input, mask, value):
     return where(Tensor._wrap(np.broadcast_to(m, input.shape)), v, input)
 
 
-def cast(input, dtype):
-    """Convert to ``dtype``; differentiable between floating dtypes."""
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f" or input.dtype.kind != "f":
-        return Tensor._wrap(input._data.astype(dtype))
-    return Cast.apply(input, dtype=dtype)
-
-
 def clone(input):
     """A copy that stays in the graph."""
     return Clone.apply(input)
@@ -575,62 +317,258 @@ def lerp(input, end, weight):
     return add(input, mul(sub(end, input), weight))
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    return Tensor._wrap(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2`` with broadcasting."""
+    prod = mul(tensor1, tensor2)
+    return add(input, prod if value == 1 else mul(prod, value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2`` with broadcasting."""
+    quot = div(tensor1, tensor2)
+    return add(input, quot if value == 1 else mul(quot, value))
 
 
 # ---------------------------------------------------------------------------
-# Comparisons and logic (never differentiable)
+# Rounded division, fmod, remainder
 # ---------------------------------------------------------------------------
-def _cmp(np_fn):
-    def fn(input, other):
-        a = input._data if isinstance(input, Tensor) else input
-        b = other._data if isinstance(other, Tensor) else other
-        return Tensor._wrap(np.asarray(np_fn(a, b)))
+class RoundedDiv(Function):
+    """``div(a, b, rounding_mode='floor'/'trunc')``: piecewise constant, so PyTorch gives
+    both inputs a zero gradient."""
 
-    return fn
+    def forward(self, a, b, mode):
+        self.shapes = (a.shape, b.shape)
+        xp = get_array_module(a)
+        if mode == "floor":
+            return xp.floor_divide(a, b)
+        with np.errstate(all="ignore"):
+            q = a / b if a.dtype.kind == "f" else xp.trunc(a / b)
+        return xp.trunc(q).astype(a.dtype)
 
-
-eq = _cmp(np.equal)
-ne = _cmp(np.not_equal)
-lt = _cmp(np.less)
-le = _cmp(np.less_equal)
-gt = _cmp(np.greater)
-ge = _cmp(np.greater_equal)
-logical_and = _cmp(np.logical_and)
-logical_or = _cmp(np.logical_or)
-fmod = _cmp(np.fmod)
-remainder = _cmp(np.remainder)
-floor_divide = _cmp(np.floor_divide)
+    def backward(self, g):
+        return (sum_to(g * 0, self.shapes[0]), sum_to(g * 0, self.shapes[1]))
 
 
-def logical_not(input):
-    return Tensor._wrap(np.logical_not(input._data))
+class Fmod(Function):
+    """C's ``fmod``: ``a - trunc(a / b) * b`` (the sign of ``a``)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        with np.errstate(all="ignore"):
+            return get_array_module(a).fmod(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = sum_to(g, a.shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            # NOTE: d/db = -trunc(a / b), as PyTorch.
+            with np.errstate(all="ignore"):
+                gb = sum_to(-g * get_array_module(a).trunc(a / b), b.shape)
+        return ga, gb
 
 
-def isnan(input):
-    return Tensor._wrap(np.isnan(input._data))
+class Remainder(Function):
+    """Python's ``%``: ``a - floor(a / b) * b`` (the sign of ``b``)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        with np.errstate(all="ignore"):
+            return get_array_module(a).remainder(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = sum_to(g, a.shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            # NOTE: d/db = -floor(a / b), as PyTorch.
+            with np.errstate(all="ignore"):
+                gb = sum_to(-g * get_array_module(a).floor(a / b), b.shape)
+        return ga, gb
 
 
-def isinf(input):
-    return Tensor._wrap(np.isinf(input._data))
+def fmod(input, other):
+    """Elementwise ``input - trunc(input / other) * other`` (sign of ``input``).
+
+    Gradient: 1 for ``input``, ``-trunc(input / other)`` for ``other``.
+    """
+    a, b = _operands(input, other)
+    return Fmod.apply(a, b)
 
 
-def isfinite(input):
-    return Tensor._wrap(np.isfinite(input._data))
+def remainder(input, other):
+    """Elementwise ``input - floor(input / other) * other`` (sign of ``other``).
+
+    Gradient: 1 for ``input``, ``-floor(input / other)`` for ``other``.
+    """
+    a, b = _operands(input, other)
+    return Remainder.apply(a, b)
 
 
-def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
-    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+def floor_divide(input, other):
+    """Elementwise ``floor(input / other)``. As in PyTorch, a float result that requires
+    grad has no derivative: ``backward`` through it raises RuntimeError."""
+    a, b = _operands(input, other)
+    return NoDerivative.apply(a, b, fn=np.floor_divide, name="floor_divide")
 
 
-def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
-    """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
-    a = input._data if isinstance(input, Tensor) else input
-    b = other._data if isinstance(other, Tensor) else other
-    return Tensor._wrap(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol,
-                                              equal_nan=equal_nan)))
+def heaviside(input, values):
+    """Step function: 0 where ``input < 0``, ``values`` where 0, 1 where ``> 0``.
+
+    No derivative, as in PyTorch (``backward`` through it raises RuntimeError).
+    """
+    a, b = _operands(input, values)
+    return NoDerivative.apply(a, b, fn=np.heaviside, name="heaviside")
 
 
-def equal(input, other) -> bool:
-    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
+# ---------------------------------------------------------------------------
+# Binary maths
+# ---------------------------------------------------------------------------
+class _Binary(Function):
+    """Base of the smooth binary ops: ``out = f(a, b)``; ``da``/``db`` give the partial
+    derivatives from ``a, b, out``; both gradients are reduced with ``sum_to``."""
+
+    def forward(self, a, b):
+        with np.errstate(all="ignore"):
+            out = self.f(get_array_module(a), a, b)
+        self.save_for_backward(a, b, out)
+        return out
+
+    def backward(self, g):
+        a, b, out = self.saved_tensors
+        xp = get_array_module(a)
+        ga = gb = None
+        with np.errstate(all="ignore"):
+            if self.needs_input_grad[0]:
+                ga = sum_to((g * self.da(xp, a, b, out)).astype(g.dtype), a.shape)
+            if self.needs_input_grad[1]:
+                gb = sum_to((g * self.db(xp, a, b, out)).astype(g.dtype), b.shape)
+        return ga, gb
+
+
+class Atan2(_Binary):
+    f = staticmethod(lambda xp, a, b: xp.arctan2(a, b))
+    da = staticmethod(lambda xp, a, b, out: b / (a * a + b * b))
+    db = staticmethod(lambda xp, a, b, out: -a / (a * a + b * b))
+
+
+class Hypot(_Binary):
+    f = staticmethod(lambda xp, a, b: xp.hypot(a, b))
+    da = staticmethod(lambda xp, a, b, out: a / out)
+    db = staticmethod(lambda xp, a, b, out: b / out)
+
+
+class LogAddExp(_Binary):
+    f = staticmethod(lambda xp, a, b: xp.logaddexp(a, b))
+    da = staticmethod(lambda xp, a, b, out: xp.exp(a - out))
+    db = staticmethod(lambda xp, a, b, out: xp.exp(b - out))
+
+
+class LogAddExp2(_Binary):
+    f = staticmethod(lambda xp, a, b: xp.logaddexp2(a, b))
+    da = staticmethod(lambda xp, a, b, out: xp.exp2(a - out))
+    db = staticmethod(lambda xp, a, b, out: xp.exp2(b - out))
+
+
+class Xlogy(_Binary):
+    # NOTE: 0 * log(y) is 0 (also for y <= 0), NaN only where y is NaN, as PyTorch; its
+    # d/dx is log(y), set to 0 where x == 0 and y <= 0; d/dy = x / y.
+    f = staticmethod(lambda xp, a, b: xp.where((a == 0) & ~xp.isnan(b), 0, a * xp.log(b)))
+    da = staticmethod(lambda xp, a, b, out: xp.where((a == 0) & (b <= 0), 0, xp.log(b)))
+    db = staticmethod(lambda xp, a, b, out: a / b)
+
+
+class Copysign(_Binary):
+    # NOTE: d/da = sign(a) * sign(out), 0 at a == 0; ``b`` only gives a sign: gradient 0.
+    f = staticmethod(lambda xp, a, b: xp.copysign(a, b))
+    da = staticmethod(lambda xp, a, b, out: xp.where(a == 0, 0, xp.sign(a) * xp.sign(out)))
+    db = staticmethod(lambda xp, a, b, out: xp.zeros_like(b))
+
+
+class FMax(Function):
+    """fmax/fmin: NaN-ignoring max/min. NOTE: the whole gradient goes to ``a`` on ties
+    and where ``b`` is NaN (PyTorch's rule; ``maximum`` splits ties instead)."""
+
+    def forward(self, a, b, take_max):
+        xp = get_array_module(a)
+        self.save_for_backward(a, b)
+        self.take_max = take_max
+        return xp.fmax(a, b) if take_max else xp.fmin(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        xp = get_array_module(a)
+        to_a = ((a >= b) if self.take_max else (a <= b)) | xp.isnan(b)
+        ga = sum_to(g * to_a, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(g * ~to_a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def atan2(input, other):
+    """Elementwise ``atan(input / other)`` in the quadrant of ``(other, input)``."""
+    return Atan2.apply(*_float_operands(input, other))
+
+
+arctan2 = atan2
+
+
+def hypot(input, other):
+    """Elementwise ``sqrt(input**2 + other**2)`` without overflow."""
+    return Hypot.apply(*_float_operands(input, other))
+
+
+def logaddexp(input, other):
+    """Elementwise ``log(exp(input) + exp(other))``, computed stably."""
+    return LogAddExp.apply(*_float_operands(input, other))
+
+
+def logaddexp2(input, other):
+    """Elementwise ``log2(2**input + 2**other)``, computed stably."""
+    return LogAddExp2.apply(*_float_operands(input, other))
+
+
+def xlogy(input, other):
+    """Elementwise ``input * log(other)``, 0 where ``input == 0`` (unless ``other`` is
+    NaN)."""
+    return Xlogy.apply(*_float_operands(input, other))
+
+
+def copysign(input, other):
+    """``|input|`` with the sign of ``other``, elementwise."""
+    return Copysign.apply(*_float_operands(input, other))
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in float64 (the result is float64, as PyTorch)."""
+    x = cast(_tensor(input, "float_power"), np.float64) if isinstance(
+        input, (Tensor, np.ndarray)) else input
+    e = cast(exponent, np.float64) if isinstance(exponent, Tensor) else exponent
+    if not isinstance(x, Tensor) and not isinstance(e, Tensor):
+        raise TypeError("float_power: input or exponent must be a Tensor")
+    if isinstance(x, Tensor) and isinstance(e, numbers.Number):
+        return pow(x, float(e))
+    return pow(x if isinstance(x, Tensor) else float(x), e)
+
+
+def fmax(input, other):
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    a, b = _operands(input, other)
+    return FMax.apply(a, b, take_max=True)
+
+
+def fmin(input, other):
+    """Elementwise minimum that ignores NaN (NaN only where both are NaN)."""
+    a, b = _operands(input, other)
+    return FMax.apply(a, b, take_max=False)
+
+
+def clamp_min(input, min):
+    """``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """``clamp(input, max=max)``."""
+    return clamp(input, max=max)

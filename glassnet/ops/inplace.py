@@ -12,11 +12,14 @@ refuse gradients that would use overwritten values.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from glassnet import autograd
 from glassnet.autograd import Function, sum_to
 from glassnet.backend import default_generator, get_array_module
+from glassnet.ops.indexing import _has_advanced, getitem, normalize_index
 from glassnet.tensor import Tensor, _unwrap_index
 
 __all__ = ["index_put"]
@@ -120,6 +123,33 @@ def inplace_method(fn, name: str):
     return method
 
 
+def restride_method(fn, name: str):
+    """``x.t_()``, ``x.squeeze_()``...: in-place ops that change the shape, not the values:
+    ``x`` takes the new view of its storage (and, when recorded, the view op's grad_fn)."""
+
+    def method(self, *args, **kwargs):
+        if autograd.is_grad_enabled() and self.requires_grad and self.is_leaf:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
+                               f"an in-place operation")
+        new = fn(self, *args, **kwargs)
+        if new is self:
+            return self
+        self._data = new._data
+        if new._base is not None and new._base is not self:  # self was itself a view
+            self._view_fn, self._view_dups = new._view_fn, new._view_dups
+        if new._ctx is not None:
+            self._ctx = new._ctx
+            self.requires_grad = True
+            new._ctx._output_ref = weakref.ref(self)
+        self._bump()
+        return self
+
+    method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
+    return method
+
+
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast, cast to this dtype) into this tensor, in place."""
     return self._inplace_apply("copy_", lambda current: _overwrite(current, src), (src,))
@@ -139,26 +169,22 @@ def zero_(self: Tensor) -> Tensor:
 
 
 def setitem(self: Tensor, index, value) -> None:
-    """``self[index] = value``: a basic index writes through a view; integer or boolean
-    array indices go through :func:`index_put`."""
-    from glassnet.ops.shape import _is_advanced, getitem
-
-    idx = _unwrap_index(index)
-    if _is_advanced(idx) or (isinstance(idx, np.ndarray) and idx.dtype == np.bool_):
-        others = (value,) if isinstance(value, Tensor) else ()
-        self._inplace_apply("__setitem__", lambda src: index_put(src, (idx,) if not isinstance(
-            idx, tuple) else idx, value), others)
-        return
-    view = getitem(self, index)
-    if view is self:
-        copy_(self, value)
-    elif view._base is not None:
-        copy_(view, value)
-    else:  # NumPy returned a copy (cannot happen for basic indices); write explicitly
-        self._inplace_apply("__setitem__",
-                            lambda src: index_put(src, (idx,) if not isinstance(idx, tuple)
-                                                  else idx, value),
-                            (value,) if isinstance(value, Tensor) else ())
+    """``self[index] = value`` with torch's indexing rules (``normalize_index``): the
+    basic part selects a view, and the rest (integer or boolean arrays) is written into
+    it with :func:`index_put`; a purely basic index is a ``copy_`` into the view."""
+    basic, rest = normalize_index(index, self.ndim)
+    target = self if basic is None else getitem(self, basic)
+    others = (value,) if isinstance(value, Tensor) else ()
+    if not _has_advanced(rest):
+        view = target if rest == () or rest is Ellipsis else getitem(target, rest)
+        if view is target or view._base is not None:
+            copy_(view, value)
+            return
+        # NOTE: NumPy gives a scalar, not a view, for an index that selects one element
+        # (x[0, 0]); write it into the target instead.
+    others = (value,) if isinstance(value, Tensor) else ()
+    indices = rest if isinstance(rest, tuple) else (rest,)
+    target._inplace_apply("__setitem__", lambda src: index_put(src, indices, value), others)
 
 
 def masked_fill_(self: Tensor, mask, value) -> Tensor:

@@ -1,49 +1,42 @@
-"""Reductions: sum, mean, prod, max/min, amax/amin, var/std, logsumexp, arg*, cumsum, norm."""
+"""Reductions: sum, mean, prod, max/min, amax/amin, aminmax, var/std, logsumexp, arg*,
+norm, all/any, nansum/nanmean.
+
+Every reduction accepts NumPy's spellings ``axis=``/``keepdims=`` (one decorator,
+:func:`glassnet.ops._dims.dim_aliases`). The scans (cumsum, cummax, ...) live in
+:mod:`glassnet.ops.scan` and the order statistics (sort, median, quantile, ...) in
+:mod:`glassnet.ops.order`; both are re-exported here.
+
+Examples
+--------
+>>> import glassnet
+>>> glassnet.tensor([[1., 2.], [3., 4.]]).sum(axis=0, keepdims=True).tolist()
+[[4.0, 6.0]]
+"""
 from __future__ import annotations
 
-import builtins
 from collections import namedtuple
 
 import numpy as np
 
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module as _xp
+from glassnet.ops import order as _order
+from glassnet.ops import scan as _scan
+from glassnet.ops._coerce import cast
+from glassnet.ops._dims import _axes, _expand_back, dim_aliases
+from glassnet.ops.order import *  # noqa: F401,F403
+from glassnet.ops.scan import *  # noqa: F401,F403
 from glassnet.tensor import Tensor
 
 __all__ = [
-    "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "var_mean",
-    "std_mean", "logsumexp", "argmax", "argmin", "cumsum", "cumprod", "norm", "all", "any",
-    "count_nonzero", "sort", "argsort", "topk", "unique", "bincount",
-]
+    "sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "var", "std",
+    "var_mean", "std_mean", "logsumexp", "argmax", "argmin", "norm", "all", "any",
+    "count_nonzero", "nansum", "nanmean",
+] + _order.__all__ + _scan.__all__
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
-TopkResult = namedtuple("topk", ["values", "indices"])
-SortResult = namedtuple("sort", ["values", "indices"])
-
-
-def _axes(dim, ndim, fn="reduce"):
-    """Normalise ``dim`` (None, int or sequence) into a sorted tuple of axes."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    out = []
-    for d in dims:
-        lim = builtins.max(ndim, 1)
-        if not -lim <= d < lim:
-            raise IndexError(f"{fn}: dim {d} out of range for a tensor of {ndim} dimensions")
-        out.append(d % lim if ndim else 0)
-    return tuple(sorted(set(out))) if ndim else ()
-
-
-def _expand_back(g, in_shape, axes, keepdim):
-    """Reshape a reduced gradient so it broadcasts against ``in_shape``."""
-    if not keepdim:
-        shape = list(in_shape)
-        for a in axes:
-            shape[a] = 1
-        g = g.reshape(shape)
-    return g
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
 
 
 class Sum(Function):
@@ -176,17 +169,6 @@ class LogSumExp(Function):
         return g * _xp(g).exp(a - self.out)
 
 
-class CumSum(Function):
-    def forward(self, a, axis):
-        self.axis = axis
-        return _xp(a).cumsum(a, axis=axis)
-
-    def backward(self, g):
-        ax = self.axis
-        xp = _xp(g)
-        return xp.flip(xp.cumsum(xp.flip(g, ax), axis=ax), ax).copy()
-
-
 class Norm(Function):
     def forward(self, a, p, axes, keepdim):
         self.save_for_backward(a)
@@ -232,32 +214,63 @@ def _float(x, fn):
     return x
 
 
-def sum(input, dim=None, keepdim=False, dtype=None):
-    """Sum over ``dim`` (all dims if None). Bool/int inputs sum to int64."""
+@dim_aliases
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` (all dims if None; int or tuple). Bool/int inputs sum to int64."""
     input = _float(input, "sum")
     if dtype is not None:
-        from glassnet.ops.elementwise import cast
-
         input = cast(input, dtype)
     elif input.dtype.kind in "biu":
-        input = Tensor._wrap(input._data.astype(np.int64))
+        input = cast(input, np.int64)
     return Sum.apply(input, axes=_axes(dim, input.ndim, "sum"), keepdim=keepdim)
 
 
-def mean(input, dim=None, keepdim=False, dtype=None):
+@dim_aliases
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; requires a floating dtype (as PyTorch)."""
     input = _float(input, "mean")
     if dtype is not None:
-        from glassnet.ops.elementwise import cast
-
         input = cast(input, dtype)
     if input.dtype.kind != "f":
         raise TypeError(f"mean: input dtype must be floating point, got {input.dtype}")
     return Mean.apply(input, axes=_axes(dim, input.ndim, "mean"), keepdim=keepdim)
 
 
-def prod(input, dim=None, keepdim=False):
-    """Product over one ``dim`` (or all elements)."""
+@dim_aliases
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """:func:`sum` treating NaN as 0 (their gradient is 0)."""
+    from glassnet.ops.elementwise import where
+
+    input = _float(input, "nansum")
+    if input.dtype.kind == "f":
+        nan = Tensor._wrap(_xp(input._data).isnan(input._data))
+        input = where(nan, Tensor._wrap(_xp(input._data).asarray(0, input.dtype)), input)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+@dim_aliases
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """:func:`mean` over the non-NaN elements (NaN where a slice is all NaN)."""
+    from glassnet.ops.elementwise import div
+
+    input = _float(input, "nanmean")
+    if dtype is not None:
+        input = cast(input, dtype)
+    if input.dtype.kind != "f":
+        raise TypeError(f"nanmean: input dtype must be floating point, got {input.dtype}")
+    count = sum(Tensor._wrap(~_xp(input._data).isnan(input._data)), dim, keepdim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return div(nansum(input, dim, keepdim), cast(count, input.dtype))
+
+
+@dim_aliases
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product over one ``dim`` (or all elements); int/bool inputs multiply in int64."""
+    input = _float(input, "prod")
+    if dtype is not None:
+        input = cast(input, dtype)
+    elif input.dtype.kind in "biu":
+        input = cast(input, np.int64)
     axis = None if dim is None else _axes(dim, input.ndim, "prod")[0]
     return Prod.apply(input, axis=axis, keepdim=keepdim and dim is not None)
 
@@ -275,7 +288,8 @@ def _extreme(input, dim, keepdim, take_max, other=None):
                           take_max=take_max)
     axis = _axes(dim, input.ndim, name)[0] if input.ndim else None
     if input.ndim == 0:
-        return (MaxResult if take_max else MinResult)(input, Tensor._wrap(_xp(input._data).asarray(0)))
+        return (MaxResult if take_max else MinResult)(
+            input, Tensor._wrap(_xp(input._data).asarray(0)))
     # NOTE: ties: the first index (NumPy's argmax), which is where PyTorch's CPU kernel
     # sends the values, indices and the gradient.
     xp = _xp(input._data)
@@ -285,6 +299,7 @@ def _extreme(input, dim, keepdim, take_max, other=None):
     return (MaxResult if take_max else MinResult)(values, idx_t)
 
 
+@dim_aliases
 def max(input, dim=None, keepdim=False):
     """Maximum of all elements, or ``(values, indices)`` along ``dim``.
 
@@ -293,21 +308,35 @@ def max(input, dim=None, keepdim=False):
     return _extreme(input, dim, keepdim, True)
 
 
+@dim_aliases
 def min(input, dim=None, keepdim=False):
     """Minimum of all elements, or ``(values, indices)`` along ``dim``."""
     return _extreme(input, dim, keepdim, False)
 
 
-def amax(input, dim=None, keepdim=False):
-    """Maximum over ``dim`` (tuple allowed); ties share the gradient."""
-    return AMax.apply(input, axes=_axes(dim, input.ndim, "amax"), keepdim=keepdim,
-                      take_max=True)
+@dim_aliases
+def amax(input, dim=(), keepdim=False):
+    """Maximum over ``dim`` (tuple allowed; all dims if empty); ties share the
+    gradient."""
+    return AMax.apply(input, axes=_axes(dim if dim != () else None, input.ndim, "amax"),
+                      keepdim=keepdim, take_max=True)
 
 
-def amin(input, dim=None, keepdim=False):
-    """Minimum over ``dim`` (tuple allowed); ties share the gradient."""
-    return AMax.apply(input, axes=_axes(dim, input.ndim, "amin"), keepdim=keepdim,
-                      take_max=False)
+@dim_aliases
+def amin(input, dim=(), keepdim=False):
+    """Minimum over ``dim`` (tuple allowed; all dims if empty); ties share the
+    gradient."""
+    return AMax.apply(input, axes=_axes(dim if dim != () else None, input.ndim, "amin"),
+                      keepdim=keepdim, take_max=False)
+
+
+@dim_aliases
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` over all elements or one ``dim``; ties share each gradient."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"aminmax: dim must be an int or None, got {type(dim).__name__}")
+    d = () if dim is None else dim
+    return AminmaxResult(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
 def _correction(unbiased, correction, fn):
@@ -318,6 +347,7 @@ def _correction(unbiased, correction, fn):
     return 1 if unbiased is None or unbiased else 0
 
 
+@dim_aliases
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance with Bessel's ``correction`` (default 1, i.e. unbiased)."""
     if isinstance(dim, bool):  # var(x, False): torch's positional unbiased
@@ -327,57 +357,70 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
                      keepdim=keepdim)
 
 
+@dim_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: ``sqrt(var)``."""
-    from glassnet.ops.elementwise import sqrt
+    from glassnet.ops.unary import sqrt
 
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
+@dim_aliases
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim`` (see :func:`var`)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
 
+@dim_aliases
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim`` (see :func:`var`)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
 
+@dim_aliases
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x)))`` computed stably by subtracting the max."""
     return LogSumExp.apply(input, axes=_axes(dim, input.ndim, "logsumexp"), keepdim=keepdim)
 
 
+def _arg_extreme(input, dim, keepdim, take_max):
+    d = input._data
+    xp = _xp(d)
+    f = xp.argmax if take_max else xp.argmin
+    if dim is None:
+        out = f(d)
+        if keepdim:
+            out = xp.asarray(out).reshape((1,) * d.ndim)
+        return Tensor._wrap(xp.asarray(out).astype(np.int64))
+    axis = _axes(dim, d.ndim, "argmax" if take_max else "argmin")
+    if d.ndim == 0:
+        return Tensor._wrap(xp.asarray(0, dtype=np.int64))
+    return Tensor._wrap(f(d, axis=axis[0], keepdims=keepdim).astype(np.int64))
+
+
+@dim_aliases
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (first on ties); flattened when ``dim`` is None."""
-    if dim is None:
-        return Tensor._wrap(_xp(input._data).argmax(input._data).astype(np.int64))
-    out = _xp(input._data).argmax(input._data, axis=dim, keepdims=keepdim)
-    return Tensor._wrap(out.astype(np.int64))
+    return _arg_extreme(input, dim, keepdim, True)
 
 
+@dim_aliases
 def argmin(input, dim=None, keepdim=False):
     """Index of the minimum (first on ties); flattened when ``dim`` is None."""
-    if dim is None:
-        return Tensor._wrap(_xp(input._data).argmin(input._data).astype(np.int64))
-    out = _xp(input._data).argmin(input._data, axis=dim, keepdims=keepdim)
-    return Tensor._wrap(out.astype(np.int64))
+    return _arg_extreme(input, dim, keepdim, False)
 
 
-def cumsum(input, dim):
-    """Cumulative sum along ``dim``."""
-    axis = _axes(dim, input.ndim, "cumsum")[0]
-    return CumSum.apply(input, axis=axis)
-
-
-def cumprod(input, dim):
-    """Cumulative product (no gradient)."""
-    return Tensor._wrap(_xp(input._data).cumprod(input._data, axis=dim))
-
-
-def norm(input, p="fro", dim=None, keepdim=False):
+@dim_aliases
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements if None); p in {'fro', 1, 2, inf, float}."""
+    if dtype is not None:
+        input = cast(input, dtype)
     if p in ("fro", None):
         p = 2
     if not isinstance(p, (int, float)) or p <= 0:
@@ -385,92 +428,28 @@ def norm(input, p="fro", dim=None, keepdim=False):
     return Norm.apply(input, p=p, axes=_axes(dim, input.ndim, "norm"), keepdim=keepdim)
 
 
-def all(input, dim=None, keepdim=False):
-    xp = _xp(input._data)
-    return Tensor._wrap(xp.asarray(xp.all(input._data, axis=dim, keepdims=keepdim)))
-
-
-def any(input, dim=None, keepdim=False):
-    xp = _xp(input._data)
-    return Tensor._wrap(xp.asarray(xp.any(input._data, axis=dim, keepdims=keepdim)))
-
-
-def count_nonzero(input, dim=None):
-    xp = _xp(input._data)
-    return Tensor._wrap(xp.asarray(xp.count_nonzero(input._data, axis=dim), dtype=np.int64))
-
-
-def sort(input, dim=-1, descending=False, stable=False):
-    """Sorted values and indices (values differentiable via gather)."""
-    from glassnet.ops.shape import gather
-
-    d = input._data
-    idx = _xp(d).argsort(-d if descending else d, axis=dim, kind="stable").astype(np.int64)
-    idx_t = Tensor._wrap(idx)
-    return SortResult(gather(input, dim, idx_t), idx_t)
-
-
-def argsort(input, dim=-1, descending=False, stable=False):
-    return sort(input, dim, descending, stable).indices
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True):
-    """The ``k`` largest (or smallest) values and their indices along ``dim``."""
-    from glassnet.ops.shape import gather
-
-    if not 0 <= k <= input.shape[dim]:
-        raise ValueError(f"topk: k must be in [0, {input.shape[dim]}], got {k}")
+def _logical(input, dim, keepdim, fn):
     d = input._data
     xp = _xp(d)
-    idx = xp.argsort(-d if largest else d, axis=dim, kind="stable")
-    idx = xp.take(idx, xp.arange(k), axis=dim).astype(np.int64)
-    idx_t = Tensor._wrap(idx)
-    return TopkResult(gather(input, dim, idx_t), idx_t)
+    axes = None if dim is None else _axes(dim, d.ndim, fn.__name__)
+    return Tensor._wrap(xp.asarray(fn(d, axis=axes, keepdims=keepdim)))
 
 
-def unique(input, sorted: bool = True, return_inverse: bool = False,
-           return_counts: bool = False, dim: int | None = None):
-    """The unique elements of ``input`` (sorted), or unique slices along ``dim``.
-
-    Returns a tensor, or ``(output, inverse_indices[, counts])`` when asked; the
-    inverse indices have ``input``'s shape (``dim=None``) or length ``input.size(dim)``.
-    Not differentiable.
-
-    Examples
-    --------
-    >>> import glassnet
-    >>> glassnet.unique(glassnet.tensor([3, 1, 3, 2])).tolist()
-    [1, 2, 3]
-    """
-    d = input._data
-    axis = None if dim is None else _axes(dim, d.ndim, "unique")[0]
-    values, inverse, counts = np.unique(d, return_inverse=True, return_counts=True,
-                                        axis=axis)
-    out = Tensor._wrap(values)
-    if not (return_inverse or return_counts):
-        return out
-    result = [out]
-    if return_inverse:
-        shape = d.shape if axis is None else (d.shape[axis],)
-        result.append(Tensor._wrap(inverse.reshape(shape).astype(np.int64)))
-    if return_counts:
-        result.append(Tensor._wrap(counts.astype(np.int64)))
-    return tuple(result)
+@dim_aliases
+def all(input, dim=None, keepdim=False):
+    """True where every element along ``dim`` (int or tuple; all if None) is nonzero."""
+    return _logical(input, dim, keepdim, _xp(input._data).all)
 
 
-def bincount(input, weights=None, minlength: int = 0):
-    """Counts of each value in the 1-D non-negative int tensor ``input`` (or the sums
-    of ``weights``); length ``max(input) + 1`` or ``minlength``.  Not differentiable."""
-    d = input._data
-    if d.ndim != 1 or d.dtype.kind not in "iu":
-        raise ValueError(f"bincount: input must be a 1-D integer tensor, got "
-                         f"{d.dtype} of shape {d.shape}")
-    if d.size and d.min() < 0:
-        raise ValueError("bincount: input must be non-negative")
-    w = None if weights is None else (weights._data if isinstance(weights, Tensor)
-                                      else np.asarray(weights))
-    out = np.bincount(d, weights=w, minlength=minlength)
-    if w is None:
-        return Tensor._wrap(out.astype(np.int64))
-    # NOTE: PyTorch keeps float32 weights' dtype only for float32; others give float64.
-    return Tensor._wrap(out.astype(w.dtype if w.dtype == np.float32 else np.float64))
+@dim_aliases
+def any(input, dim=None, keepdim=False):
+    """True where some element along ``dim`` (int or tuple; all if None) is nonzero."""
+    return _logical(input, dim, keepdim, _xp(input._data).any)
+
+
+@dim_aliases
+def count_nonzero(input, dim=None):
+    """Number of nonzero elements along ``dim`` (int or tuple; all if None)."""
+    xp = _xp(input._data)
+    axes = None if dim is None else _axes(dim, input.ndim, "count_nonzero")
+    return Tensor._wrap(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=np.int64))

@@ -1,20 +1,25 @@
 """Shape and movement ops: reshape, permute, expand, repeat, cat, stack, split, pad,
-flip, roll, gather, scatter_add, indexing."""
+flip, roll, tril/triu, meshgrid (indexing and gather/scatter live in ``indexing``)."""
 from __future__ import annotations
 
 import numpy as np
 
 from glassnet.autograd import Function, sum_to
 from glassnet.backend import get_array_module as _xp
-from glassnet.tensor import Tensor, _unwrap_index
+from glassnet.ops.indexing import (  # noqa: F401  (re-exported)
+    gather, getitem, index_select, masked_select, nonzero, scatter_add, take,
+    take_along_dim,
+)
+from glassnet.tensor import Tensor
 
 __all__ = [
-    "reshape", "view", "view_as", "reshape_as", "permute", "transpose", "swapaxes",
-    "movedim", "t", "flatten", "unflatten", "squeeze", "unsqueeze", "expand", "expand_as",
-    "broadcast_to", "repeat", "repeat_interleave", "tile", "cat", "concat", "concatenate",
-    "stack", "split", "chunk", "unbind", "pad", "flip", "roll", "tril", "triu", "gather",
-    "scatter_add", "index_select", "getitem", "narrow", "nonzero", "masked_select",
-    "meshgrid",
+    "reshape", "permute", "transpose", "swapaxes", "movedim", "t", "flatten", "unflatten",
+    "squeeze", "unsqueeze", "broadcast_to", "repeat_interleave", "tile", "cat", "concat",
+    "concatenate", "stack", "split", "chunk", "unbind", "flip", "roll", "tril", "triu",
+    "narrow", "meshgrid",
+    # from glassnet.ops.indexing
+    "gather", "scatter_add", "index_select", "masked_select", "nonzero", "take_along_dim",
+    "take",
 ]
 
 
@@ -93,40 +98,6 @@ class Stack(Function):
         return tuple(_xp(g).moveaxis(g, self.axis, 0))
 
 
-class Index(Function):
-    """``a[index]``; the backward scatters with accumulation, so repeated integer indices
-    receive the sum of their gradients.  Basic indices (ints, slices, None, Ellipsis)
-    give views, as in torch."""
-
-    is_view = True
-
-    def forward(self, a, index):
-        self.in_shape = a.shape
-        self.index = index
-        self.advanced = _is_advanced(index)
-        return a[index]
-
-    def backward(self, g):
-        xp = _xp(g)
-        gx = xp.zeros(self.in_shape, g.dtype)
-        if not self.advanced:
-            gx[self.index] = g
-            return gx
-        # NOTE: integer arrays may repeat an index; a plain assignment would keep only one
-        # contribution. Linear positions + bincount accumulate without np.add.at.
-        n = int(np.prod(self.in_shape))
-        lin = xp.arange(n).reshape(self.in_shape)[self.index]
-        acc = xp.bincount(lin.ravel(), weights=g.ravel(), minlength=n)
-        return acc.astype(g.dtype).reshape(self.in_shape)
-
-
-def _is_advanced(index):
-    items = index if isinstance(index, tuple) else (index,)
-    # Index arrays of any array module (NumPy or CuPy) or lists are "advanced" indices.
-    return any(isinstance(i, list) or (hasattr(i, "shape") and hasattr(i, "dtype"))
-               for i in items)
-
-
 class TakeAxis(Function):
     """Gather along one axis with an index vector: forward ``take``, backward a GEMM with
     the one-hot matrix of the index (used by reflect/replicate/circular padding)."""
@@ -192,51 +163,6 @@ class Triangle(Function):
         return xp.triu(g, diagonal) if upper else xp.tril(g, diagonal)
 
 
-def _linear_positions(index, axis, shape):
-    """Flat positions in an array of ``shape`` addressed by ``index`` along ``axis``."""
-    xp = _xp(index)
-    nd = index.ndim
-    coords = [xp.arange(n).reshape([-1 if i == d else 1 for i in range(nd)])
-              for d, n in enumerate(index.shape)]  # sparse grids (CuPy has no sparse=)
-    coords[axis] = index
-    return xp.ravel_multi_index(tuple(xp.broadcast_arrays(*coords)), shape)
-
-
-class Gather(Function):
-    def forward(self, a, index, axis):
-        self.meta = (index, axis, a.shape)
-        return _xp(a).take_along_axis(a, index, axis)
-
-    def backward(self, g):
-        index, axis, shape = self.meta
-        lin = _linear_positions(index, axis, shape)
-        n = int(np.prod(shape))
-        return _xp(g).bincount(lin.ravel(), weights=g.ravel(), minlength=n).astype(
-            g.dtype).reshape(shape)
-
-
-class ScatterAdd(Function):
-    def forward(self, a, src, index, axis):
-        self.meta = (index, axis)
-        lin = _linear_positions(index, axis, a.shape)
-        src_part = src[tuple(slice(0, s) for s in index.shape)]
-        add = _xp(a).bincount(lin.ravel(), weights=src_part.ravel(), minlength=a.size)
-        self.src_shape = src.shape
-        return a + add.astype(a.dtype).reshape(a.shape)
-
-    def backward(self, g):
-        index, axis = self.meta
-        gsrc = None
-        if self.needs_input_grad[1]:
-            xp = _xp(g)
-            gsrc = xp.zeros(self.src_shape, g.dtype)
-            gsrc[tuple(slice(0, s) for s in index.shape)] = xp.take_along_axis(g, index, axis)
-        return g, gsrc
-
-
-# ---------------------------------------------------------------------------
-# Public functions
-# ---------------------------------------------------------------------------
 def _sizes(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
@@ -296,8 +222,23 @@ swapaxes = transpose
 
 
 def movedim(input, source, destination):
-    dims = list(np.moveaxis(np.arange(input.ndim), source, destination))
-    return Permute.apply(input, dims=tuple(int(d) for d in dims))
+    """Move dims ``source`` (int or sequence) to positions ``destination``; the other
+    dims keep their order."""
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} must "
+                         f"have the same number of dims")
+    nd = input.ndim
+    src = [_dim(d, nd, "movedim") for d in src]
+    dst = [_dim(d, nd, "movedim") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"movedim: repeated dim in source {source} or destination "
+                         f"{destination}")
+    rest = iter(d for d in range(nd) if d not in src)
+    where = dict(zip(dst, src))
+    dims = tuple(where[i] if i in where else next(rest) for i in range(nd))
+    return Permute.apply(input, dims=dims)
 
 
 def t(input):
@@ -588,21 +529,6 @@ def triu(input, diagonal: int = 0):
     return _triangle(input, diagonal, True, "triu")
 
 
-def masked_select(input, mask):
-    """The elements of ``input`` where the bool ``mask`` is true, as a 1-D tensor
-    (``input`` and ``mask`` broadcast together)."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise TypeError(f"masked_select: mask must be a bool tensor, got {m.dtype}")
-    try:
-        shape = np.broadcast_shapes(input.shape, m.shape)
-    except ValueError:
-        raise ValueError(f"masked_select: mask of shape {m.shape} is not broadcastable with "
-                         f"input of shape {tuple(input.shape)}") from None
-    x = input if tuple(input.shape) == shape else expand(input, *shape)
-    return getitem(x, np.broadcast_to(m, shape))
-
-
 def meshgrid(*tensors, indexing: str = "ij"):
     """Coordinate grids from 1-D tensors, as ``torch.meshgrid``.
 
@@ -632,49 +558,3 @@ def meshgrid(*tensors, indexing: str = "ij"):
         out.append(expand(reshape(t, *view_shape), *shape))
     return tuple(out)
 
-
-def nonzero(input, *, as_tuple: bool = False):
-    """Indices of the non-zero elements: ``(N, input.ndim)`` int64, or with
-    ``as_tuple=True`` one 1-D index tensor per dimension (``x[x.nonzero(as_tuple=True)]``).
-
-    Not differentiable.
-    """
-    idx = np.argwhere(input._data if isinstance(input, Tensor) else np.asarray(input))
-    idx = idx.astype(np.int64)
-    if as_tuple:
-        return tuple(Tensor._wrap(np.ascontiguousarray(col)) for col in idx.T)
-    return Tensor._wrap(idx)
-
-
-def _index_array(index, fn):
-    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{fn}: index must be an int64 tensor, got {arr.dtype}")
-    return arr
-
-
-def gather(input, dim, index):
-    """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim=1``."""
-    idx = _index_array(index, "gather")
-    if idx.ndim != input.ndim:
-        raise ValueError(f"gather: index must have {input.ndim} dimensions like input, "
-                         f"got {idx.ndim}")
-    return Gather.apply(input, index=idx, axis=_dim(dim, input.ndim, "gather"))
-
-
-def scatter_add(input, dim, index, src):
-    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (accumulates)."""
-    idx = _index_array(index, "scatter_add")
-    return ScatterAdd.apply(input, src, index=idx, axis=_dim(dim, input.ndim, "scatter_add"))
-
-
-def index_select(input, dim, index):
-    idx = _index_array(index, "index_select")
-    d = _dim(dim, input.ndim, "index_select")
-    return getitem(input, (slice(None),) * d + (idx,))
-
-
-def getitem(input, index):
-    """``input[index]``: ints, slices, None, Ellipsis, bool masks, integer arrays."""
-    index = _unwrap_index(index)
-    return Index.apply(input, index=index)

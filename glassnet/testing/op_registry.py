@@ -76,8 +76,8 @@ class OpInfo:
     _unused: Any = None
 
 
-FAMILIES = ("elementwise", "reduce", "shape", "linalg", "conv", "pool", "sampling",
-            "activation", "norm", "dropout", "loss", "vision")
+FAMILIES = ("elementwise", "unary", "reduce", "order", "scan", "shape", "linalg", "conv",
+            "pool", "sampling", "activation", "norm", "dropout", "loss", "vision")
 
 
 def all_ops() -> list:

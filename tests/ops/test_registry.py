@@ -97,6 +97,7 @@ def test_torch_parity(row, i):
     tout.backward(torch.from_numpy(cot))
     for k, (a, t) in enumerate(zip(args, targs)):
         if isinstance(a, gn.Tensor) and a.requires_grad:
-            ref = np.zeros(a.shape) if t.grad is None else t.grad.numpy()
+            # NOTE: force=True also reads torch's ZeroTensor gradients (sgn, ...).
+            ref = np.zeros(a.shape) if t.grad is None else t.grad.numpy(force=True)
             ours = np.zeros(a.shape) if a.grad is None else a.grad.data
             _report(row.name, f"grad of input {k}", ours, ref, row.grad_atol, row.grad_rtol)

@@ -111,3 +111,119 @@ ROWS = [
     OpInfo("where", _where_fn, lambda t, a, b, c: t.where(c, a, b), _where),
     OpInfo("clone", gn.clone, lambda t, x: t.clone(x), _unary),
 ]
+
+
+# ---------------------------------------------------------------------------
+# Binary maths, fmod/remainder, fmax/fmin, add* forms
+# ---------------------------------------------------------------------------
+def _positive(rng):
+    return [Sample((np.abs(s.args[0]) + 0.3, np.abs(s.args[1]) + 0.3), desc=s.desc)
+            for s in _binary(rng)]
+
+
+def _modulo(rng):
+    """``a = b * (k + u)`` with u in (0.2, 0.8): away from the jumps of fmod/remainder,
+    with negative a and b."""
+    out = []
+    for s in _binary(rng):
+        a, b = s.args
+        b = np.sign(b) * (np.abs(b) + 0.5)
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+        k = rng.integers(-3, 3, shape)
+        u = 0.2 + 0.6 * rng.random(shape)
+        out.append(Sample((b * (k + u), b), desc=s.desc))
+    return out
+
+
+def _xlogy(rng):
+    out = [Sample((s.args[0], np.abs(s.args[1]) + 0.3), desc=s.desc) for s in _binary(rng)]
+    out.append(Sample((np.array([0.0, 1.5, 0.0, -2.0]), np.array([0.5, 2.0, 3.0, 0.7])),
+                      desc="x == 0: the value is 0, the gradient log(y)"))
+    return out
+
+
+def _copysign(rng):
+    return [Sample((s.args[0] + np.sign(s.args[0]) * 0.1, s.args[1] + np.sign(s.args[1]) * 0.1),
+                   desc=s.desc) for s in _binary(rng)]
+
+
+def _fmax(rng):
+    out = _minmax(rng)
+    # (Ties send the whole gradient to input, which finite differences cannot check:
+    # see tests/ops/test_elementwise.py.)
+    out.append(Sample((np.array([1.0, np.nan, 2.0, -1.0]), np.array([np.nan, 3.0, 2.5, 0.5])),
+                      desc="NaN is ignored"))
+    return out
+
+
+def _ternary(rng, positive_c=False):
+    def c(shape):
+        v = rng.standard_normal(shape)
+        return np.abs(v) + 0.5 if positive_c else v
+
+    return [Sample((rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), c((3, 4))),
+                   {"value": 0.5}),
+            Sample((rng.standard_normal((4,)), rng.standard_normal((2, 1)), c((1, 4))),
+                   desc="broadcast"),
+            Sample((rng.standard_normal((1,)), rng.standard_normal((1,)), c((1,))),
+                   {"value": -2}, desc="batch 1"),
+            Sample((rng.standard_normal(()), rng.standard_normal((2, 3)), c((3,)))),
+            Sample((rng.standard_normal((2, 3, 5)), rng.standard_normal((2, 3, 5)),
+                    c((2, 3, 5))), {"value": 3.0}, desc="odd 3-D")]
+
+
+def _float_power(rng):
+    return [Sample((np.abs(s.args[0]) + 0.5, s.args[1]), desc=s.desc) for s in _binary(rng)]
+
+
+def _clamp_one(rng, key):
+    other = "max" if key == "min" else "min"
+    return [Sample(s.args, {key: s.kwargs[key] if key in s.kwargs else s.kwargs[other]},
+                   desc=s.desc) for s in _clamp(rng)]
+
+
+ROWS += [
+    OpInfo("atan2", gn.atan2, lambda t, a, b: t.atan2(a, b), _binary),
+    OpInfo("hypot", gn.hypot, lambda t, a, b: t.hypot(a, b), _binary),
+    OpInfo("logaddexp", gn.logaddexp, lambda t, a, b: t.logaddexp(a, b), _binary),
+    OpInfo("logaddexp2", gn.logaddexp2, lambda t, a, b: t.logaddexp2(a, b), _binary),
+    OpInfo("xlogy", gn.xlogy, lambda t, a, b: t.xlogy(a, b), _xlogy),
+    OpInfo("copysign", gn.copysign, lambda t, a, b: t.copysign(a, b), _copysign),
+    OpInfo("fmod", gn.fmod, lambda t, a, b: t.fmod(a, b), _modulo),
+    OpInfo("remainder", gn.remainder, lambda t, a, b: t.remainder(a, b), _modulo),
+    OpInfo("fmax", gn.fmax, lambda t, a, b: t.fmax(a, b), _fmax),
+    OpInfo("fmin", gn.fmin, lambda t, a, b: t.fmin(a, b), _fmax),
+    OpInfo("float_power", gn.float_power, lambda t, a, b: t.float_power(a, b), _float_power),
+    OpInfo("addcmul", gn.addcmul, lambda t, a, b, c, **k: t.addcmul(a, b, c, **k), _ternary),
+    OpInfo("addcdiv", gn.addcdiv, lambda t, a, b, c, **k: t.addcdiv(a, b, c, **k),
+           lambda r: _ternary(r, positive_c=True)),
+    OpInfo("clamp_min", gn.clamp_min, lambda t, x, **k: t.clamp_min(x, **k),
+           lambda r: _clamp_one(r, "min")),
+    OpInfo("clamp_max", gn.clamp_max, lambda t, x, **k: t.clamp_max(x, **k),
+           lambda r: _clamp_one(r, "max")),
+    OpInfo("lerp", gn.lerp, lambda t, a, b, w: t.lerp(a, b, w),
+           lambda r: [Sample(s.args + (r.random(np.shape(s.args[1])),), desc=s.desc)
+                      for s in _binary(r)]),
+]
+
+
+def _casts(rng):
+    return [Sample((rng.standard_normal(s),), desc=d) for s, d in
+            [((3, 4), ""), ((1,), "batch 1"), ((2, 3, 5), "odd 3-D"), ((), "0-d"),
+             ((7,), "vector")]]
+
+
+ROWS += [
+    OpInfo("to", lambda x: x.to(gn.float64), lambda t, x: x.to(t.float64), _casts),
+    OpInfo("double", lambda x: x.double(), lambda t, x: x.double(), _casts),
+    OpInfo("float", lambda x: x.float(), lambda t, x: x.float(), _casts, gradcheck=False,
+           notes="float32 output: a float64 finite difference cannot resolve it"),
+    OpInfo("type_as", lambda x, y: x.type_as(y), lambda t, x, y: x.type_as(y),
+           lambda r: [Sample((s.args[0], s.args[0].astype(np.float32)), nondiff=(1,))
+                      for s in _casts(r)]),
+    OpInfo("half", lambda x: x.half(), lambda t, x: x.half(), _casts, gradcheck=False,
+           atol=1e-2, rtol=1e-3, grad_atol=1e-2, notes="float16 rounding: no float64 check"),
+    OpInfo("positive", gn.positive, lambda t, x: t.positive(x), _casts),
+    OpInfo("contiguous", lambda x: x.contiguous(), lambda t, x: x.contiguous(), _casts),
+    OpInfo("cpu", lambda x: x.cpu(), lambda t, x: x.cpu(), _casts),
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 import glassnet as gn
+from glassnet.ops import shape as _shape
 from glassnet.testing.op_registry import OpInfo, Sample
 
 
@@ -65,6 +66,29 @@ def _scatter_add(rng):
                    {"dim": 1}),
             Sample((_x(rng, 1, 5), np.array([[1, 1, 1]]), _x(rng, 1, 3)), {"dim": -1}),
             Sample((_x(rng, 6), rng.integers(0, 6, (9,)), _x(rng, 9)), {"dim": 0})]
+
+
+def _index_put(rng):
+    # (input, index arrays..., values); accumulate with repeated indices.
+    return [Sample((_x(rng, 5), np.array([0, 2, 4]), _x(rng, 3)), {"accumulate": False}),
+            Sample((_x(rng, 5), np.array([1, 1, 3]), _x(rng, 3)), {"accumulate": True},
+                   desc="repeated indices add"),
+            Sample((_x(rng, 3, 4), np.array([0, 2]), np.array([1, 3]), _x(rng, 2)),
+                   {"accumulate": False}),
+            Sample((_x(rng, 3, 4), np.array([2, 0]), _x(rng, 4)), {"accumulate": True},
+                   desc="rows, values broadcast"),
+            Sample((_x(rng, 1, 3), np.array([0]), np.array([2]), _x(rng)),
+                   {"accumulate": False}, desc="batch 1, 0-d value")]
+
+
+def _index_put_fn(x, *rest, accumulate):
+    *indices, values = rest
+    return gn.index_put(x, tuple(indices), values, accumulate=accumulate)
+
+
+def _torch_index_put(t, x, *rest, accumulate):
+    *indices, values = rest
+    return t.index_put(x, tuple(indices), values, accumulate=accumulate)
 
 
 def _masked_select(rng):
@@ -168,7 +192,7 @@ ROWS = [
                                 ((6,), {"chunks": 4, "dim": 0, "i": 0}),
                                 ((1, 4), {"chunks": 2, "dim": -1, "i": 1}),
                                 ((2, 3, 3), {"chunks": 3, "dim": 1, "i": 1})])),
-    OpInfo("pad", gn.pad, lambda t, x, **k: t.nn.functional.pad(x, **k), _pad),
+    OpInfo("pad", _shape.pad, lambda t, x, **k: t.nn.functional.pad(x, **k), _pad),
     OpInfo("flip", gn.flip, lambda t, x, dims: t.flip(x, dims),
            lambda r: _cases(r, [((3, 4), {"dims": (0,)}), ((2, 3, 4), {"dims": (0, 2)}),
                                 ((1, 5), {"dims": (-1,)}), ((7,), {"dims": (0,)}),
@@ -192,10 +216,11 @@ ROWS = [
                                 ((3, 2), {"repeats": np.array([1, 0, 2]), "dim": 0}),
                                 ((1, 4), {"repeats": np.array([2, 1, 1, 3]), "dim": -1}),
                                 ((), {"repeats": 3}), ((4,), {"repeats": 1, "dim": 0})])),
-    OpInfo("view_as", gn.view_as, lambda t, x, other: x.view_as(other),
+    OpInfo("view_as", _shape.view_as, lambda t, x, other: x.view_as(other),
            lambda r: [Sample((_x(r, *a), _x(r, *b)), nondiff=(1,)) for a, b in
                       [((3, 4), (4, 3)), ((2, 3, 4), (6, 4)), ((1,), ()), ((6,), (1, 2, 3)),
                        ((5, 1), (5,))]]),
+    OpInfo("index_put", _index_put_fn, _torch_index_put, _index_put),
     OpInfo("gather", _gather_fn, lambda t, x, index, dim: t.gather(x, dim, index), _gather),
     OpInfo("scatter_add", _scatter_fn,
            lambda t, x, index, src, dim: t.scatter_add(x, dim, index, src), _scatter_add),
@@ -203,4 +228,107 @@ ROWS = [
            lambda t, x, index: x[t.from_numpy(index) if isinstance(index, np.ndarray) else
                                  tuple(t.from_numpy(i) if isinstance(i, np.ndarray) else i
                                        for i in index)], _getitem),
+]
+
+
+def _first(fn):
+    """Rows for ops returning a tuple differentiate its first element."""
+    return lambda *a, **k: fn(*a, **k)[0]
+
+
+def _index(rng, specs):
+    return [Sample((_x(rng, *s), np.asarray(i, dtype=np.int64)), dict(k), desc=d)
+            for s, i, k, d in specs]
+
+
+def _masked_fill(rng):
+    return [Sample((_x(rng, *s), rng.random(m) > 0.5), {"value": v}, desc=d)
+            for s, m, v, d in [((3, 4), (3, 4), 0.5, ""), ((2, 3), (3,), -1.0, "broadcast"),
+                               ((1,), (1,), 2.0, "batch 1"), ((2, 3, 5), (2, 1, 5), 0.0, ""),
+                               ((4,), (4,), 3.0, "")]]
+
+
+def _distinct(rng, *shape):
+    n = int(np.prod(shape)) if shape else 1
+    return rng.permutation(n).reshape(shape) * 0.1 + rng.random(shape) * 0.01
+
+
+def _sorting(rng, with_k=False):
+    specs = [((3, 5), {"dim": 1}), ((4, 3), {"dim": 0}), ((1, 6), {}), ((2, 3, 4), {"dim": -2}),
+             ((7,), {"dim": 0})]
+    out = []
+    for i, (s, k) in enumerate(specs):
+        k = dict(k)
+        if with_k:
+            k["k"] = 1 + i % 3
+            k["largest"] = bool(i % 2)
+        else:
+            k["descending"] = bool(i % 2)
+        out.append(Sample((_distinct(rng, *s),), k))
+    return out
+
+
+def _tensor_index(t, i):
+    return t.from_numpy(i) if isinstance(i, np.ndarray) else i
+
+
+ROWS += [
+    OpInfo("broadcast_to", gn.broadcast_to, lambda t, x, shape: t.broadcast_to(x, shape),
+           lambda r: _cases(r, [((3, 1), {"shape": (3, 4)}), ((4,), {"shape": (2, 3, 4)}),
+                                ((1,), {"shape": (1,)}), ((2, 1, 3), {"shape": (2, 5, 3)}),
+                                ((), {"shape": (3,)})])),
+    OpInfo("movedim", gn.movedim, lambda t, x, **k: t.movedim(x, **k),
+           lambda r: _cases(r, [((2, 3, 4), {"source": 0, "destination": -1}),
+                                ((2, 3, 4), {"source": (0, 1), "destination": (2, 0)}),
+                                ((1, 5), {"source": 1, "destination": 0}),
+                                ((2, 3, 4, 5), {"source": -1, "destination": 1}),
+                                ((3,), {"source": 0, "destination": 0})])),
+    OpInfo("narrow", gn.narrow, lambda t, x, **k: t.narrow(x, **k),
+           lambda r: _cases(r, [((5, 3), {"dim": 0, "start": 1, "length": 3}),
+                                ((2, 7), {"dim": -1, "start": 4, "length": 3}),
+                                ((1, 4), {"dim": 1, "start": 0, "length": 1}),
+                                ((3, 4, 5), {"dim": 1, "start": 2, "length": 2}),
+                                ((6,), {"dim": 0, "start": 5, "length": 1})])),
+    OpInfo("t", gn.t, lambda t, x: t.t(x),
+           lambda r: _cases(r, [((3, 4), {}), ((1, 5), {}), ((5,), {}), ((), {}),
+                                ((2, 2), {})])),
+    OpInfo("take", gn.take, lambda t, x, index: t.take(x, _tensor_index(t, index)),
+           lambda r: _index(r, [((3, 4), [0, 11, 5, 5], {}, "repeated"),
+                                ((2, 3), [[1, 2], [0, 5]], {}, "2-D index"),
+                                ((1,), [0, 0], {}, "batch 1"),
+                                ((2, 3, 5), [29, 0, 14], {}, ""), ((7,), [], {}, "empty")])),
+    OpInfo("take_along_dim", gn.take_along_dim,
+           lambda t, x, index, **k: t.take_along_dim(x, _tensor_index(t, index), **k),
+           lambda r: _index(r, [((3, 4), [[0, 3], [1, 1], [2, 0]], {"dim": 1}, "repeated"),
+                                ((3, 4), [[2, 0, 1, 1]], {"dim": 0}, "broadcast"),
+                                ((1, 5), [[4]], {"dim": -1}, "batch 1"),
+                                ((2, 3), [5, 0, 0], {}, "flattened"),
+                                ((2, 3, 4), [[[1], [0], [2]]], {"dim": 2}, "3-D broadcast")])),
+    OpInfo("tile", gn.tile, lambda t, x, dims: t.tile(x, dims),
+           lambda r: _cases(r, [((2, 3), {"dims": (2, 1)}), ((3,), {"dims": (2, 2)}),
+                                ((1, 1), {"dims": (1, 3)}), ((2, 1, 3), {"dims": (2,)}),
+                                ((), {"dims": (3,)})])),
+    OpInfo("unbind", _first(gn.unbind), lambda t, x, **k: t.unbind(x, **k)[0],
+           lambda r: _cases(r, [((3, 4), {}), ((3, 4), {"dim": 1}), ((1, 2), {"dim": -1}),
+                                ((2, 3, 5), {"dim": 2}), ((5,), {})])),
+    OpInfo("index_select", lambda x, index, dim: gn.index_select(x, dim, index),
+           lambda t, x, index, **k: t.index_select(x, index=_tensor_index(t, index), **k),
+           lambda r: _index(r, [((4, 3), [0, 2, 2], {"dim": 0}, "repeated"),
+                                ((2, 5), [4, 0], {"dim": 1}, ""),
+                                ((1, 3), [0], {"dim": 0}, "batch 1"),
+                                ((2, 3, 4), [3, 1, 3], {"dim": -1}, ""),
+                                ((5,), [1, 1, 1], {"dim": 0}, "")])),
+    OpInfo("masked_fill", lambda x, mask, value: gn.masked_fill(x, mask, value),
+           lambda t, x, mask, value: t.masked_fill(x, mask, value), _masked_fill),
+    OpInfo("sort", _first(gn.sort), lambda t, x, **k: t.sort(x, **k)[0], _sorting),
+    OpInfo("topk", _first(gn.topk), lambda t, x, **k: t.topk(x, **k)[0],
+           lambda r: _sorting(r, with_k=True)),
+    OpInfo("msort", gn.msort, lambda t, x: t.msort(x),
+           lambda r: [Sample((_distinct(r, *s),)) for s in [(4, 3), (1, 2), (5,), (3, 2, 2),
+                                                            (2, 5)]]),
+    OpInfo("expand_as", lambda x, other: x.expand_as(other),
+           lambda t, x, other: x.expand_as(other),
+           lambda r: [Sample((_x(r, *a), _x(r, *b)), nondiff=(1,)) for a, b in
+                      [((3, 1), (3, 4)), ((4,), (2, 4)), ((1,), (1,)), ((2, 1, 3), (2, 5, 3)),
+                       ((), (3,))]]),
 ]
