@@ -397,6 +397,10 @@ def test_data_idioms_match_torch(load, digits):
     assert_same_params(gmodel, tmodel)
 
 
+@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
+    "glassnet has no legacy typed constructors: `import glassnet as torch; "
+    "torch.FloatTensor([1])` raises AttributeError (torch: tensor([1.]); also LongTensor, "
+    "DoubleTensor, ...)"))
 def test_wgan_weight_clipping_through_data_matches_torch(load, digits):
     tp, gp = load("data_idioms")
     x = digits[0][:16].reshape(16, 64) / 16
