@@ -443,7 +443,18 @@ def test_whole_model_save_and_load_round_trips_like_torch(load, digits, tmp_path
     torch.manual_seed(0)
     tmodel, gmodel = tp.Net(), gp.Net()
     copy_weights(tmodel, gmodel)
-    assert_same(gp.train(gmodel, gx, gy), tp.train(tmodel, tx, ty), "losses", rtol=1e-4)
+    topt, gopt = tp.make_optimizer(tmodel), gp.make_optimizer(gmodel)
+    assert_same(gp.train(gmodel, gopt, gx, gy), tp.train(tmodel, topt, tx, ty), "losses",
+                rtol=1e-4)
+    # a general checkpoint: training resumes with the optimizer's momentum buffers
+    ref = tp.checkpoint_and_resume(tmodel, topt, tx, ty, tmp_path / "torch.tar", 4, 0.5)
+    ours = gp.checkpoint_and_resume(gmodel, gopt, gx, gy, tmp_path / "glassnet.tar", 4, 0.5)
+    assert_same(ours, ref, "resumed from a checkpoint", rtol=1e-4)
+    # the same model trained on without the checkpoint's momentum: other losses
+    fresh = gp.Net()
+    fresh.load_state_dict(gmodel.state_dict())
+    assert not np.allclose(gp.train(fresh, gp.make_optimizer(fresh), gx, gy), ours[2])
+
     ref = tp.save_and_load(tmodel, tmp_path / "torch.pt", tx)
     ours = gp.save_and_load(gmodel, tmp_path / "glassnet.pt", gx)
     assert np.array_equal(ours["after"].numpy(), ours["before"].numpy())
@@ -453,7 +464,8 @@ def test_whole_model_save_and_load_round_trips_like_torch(load, digits, tmp_path
     assert type(gloaded) is gp.Net and type(gloaded.blocks[1]) is gp.Block
     assert_same_params(gloaded, gmodel, rtol=0, atol=0)
     # training goes on from the loaded model as from the saved one
-    assert_same(gp.train(gloaded, gx, gy), tp.train(tloaded, tx, ty), "resumed", rtol=1e-4)
+    assert_same(gp.train(gloaded, gp.make_optimizer(gloaded), gx, gy),
+                tp.train(tloaded, tp.make_optimizer(tloaded), tx, ty), "resumed", rtol=1e-4)
 
 
 def test_d2l_lenet_and_resnet_blocks_match_torch(load, mnist_root, digits, capsys):
@@ -703,3 +715,70 @@ def test_mlp_regression_with_kaiming_init_clipping_and_one_cycle_matches_torch(l
     assert_same(ours, ref, "fit", rtol=1e-4)
     assert 0.04 < max(ours[2]) <= 0.05 and ours[2][-1] < 0.05 / 25  # up to max_lr, then down
     assert_same_params(gmodel, tmodel)
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory, digits):
+    """``root/val/<class>/<n>.png``: 12 digits, 4 per class, as 32x32 RGB PNG files."""
+    from PIL import Image
+
+    images, labels = digits
+    root = tmp_path_factory.mktemp("imagenet")
+    for cls in ("n01", "n02", "n03"):
+        (root / "val" / cls).mkdir(parents=True)
+    for k in range(12):
+        pixels = np.kron(images[k] * 15, np.ones((4, 4))).astype(np.uint8)
+        Image.fromarray(pixels, mode="L").convert("RGB").save(
+            root / "val" / ("n01", "n02", "n03")[k % 3] / f"{k:03d}.png")
+    return root
+
+
+def test_imagenet_example_resumes_validates_and_checkpoints_like_torch(
+        load, image_folder, tmp_path, monkeypatch, capsys):
+    tp, gp = load("imagenet")
+    assert "resnet18" in gp.model_names and "resnet18" in tp.model_names
+    torch.manual_seed(0)
+    outputs, logs = [], []
+    for lib, program, reference in (("torch", tp, None), ("glassnet", gp, "torch")):
+        module = torch if lib == "torch" else glassnet
+        (tmp_path / lib).mkdir()
+        monkeypatch.chdir(tmp_path / lib)
+        model = program.models.resnet18()
+        if reference is not None:
+            copy_weights(tmodel, model)
+        else:
+            tmodel = model
+        optimizer = module.optim.SGD(model.parameters(), 0.1, momentum=0.9, weight_decay=1e-4)
+        scheduler = program.StepLR(optimizer, step_size=30, gamma=0.1)
+        for _ in range(3):  # three epochs with nothing to learn (no gradients yet)
+            optimizer.step()
+            scheduler.step()
+        module.save({"epoch": 3, "arch": "resnet18", "state_dict": model.state_dict(),
+                     "best_acc1": 0.0, "optimizer": optimizer.state_dict(),
+                     "scheduler": scheduler.state_dict()}, "init.pth.tar")
+        outputs.append(program.main([str(image_folder), "--resume", "init.pth.tar", "-b", "5",
+                                     "-p", "1"]))
+        logs.append(capsys.readouterr().out)
+    ref, ours = outputs
+    assert_same(ours, ref, "validate", rtol=1e-4)
+    assert ours[2:] == (["n01", "n02", "n03"], 12)
+    assert_same_text(logs[1], logs[0].replace("fork", glassnet.multiprocessing.get_start_method()))
+    assert logs[1].count("Test: [") == 3  # 12 images in batches of 5
+    checkpoint = glassnet.load("checkpoint.pth.tar")
+    assert checkpoint["epoch"] == 4 and checkpoint["arch"] == "resnet18"
+    assert checkpoint["scheduler"]["last_epoch"] == 3
+    restored = gp.models.resnet18()
+    restored.load_state_dict(checkpoint["state_dict"])
+    assert_same_params(restored, tmodel, rtol=0, atol=0)
+    assert (tmp_path / "glassnet" / "model_best.pth.tar").exists() == (
+        tmp_path / "torch" / "model_best.pth.tar").exists()
+
+
+@pytest.mark.xfail(strict=True, raises=(ImportError, AttributeError), reason=(
+    "glassnet has no torch.distributed (nor torch.onnx): `import glassnet.distributed as "
+    "dist` raises ModuleNotFoundError; pytorch/examples imagenet and word_language_model "
+    "import them"))
+def test_imagenet_and_word_language_model_imports_resolve():
+    namespace = {}
+    exec(port("import torch.distributed as dist\nimport torch.onnx"), namespace)
+    assert callable(namespace["dist"].init_process_group)

@@ -3,10 +3,10 @@
 torchvision is not a test dependency (only torch is), so the torch run of a program that
 imports torchvision gets this stand-in, put into ``sys.modules`` for that run only. It
 holds just what the programs use, written from torchvision's documented semantics:
-``transforms`` (Compose, ToTensor, Normalize, CenterCrop), ``datasets.MNIST`` (the IDX
-files in ``root/MNIST/raw``, samples are PIL images), ``utils`` (make_grid,
-save_image) and ``models`` (resnet18 with torchvision's module names, so that its
-state_dict loads into glassnet's ``resnet18`` with ``strict=True``).
+``transforms`` (Compose, ToTensor, Normalize, CenterCrop), ``datasets`` (MNIST from the
+IDX files in ``root/MNIST/raw``, and ImageFolder; samples are PIL images), ``utils``
+(make_grid, save_image) and ``models`` (resnet18 with torchvision's module names, so that
+its state_dict loads into glassnet's ``resnet18`` with ``strict=True``).
 """
 from __future__ import annotations
 
@@ -105,6 +105,33 @@ class MNIST(torch.utils.data.Dataset):
 
     def __len__(self):
         return len(self.data)
+
+
+class ImageFolder(torch.utils.data.Dataset):
+    """``root/<class>/<image>``: classes and files in sorted order, RGB PIL samples."""
+
+    def __init__(self, root, transform=None, target_transform=None):
+        root = Path(root)
+        self.classes = sorted(d.name for d in root.iterdir() if d.is_dir())
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+        self.samples = [(str(f), self.class_to_idx[c]) for c in self.classes
+                        for f in sorted((root / c).iterdir())
+                        if f.suffix.lower() in (".png", ".jpg", ".jpeg")]
+        self.targets = [t for _, t in self.samples]
+        self.transform, self.target_transform = transform, target_transform
+
+    def __getitem__(self, index):
+        path, target = self.samples[index]
+        with open(path, "rb") as f:
+            img = Image.open(f).convert("RGB")
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __len__(self):
+        return len(self.samples)
 
 
 # ---------------------------------------------------------------------------
@@ -219,7 +246,7 @@ def install(monkeypatch) -> None:
     """Put the stand-in into ``sys.modules`` until ``monkeypatch`` undoes it."""
     transforms = _module("torchvision.transforms", Compose=Compose, ToTensor=ToTensor,
                          Normalize=Normalize, CenterCrop=CenterCrop)
-    datasets = _module("torchvision.datasets", MNIST=MNIST)
+    datasets = _module("torchvision.datasets", MNIST=MNIST, ImageFolder=ImageFolder)
     utils = _module("torchvision.utils", make_grid=make_grid, save_image=save_image)
     models = _module("torchvision.models", resnet18=resnet18, ResNet=ResNet)
     root = _module("torchvision", transforms=transforms, datasets=datasets, utils=utils,

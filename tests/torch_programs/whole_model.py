@@ -1,9 +1,10 @@
-"""Saving and loading a whole model: ``torch.save(model, PATH)`` then
-``torch.load(PATH, weights_only=False)`` (the tutorial "Saving and loading models"), with the
-user's classes allow-listed by ``torch.serialization.add_safe_globals`` (glassnet rebuilds
-only allow-listed classes and never unpickles; torch accepts the same call).
+"""The tutorial "Saving and loading models": a whole model with ``torch.save(model, PATH)``
+and ``torch.load(PATH, weights_only=False)``, the user's classes allow-listed by
+``torch.serialization.add_safe_globals`` (glassnet rebuilds only allow-listed classes and
+never unpickles; torch accepts the same call), and a general checkpoint (epoch, model and
+optimizer state_dicts, loss) from which training resumes with its momentum buffers.
 
-Both runs (torch and glassnet); training goes on from the loaded model.
+Both runs (torch and glassnet); training goes on from what was loaded.
 """
 import torch
 import torch.nn as nn
@@ -33,8 +34,11 @@ class Net(nn.Module):
         return self.head(self.blocks(self.stem(x * self.scale)))
 
 
-def train(model, x, y, steps=4):
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+def make_optimizer(model):
+    return torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
+def train(model, optimizer, x, y, steps=4):
     model.train()
     losses = []
     for _ in range(steps):
@@ -67,3 +71,22 @@ def save_and_load(model, path, x):
         "on_cpu": not next(loaded.parameters()).is_cuda,
         "loaded": loaded,
     }
+
+
+def checkpoint_and_resume(model, optimizer, x, y, path, epoch, loss):
+    torch.save({
+        'epoch': epoch,
+        'model_state_dict': model.state_dict(),
+        'optimizer_state_dict': optimizer.state_dict(),
+        'loss': loss,
+    }, path)
+
+    model = Net()
+    optimizer = make_optimizer(model)
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint['model_state_dict'])
+    optimizer.load_state_dict(checkpoint['optimizer_state_dict'])
+    epoch = checkpoint['epoch']
+    loss = checkpoint['loss']
+    model.train()
+    return epoch, loss, train(model, optimizer, x, y)
