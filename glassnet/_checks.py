@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet._tensor_base import TensorBase
+
 __all__ = ["check_tensor", "check_ndim", "check_float", "check_dtype", "pair", "ntuple",
            "check_positive", "check_choice"]
 
@@ -14,9 +16,7 @@ _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 def check_tensor(x, name: str, fn: str):
     """Raise TypeError unless ``x`` is a glassnet Tensor."""
-    from glassnet.tensor import Tensor
-
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         raise TypeError(f"{fn}: {name} must be a Tensor, got {type(x).__name__}")
     return x
 

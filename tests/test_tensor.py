@@ -10,7 +10,7 @@ import glassnet as gn
 def test_dtype_inference_matches_torch():
     assert gn.tensor([1.0, 2.0]).dtype == gn.float32
     assert gn.tensor([1, 2]).dtype == gn.int64
-    assert gn.tensor([True]).dtype == gn.bool_
+    assert gn.tensor([True]).dtype == gn.bool
     assert gn.tensor(np.zeros(2, np.float64)).dtype == gn.float64
     assert gn.from_numpy(np.zeros(2, np.float64)).dtype == gn.float64
     assert gn.zeros(2, 3).dtype == gn.float32

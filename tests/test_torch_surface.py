@@ -145,3 +145,20 @@ def test_cuda_raises_without_a_cuda_backend_and_memory_methods_are_identities():
     y = gn.ones(2, requires_grad=True) * 2
     y.retain_grad()
     assert y.retains_grad and not x.retains_grad
+
+
+def test_glassnet_namespace_holds_only_torch_names():
+    # python -c "import glassnet; print([n for n in dir(glassnet) if not n.startswith('_')])"
+    ours = {n for n in dir(gn) if not n.startswith("_")}
+    assert sorted(n for n in ours if not hasattr(torch, n)) == []
+    assert {"Tensor", "tensor", "nn", "optim", "utils", "vision", "no_grad"} <= ours | {
+        "nn", "optim", "utils", "vision"}
+
+
+def test_tensor_methods_are_declared_in_the_class_statement_mixins():
+    from glassnet.ops import methods
+
+    mixins = [c for c in gn.Tensor.__mro__ if c.__module__ == methods.__name__]
+    assert len(mixins) == len(methods.__all__)
+    for name in ("exp", "sum", "view", "matmul", "relu", "add_", "__setitem__", "to"):
+        assert any(name in vars(c) for c in mixins), name

@@ -16,7 +16,8 @@ from glassnet._checks import check_choice
 from glassnet.nn import functional as F
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
-from glassnet.tensor import Tensor, zeros
+from glassnet._creation import zeros
+from glassnet.tensor import Tensor
 
 __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU",

@@ -14,7 +14,7 @@ from glassnet._checks import check_choice, check_positive, ntuple
 from glassnet.nn import functional as F
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
-from glassnet.tensor import zeros
+from glassnet._creation import zeros
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d"]

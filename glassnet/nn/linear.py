@@ -11,7 +11,8 @@ from glassnet.nn import functional as F
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
 from glassnet.ops.linalg import einsum
-from glassnet.tensor import Tensor, zeros
+from glassnet._creation import zeros
+from glassnet.tensor import Tensor
 
 __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "bilinear"]
 

@@ -28,8 +28,9 @@ from glassnet.backend import FLOAT_DTYPES, to_dtype
 from glassnet.nn._backward_hooks import _BackwardHook
 from glassnet.nn._init_record import _recording_init
 from glassnet.nn.parameter import Parameter, is_lazy
-from glassnet.tensor import Tensor, parse_to_args
-from glassnet.utils_hooks import RemovableHandle
+from glassnet.tensor import Tensor
+from glassnet._tensor_base import parse_to_args
+from glassnet.utils.hooks import RemovableHandle
 
 __all__ = ["Module", "Parameter", "StateDictError"]
 

@@ -18,7 +18,8 @@ from glassnet.nn import functional as F
 from glassnet.nn._functional.norm import _cross_map_lrn2d
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
-from glassnet.tensor import Tensor, ones, zeros
+from glassnet._creation import ones, zeros
+from glassnet.tensor import Tensor
 
 
 def _register_affine(module, shape, affine: bool, bias: bool, dtype) -> None:

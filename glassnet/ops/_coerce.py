@@ -8,7 +8,7 @@ import numpy as np
 
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module, get_default_dtype
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 
 def _scalar_array(value, like: np.ndarray) -> np.ndarray:

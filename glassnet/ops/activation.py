@@ -14,7 +14,7 @@ import numpy as np
 
 from glassnet.autograd import Function, sum_to
 from glassnet.backend import get_array_module, get_default_dtype
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = ["sigmoid", "tanh", "relu", "softmax", "log_softmax"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.backend import get_array_module
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",

@@ -19,7 +19,7 @@ import numpy as np
 
 from glassnet.autograd import Function, sum_to
 from glassnet.backend import get_array_module
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = ["inv", "det", "slogdet", "solve", "svdvals", "vector_norm", "matrix_norm",
            "norm"]

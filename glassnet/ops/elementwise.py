@@ -28,7 +28,7 @@ from glassnet.ops._coerce import (  # noqa: F401  (cast, _operands: used by othe
 from glassnet.ops.comparison import *  # noqa: F401,F403
 from glassnet.ops.unary import *  # noqa: F401,F403
 from glassnet.ops.unary import Abs, Neg, ZeroGrad  # noqa: F401
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",

@@ -8,7 +8,7 @@ import numpy as np
 
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module as _xp
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = ["gather", "scatter_add", "index_select", "masked_select", "nonzero",
            "take_along_dim", "take"]

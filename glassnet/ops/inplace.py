@@ -20,7 +20,7 @@ from glassnet import autograd
 from glassnet.autograd import Function, sum_to
 from glassnet.backend import default_generator, get_array_module
 from glassnet.ops.indexing import _has_advanced, getitem, normalize_index
-from glassnet.tensor import Tensor, _unwrap_index
+from glassnet._tensor_base import TensorBase as Tensor, _unwrap_index
 
 __all__ = ["index_put"]
 

@@ -27,7 +27,7 @@ from glassnet.backend import get_array_module as _xp
 from glassnet.ops._coerce import NoDerivative
 from glassnet.ops._dims import _axes, dim_aliases
 from glassnet.ops.indexing import gather
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = [
     "sort", "argsort", "msort", "topk", "median", "nanmedian", "kthvalue", "mode",

@@ -26,7 +26,7 @@ from glassnet.ops._coerce import cast
 from glassnet.ops._dims import _axes, _expand_back, dim_aliases
 from glassnet.ops.order import *  # noqa: F401,F403
 from glassnet.ops.scan import *  # noqa: F401,F403
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = [
     "sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "var", "std",

@@ -15,7 +15,7 @@ import numpy as np
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module as _xp
 from glassnet.ops._dims import dim_aliases
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "diff"]
 

@@ -10,7 +10,7 @@ from glassnet.ops.indexing import (  # noqa: F401  (re-exported)
     gather, getitem, index_select, masked_select, nonzero, scatter_add, take,
     take_along_dim,
 )
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = [
     "reshape", "permute", "transpose", "swapaxes", "movedim", "t", "flatten", "unflatten",

@@ -22,7 +22,7 @@ import numpy as np
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module
 from glassnet.ops._coerce import _float_tensor, _tensor
-from glassnet.tensor import Tensor
+from glassnet._tensor_base import TensorBase as Tensor
 
 __all__ = [
     "neg", "negative", "positive", "abs", "absolute", "sign", "sgn", "floor", "ceil",

@@ -8,7 +8,7 @@ Examples
 """
 from __future__ import annotations
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]
 
 
 def __getattr__(name):

@@ -1,0 +1,229 @@
+"""Creation and random sampling of tensors: ``tensor``, ``zeros``, ``arange``, ``randn``,
+``randint``, ``normal``, ``bernoulli``, ``multinomial`` ... (torch's names and defaults).
+
+Floats become the default dtype (float32) and ints int64, as in torch; ``device=`` is
+accepted (glassnet computes on the CPU) and ``requires_grad=`` makes a leaf that
+requires grad.  Random functions draw from the default generator seeded by
+``glassnet.manual_seed``, or from ``generator=``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.backend import default_generator, device, get_default_dtype, to_dtype
+from glassnet.tensor import Tensor
+from glassnet._tensor_base import _infer_array, _shape
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
+    "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "eye",
+    "rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like",
+    "bernoulli", "multinomial",
+]
+
+
+# ---------------------------------------------------------------------------
+# Creation
+# ---------------------------------------------------------------------------
+def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """Create a tensor by copying ``data`` (floats -> float32, ints -> int64)."""
+    _check_device(device, "tensor")
+    arr = _infer_array(data, dtype)
+    return Tensor._wrap(np.array(arr, copy=True)).requires_grad_(requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Convert to a Tensor, sharing memory when possible."""
+    _check_device(device, "as_tensor")
+    if isinstance(data, Tensor) and (dtype is None or to_dtype(dtype) == data.dtype):
+        return data
+    return Tensor._wrap(_infer_array(data, dtype))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(array)
+
+
+def _check_device(where, fn: str) -> None:
+    """Accept PyTorch's ``device=`` (None, a string or a device); glassnet is CPU-only."""
+    if where is not None and not isinstance(where, (str, device)):
+        raise TypeError(f"{fn}: device must be a str or glassnet.device, got "
+                        f"{type(where).__name__}")
+    if where is not None:
+        device(where)
+
+
+def _make(arr, requires_grad):
+    return Tensor._wrap(arr).requires_grad_(requires_grad)
+
+
+def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "zeros")
+    return _make(np.zeros(_shape(size), to_dtype(dtype) or get_default_dtype()), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "ones")
+    return _make(np.ones(_shape(size), to_dtype(dtype) or get_default_dtype()), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "empty")
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "full")
+    if dtype is None:
+        dtype = (np.int64 if isinstance(fill_value, (int, np.integer))
+                 and not isinstance(fill_value, bool) else
+                 np.bool_ if isinstance(fill_value, bool) else get_default_dtype())
+    return _make(np.full(_shape((size,)), fill_value, to_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "zeros_like")
+    return _make(np.zeros(t.shape, to_dtype(dtype) or t.dtype), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "ones_like")
+    return _make(np.ones(t.shape, to_dtype(dtype) or t.dtype), requires_grad)
+
+
+def empty_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "empty_like")
+    return zeros_like(t, dtype, requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "full_like")
+    return _make(np.full(t.shape, fill_value, to_dtype(dtype) or t.dtype), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "arange")
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else get_default_dtype()
+    return _make(np.arange(start, end, step).astype(to_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "linspace")
+    arr = np.linspace(start, end, steps).astype(to_dtype(dtype) or get_default_dtype())
+    return _make(arr, requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "eye")
+    return _make(np.eye(n, m, dtype=to_dtype(dtype) or get_default_dtype()), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "rand")
+    rng = generator or default_generator()
+    arr = rng.random(_shape(size), dtype=np.float64).astype(
+        to_dtype(dtype) or get_default_dtype())
+    return _make(arr, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    _check_device(device, "randn")
+    rng = generator or default_generator()
+    arr = rng.standard_normal(_shape(size)).astype(to_dtype(dtype) or get_default_dtype())
+    return _make(arr, requires_grad)
+
+
+def rand_like(t, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device, "rand_like")
+    return rand(*t.shape, generator=generator, dtype=dtype or t.dtype,
+                requires_grad=requires_grad)
+
+
+def randn_like(t, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device, "randn_like")
+    return randn(*t.shape, generator=generator, dtype=dtype or t.dtype,
+                 requires_grad=requires_grad)
+
+
+def randperm(n: int, generator=None, dtype=None, requires_grad: bool = False,
+             device=None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 unless ``dtype``)."""
+    _check_device(device, "randperm")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    rng = generator or default_generator()
+    return _make(rng.permutation(int(n)).astype(to_dtype(dtype) or np.int64), requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Uniform integers in ``[low, high)``; ``randint(high, size)`` as in PyTorch."""
+    _check_device(device, "randint")
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    rng = generator or default_generator()
+    return _make(rng.integers(low, high, size=_shape((size,))).astype(
+        to_dtype(dtype) or np.int64), requires_grad)
+
+
+def normal(mean, std=1.0, size=None, generator=None, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
+    _check_device(device, "normal")
+    rng = generator or default_generator()
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    arr = rng.normal(m, s, size=None if size is None else _shape((size,)))
+    like = mean.dtype if isinstance(mean, Tensor) else std.dtype if isinstance(
+        std, Tensor) else get_default_dtype()
+    return _make(np.asarray(arr).astype(to_dtype(dtype) or like), requires_grad)
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    """0/1 draws with probabilities ``input`` (or the scalar ``p``), in ``input``'s dtype.
+
+    Not differentiable.
+    """
+    if not isinstance(input, Tensor) or input.dtype.kind != "f":
+        raise TypeError(f"bernoulli: input must be a floating Tensor, got "
+                        f"{getattr(input, 'dtype', type(input).__name__)}")
+    prob = input._data if p is None else np.full(input.shape, p)
+    if prob.size and not ((prob >= 0).all() and (prob <= 1).all()):
+        raise ValueError("bernoulli: probabilities must be in [0, 1]")
+    rng = generator or default_generator()
+    return Tensor._wrap((rng.random(input.shape) < prob).astype(input.dtype))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator=None) -> Tensor:
+    """Indices drawn from the categorical distributions in the rows of ``input``.
+
+    ``input`` holds non-negative weights (not necessarily normalised), shape ``(K,)``
+    or ``(N, K)``; the result is int64 of shape ``(num_samples,)`` or
+    ``(N, num_samples)``.  Without ``replacement`` each row's indices are distinct.
+    """
+    fn = "multinomial"
+    if not isinstance(input, Tensor) or input.ndim not in (1, 2):
+        raise ValueError(f"{fn}: input must be a 1-D or 2-D Tensor, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    w = input._data.astype(np.float64).reshape(-1, input.shape[-1])
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise ValueError(f"{fn}: weights must be finite and non-negative")
+    if (w.sum(axis=1) <= 0).any():
+        raise ValueError(f"{fn}: every row of weights must have a positive sum")
+    if not replacement and num_samples > int((w > 0).sum(axis=1).min()):
+        raise ValueError(f"{fn}: cannot sample {num_samples} > number of categories with "
+                         f"non-zero weight without replacement")
+    rng = generator or default_generator()
+    rows = [rng.choice(w.shape[1], num_samples, replace=replacement, p=row / row.sum())
+            for row in w]
+    out = np.asarray(rows, dtype=np.int64)
+    return Tensor._wrap(out[0] if input.ndim == 1 else out)
