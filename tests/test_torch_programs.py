@@ -213,10 +213,6 @@ def test_data_idioms_match_torch(load, digits):
     assert_same_params(gmodel, tmodel)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "glassnet has no legacy typed constructors: `import glassnet as torch; "
-    "torch.FloatTensor([1])` raises AttributeError (torch: tensor([1.]); also LongTensor, "
-    "DoubleTensor, ...)"))
 def test_wgan_weight_clipping_through_data_matches_torch(load, digits):
     tp, gp = load("data_idioms")
     x = digits[0][:16].reshape(16, 64) / 16
@@ -591,11 +587,20 @@ def test_imagenet_example_resumes_validates_and_checkpoints_like_torch(
         tmp_path / "torch" / "model_best.pth.tar").exists()
 
 
-@pytest.mark.xfail(strict=True, raises=(ImportError, AttributeError), reason=(
-    "glassnet has no torch.distributed (nor torch.onnx): `import glassnet.distributed as "
-    "dist` raises ModuleNotFoundError; pytorch/examples imagenet and word_language_model "
-    "import them"))
-def test_imagenet_and_word_language_model_imports_resolve():
+def test_imagenet_distributed_import_resolves_and_reports_no_process_group():
+    # pytorch/examples imagenet imports torch.distributed at the top and only uses it
+    # when --world-size > 1.
     namespace = {}
-    exec(port("import torch.distributed as dist\nimport torch.onnx"), namespace)
-    assert callable(namespace["dist"].init_process_group)
+    exec(port("import torch.distributed as dist"), namespace)
+    dist = namespace["dist"]
+    assert callable(dist.init_process_group) and dist.is_initialized() is False
+
+
+@pytest.mark.xfail(strict=True, raises=ImportError, reason=(
+    "glassnet has no torch.onnx yet (ONNX export/import is issue 13): "
+    "`import glassnet.onnx` raises ModuleNotFoundError; word_language_model and "
+    "super_resolution import it"))
+def test_word_language_model_onnx_import_resolves():
+    namespace = {}
+    exec(port("import torch.onnx"), namespace)
+    assert callable(namespace["torch"].onnx.export)
