@@ -20,6 +20,8 @@ from glassnet.ops.reduce import *  # noqa: F401,F403
 from glassnet.ops.shape import *  # noqa: F401,F403
 from glassnet.ops.linalg import *  # noqa: F401,F403
 from glassnet.ops.inplace import index_put  # noqa: F401
+from glassnet.ops.random import *  # noqa: F401,F403
+from glassnet.ops.composite import *  # noqa: F401,F403
 from glassnet.ops.activation import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
 
 # NOTE: importing the submodules above bound them as attributes; ``glassnet.backend`` is

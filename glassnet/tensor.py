@@ -8,16 +8,17 @@ statement below and defined in :mod:`glassnet.ops.methods`.  Creation functions
 """
 from __future__ import annotations
 
-from glassnet.ops.methods import (ActivationMethods, ArithmeticMethods, ConversionMethods,
-                                  ElementwiseMethods, InplaceMethods, LinalgMethods,
-                                  ReduceMethods, ShapeMethods)
+from glassnet.ops.methods import (ActivationMethods, ArithmeticMethods, CompositeMethods,
+                                  ConversionMethods, ElementwiseMethods, InplaceMethods,
+                                  LinalgMethods, ReduceMethods, ShapeMethods)
 from glassnet._tensor_base import Size, TensorBase, register_tensor_class
 
 __all__ = ["Tensor", "Size"]
 
 
 class Tensor(TensorBase, ArithmeticMethods, ConversionMethods, ElementwiseMethods,
-             ReduceMethods, ShapeMethods, LinalgMethods, ActivationMethods, InplaceMethods):
+             ReduceMethods, ShapeMethods, LinalgMethods, ActivationMethods, InplaceMethods,
+             CompositeMethods):
     """A multi-dimensional array that records operations for autograd.
 
     As ``torch.Tensor``, the constructor makes a tensor of the default float dtype

@@ -13,6 +13,8 @@ import numpy as np
 from glassnet.backend import to_dtype
 from glassnet.ops import activation as _act
 from glassnet.ops import comparison as _cmp
+from glassnet.ops import composite as _cmpo
+from glassnet.ops import random as _rand
 from glassnet.ops import elementwise as _ew
 from glassnet.ops import indexing as _ix
 from glassnet.ops import inplace as _ip
@@ -25,7 +27,8 @@ from glassnet.ops import unary as _un
 from glassnet._tensor_base import TensorBase, _infer_array, _shape, parse_to_args
 
 __all__ = ["ArithmeticMethods", "ConversionMethods", "ElementwiseMethods", "ReduceMethods",
-           "ShapeMethods", "LinalgMethods", "ActivationMethods", "InplaceMethods"]
+           "ShapeMethods", "LinalgMethods", "ActivationMethods", "InplaceMethods",
+           "CompositeMethods"]
 
 
 _LEGACY_NAMES = {np.dtype(k): v for k, v in (
@@ -117,6 +120,46 @@ class ArithmeticMethods:
 
     where = _where_method
     polygamma = _polygamma_method
+
+    @property
+    def H(self):
+        """The conjugate transpose of a matrix (real tensors: the transpose)."""
+        if self.ndim not in (0, 2):
+            raise ValueError(f"Tensor.H: expects a matrix (or a 0-D tensor), got {self.ndim}-D")
+        return _sh.permute(self, *reversed(range(self.ndim)))
+
+    @property
+    def mH(self):
+        """The last two dimensions swapped (real tensors: ``mT``)."""
+        return _sh.transpose(self, -2, -1)
+
+
+class CompositeMethods:
+    """torch methods that are other ops under another name or short compositions:
+    ``x.moveaxis``, ``x.ravel()``, ``x.select(dim, i)``, ``x.index_add_(...)``,
+    ``x.det()``, ``x.bernoulli()``."""
+
+    moveaxis = _cmpo.moveaxis
+    swapdims = _cmpo.swapdims
+    swapdims_ = _ip.restride_method(_cmpo.swapdims, "swapdims_")
+    ravel = _cmpo.ravel
+    fliplr = _cmpo.fliplr
+    flipud = _cmpo.flipud
+    select = _cmpo.select
+    argwhere = _cmpo.argwhere
+    det = _cmpo.det
+    inverse = _cmpo.inverse
+    slogdet = _cmpo.slogdet
+    msort = _ord.msort
+    index_add = _cmpo.index_add
+    index_add_ = _ip.inplace_method(_cmpo.index_add, "index_add_")
+    index_copy = _cmpo.index_copy
+    index_copy_ = _ip.inplace_method(_cmpo.index_copy, "index_copy_")
+    index_fill = _cmpo.index_fill
+    index_fill_ = _ip.inplace_method(_cmpo.index_fill, "index_fill_")
+    scatter = _cmpo.scatter
+    bernoulli = _rand.bernoulli
+    multinomial = _rand.multinomial
 
 
 class ConversionMethods:

@@ -28,6 +28,14 @@ ALIASES = {
     "arctan2": "atan2", "clip": "clamp", "concat": "cat", "concatenate": "cat",
     "divide": "div", "true_divide": "div", "multiply": "mul", "subtract": "sub",
     "fix": "trunc", "swapaxes": "transpose", "ger": "outer", "view": "reshape",
+    # compositions of covered ops (glassnet/ops/composite.py; tests/ops/test_composite.py)
+    "moveaxis": "movedim", "swapdims": "transpose", "ravel": "flatten", "fliplr": "flip",
+    "flipud": "flip", "select": "getitem", "det": "linalg.det", "inverse": "linalg.inv",
+    "slogdet": "linalg.slogdet", "index_add": "index_put", "index_copy": "index_put",
+    "index_fill": "index_put", "scatter": "index_put",
+    **{f"{n}_with_indices": n for n in ("max_pool1d", "max_pool2d", "max_pool3d",
+                                        "adaptive_max_pool1d", "adaptive_max_pool2d",
+                                        "adaptive_max_pool3d")},
     "reshape_as": "view_as", "type": "to",
     # nn.functional forms that share the implementation of a row (NOTE: the pool and
     # sampling owners should give the 1-D variants rows of their own)
@@ -58,6 +66,7 @@ NON_DIFFERENTIABLE = {
     **{n: f"{_INT}: indices" for n in (
         "argmax", "argmin", "argsort", "nonzero", "searchsorted", "bucketize")},
     **{n: f"{_INT}: counts" for n in ("count_nonzero", "numel", "one_hot")},
+    "argwhere": f"{_INT}: indices",
     "unique": "no derivative: float values are recorded and backward raises, as torch",
     "bincount": "no derivative: integer counts; with float weights that require grad, "
                 "backward raises, as torch",

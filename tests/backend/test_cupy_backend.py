@@ -57,7 +57,7 @@ PM1 = np.where(rng_l.random((8, 5)) < 0.5, -1.0, 1.0).astype(np.float32)  # +1 /
 CASES = {
     "elementwise": (lambda a: ((a * 2 + 1).exp() / (a * a + 1)).log(), [M]),
     "matmul": (lambda a: a @ a.T, [M]),
-    "linear": (lambda a, w: gn.linear(a, w), [M, rng.standard_normal((3, 5)).astype("f4")]),
+    "linear": (lambda a, w: F.linear(a, w), [M, rng.standard_normal((3, 5)).astype("f4")]),
     "sum_mean_var": (lambda a: a.sum(0) + a.mean(0) + a.var(0), [M]),
     "max_dim": (lambda a: a.max(dim=1)[0], [M]),
     "softmax": (lambda a: F.softmax(a, dim=1), [M]),

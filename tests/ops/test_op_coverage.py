@@ -123,6 +123,7 @@ PROBES = {
     "numel": lambda m, x, i: m.numel(x),
     "one_hot": lambda m, x, i: (m.nn.functional.one_hot(i, 4)),
     "histc": lambda m, x, i: m.histc(x.detach(), bins=4),
+    "argwhere": lambda m, x, i: m.argwhere(x > 0.5),
     "long": lambda m, x, i: x.long(), "int": lambda m, x, i: x.int(),
     "bool": lambda m, x, i: x.bool(), "short": lambda m, x, i: x.short(),
     "char": lambda m, x, i: (x * 10).char(), "byte": lambda m, x, i: (x * 10).abs().byte(),

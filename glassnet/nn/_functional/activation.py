@@ -14,6 +14,7 @@ import numpy as np
 from glassnet._checks import check_choice, check_float, check_tensor
 from glassnet.backend import default_generator, get_array_module
 from glassnet.ops import activation as _act
+from glassnet.ops import inplace as _inplace
 from glassnet.ops.activation import SELU_ALPHA, SELU_SCALE
 from glassnet.ops.activation import relu, sigmoid, tanh  # noqa: F401  (the one wrapper)
 from glassnet.ops.elementwise import cast
@@ -22,7 +23,8 @@ from glassnet.tensor import Tensor
 __all__ = [
     "sigmoid", "hardsigmoid", "tanh", "relu", "relu6", "leaky_relu", "prelu", "rrelu",
     "elu", "selu", "celu", "gelu", "softplus", "silu", "swish", "hardswish", "mish",
-    "softsign", "hardtanh", "tanhshrink", "logsigmoid", "threshold",
+    "softsign", "hardtanh", "tanhshrink", "logsigmoid", "threshold", "relu_", "elu_",
+    "leaky_relu_", "hardtanh_", "threshold_", "selu_", "celu_", "rrelu_",
 ]
 
 
@@ -540,3 +542,15 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     input: ``(*)``; output: ``(*)``.
     """
     return _act.Hardswish.apply(_float(input, "hardswish"))
+
+
+# In-place forms (``F.relu_(x)`` is ``x.relu_()``): the result is written into ``input``
+# with torch's autograd semantics (glassnet/ops/inplace.py).
+relu_ = _inplace.inplace_method(relu, "relu_")
+elu_ = _inplace.inplace_method(elu, "elu_")
+leaky_relu_ = _inplace.inplace_method(leaky_relu, "leaky_relu_")
+hardtanh_ = _inplace.inplace_method(hardtanh, "hardtanh_")
+threshold_ = _inplace.inplace_method(threshold, "threshold_")
+selu_ = _inplace.inplace_method(selu, "selu_")
+celu_ = _inplace.inplace_method(celu, "celu_")
+rrelu_ = _inplace.inplace_method(rrelu, "rrelu_")

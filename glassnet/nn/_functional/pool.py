@@ -20,7 +20,9 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
            "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
            "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d",
-           "lp_pool3d"]
+           "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+           "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices"]
 
 
 _DOCS = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)",
@@ -505,3 +507,21 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``; output: ``(N, C, D_out, H_out, W_out)``
     """
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3, "lp_pool3d")
+
+
+def _with_indices(fn):
+    def with_indices(input, *args, **kwargs):
+        kwargs["return_indices"] = True
+        return fn(input, *args, **kwargs)
+
+    with_indices.__name__ = f"{fn.__name__}_with_indices"
+    with_indices.__doc__ = f"``{fn.__name__}(..., return_indices=True)``: ``(values, indices)``."
+    return with_indices
+
+
+max_pool1d_with_indices = _with_indices(max_pool1d)
+max_pool2d_with_indices = _with_indices(max_pool2d)
+max_pool3d_with_indices = _with_indices(max_pool3d)
+adaptive_max_pool1d_with_indices = _with_indices(adaptive_max_pool1d)
+adaptive_max_pool2d_with_indices = _with_indices(adaptive_max_pool2d)
+adaptive_max_pool3d_with_indices = _with_indices(adaptive_max_pool3d)
