@@ -48,23 +48,8 @@ def _is_device_array(data) -> bool:
 class TensorBase:
     """The core of :class:`glassnet.Tensor`: storage, metadata, autograd state, conversion
     and the in-place machinery; no op.  ``glassnet.Tensor`` adds the op methods, one
-    mixin per op family (:mod:`glassnet.ops.methods`).
-
-    A multi-dimensional array that records operations for autograd.
-
-    As ``torch.Tensor``, the constructor makes a tensor of the default float dtype
-    (float32): ``Tensor(2, 3)`` has shape ``(2, 3)`` (zero-filled; PyTorch leaves it
-    uninitialised) and ``Tensor([1, 2])`` copies the data as float32.  Use
-    :func:`glassnet.tensor` to infer the dtype from the data.
-
-    Parameters
-    ----------
-    *args : ints, Size, or one array_like
-        A shape, or the data to copy.
-    requires_grad : bool
-        Whether gradients should be accumulated into ``.grad`` by ``backward``.
-    dtype : dtype, optional
-        Glassnet extra: the dtype instead of float32.
+    mixin per op family (:mod:`glassnet.ops.methods`).  The constructor's arguments are
+    documented on :class:`glassnet.Tensor`.
     """
 
     __array_priority__ = 1000  # so that ndarray (op) Tensor defers to Tensor

@@ -2,11 +2,8 @@
 SHA-256 prefix check, caching, and nothing left behind on failure."""
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import socket
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,30 +13,6 @@ from glassnet.vision.datasets import DownloadError
 from glassnet.hub import get_dir, load_state_dict_from_url
 
 torch = pytest.importorskip("torch")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def serve():
-    """``serve(directory) -> 'http://127.0.0.1:PORT/'``; servers stop after the test."""
-    servers = []
-
-    def start(directory):
-        handler = functools.partial(_QuietHandler, directory=str(directory))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _checkpoint(folder: Path, stem: str, bad_hash: bool = False):

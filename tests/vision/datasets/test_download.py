@@ -1,10 +1,7 @@
 """Downloads against a local HTTP server on 127.0.0.1: mirrors, checksums, offline."""
-import functools
 import hashlib
-import http.server
 import socket
 import tarfile
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,30 +13,6 @@ from glassnet.vision.datasets._download import check_integrity, default_root
 MNIST_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "mnist"
 needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-labels-idx1-ubyte.gz").is_file(),
                                  reason="shared MNIST files not found")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def serve():
-    """``serve(directory) -> 'http://127.0.0.1:PORT/'``; servers stop after the test."""
-    servers = []
-
-    def start(directory):
-        handler = functools.partial(_QuietHandler, directory=str(directory))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

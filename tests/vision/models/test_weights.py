@@ -4,11 +4,8 @@ and an end-to-end load of a torch-saved ResNet-18 and GoogLeNet checkpoint serve
 127.0.0.1 through ``resnet18(weights=...)``."""
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import math
-import threading
 import warnings
 
 import numpy as np
@@ -193,29 +190,6 @@ def test_weights_none_and_pretrained_false_build_randomly_initialised_models():
 # ---------------------------------------------------------------------------
 # End to end: a torch checkpoint served on 127.0.0.1, loaded through weights=
 # ---------------------------------------------------------------------------
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(directory):
-        handler = functools.partial(_QuietHandler, directory=str(directory))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
 def _publish(model, folder, stem, serve, member, monkeypatch, tmp_path):
     """Save a random torch state dict with ``model``'s keys as ``<stem>-<sha>.pth``, serve
     it, point ``member``'s URL at it and the hub cache at ``tmp_path``."""
