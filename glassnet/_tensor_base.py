@@ -8,10 +8,15 @@ below the ops and imports none of them.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from glassnet import autograd
 from glassnet.utils.hooks import RemovableHandle
+
+if TYPE_CHECKING:
+    from glassnet.tensor import Tensor
 from glassnet.backend import FLOAT_DTYPES, device, get_default_dtype, to_dtype
 
 __all__ = ["TensorBase", "Size", "is_tensor", "numel"]

@@ -3,14 +3,16 @@
 ``Tensor`` is :class:`~glassnet._tensor_base.TensorBase` (the private array ``_data``,
 ``.data``, ``.grad``, ``requires_grad``, ``grad_fn``, shape/dtype metadata, conversion
 and the in-place machinery) plus one mixin per op family, all listed in the class
-statement below and defined in :mod:`glassnet.ops.methods`.  Creation functions
+statement below and defined in :mod:`glassnet.ops.methods` and
+:mod:`glassnet.ops.methods_inplace`.  Creation functions
 (``tensor``, ``zeros``, ``randn`` ...) are in :mod:`glassnet._creation`.
 """
 from __future__ import annotations
 
-from glassnet.ops.methods import (ActivationMethods, ArithmeticMethods, CompositeMethods,
-                                  ConversionMethods, ElementwiseMethods, InplaceMethods,
-                                  LinalgMethods, ReduceMethods, ShapeMethods)
+from glassnet.ops.methods import (ActivationMethods, ArithmeticMethods, ConversionMethods,
+                                  ElementwiseMethods, LinalgMethods, ReduceMethods,
+                                  ShapeMethods)
+from glassnet.ops.methods_inplace import CompositeMethods, InplaceMethods
 from glassnet._tensor_base import Size, TensorBase, register_tensor_class
 
 __all__ = ["Tensor", "Size"]

@@ -161,10 +161,11 @@ def test_glassnet_namespace_holds_only_torch_names():
 
 
 def test_tensor_methods_are_declared_in_the_class_statement_mixins():
-    from glassnet.ops import methods
+    from glassnet.ops import methods, methods_inplace
 
-    mixins = [c for c in gn.Tensor.__mro__ if c.__module__ == methods.__name__]
-    assert len(mixins) == len(methods.__all__)
+    modules = (methods.__name__, methods_inplace.__name__)
+    mixins = [c for c in gn.Tensor.__mro__ if c.__module__ in modules]
+    assert len(mixins) == len(methods.__all__) + len(methods_inplace.__all__)
     for name in ("exp", "sum", "view", "matmul", "relu", "add_", "__setitem__", "to"):
         assert any(name in vars(c) for c in mixins), name
 

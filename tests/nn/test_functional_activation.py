@@ -150,12 +150,19 @@ def test_integer_inputs_follow_torch():
     assert F.tanh(i).dtype == gn.float32
 
 
-def test_tensor_level_exports():
-    assert set(act.__all__) == {"sigmoid", "tanh", "relu", "softmax", "log_softmax"}
+def test_one_public_wrapper_per_op_behind_glassnet_tensor_and_functional():
+    from glassnet.ops import softmax as smx
+
+    assert set(act.__all__) == {"sigmoid", "tanh", "relu"}
+    assert set(smx.__all__) == {"softmax", "log_softmax"}
+    for name in ("sigmoid", "tanh", "relu", "softmax", "log_softmax"):
+        assert getattr(F, name) is getattr(gn, name) is getattr(gn.Tensor, name)
     x = gn.tensor([[1.0, 2.0], [3.0, 5.0]])
-    np.testing.assert_allclose(act.softmax(x, 1).numpy(), F.softmax(x, dim=1).numpy())
-    np.testing.assert_allclose(act.log_softmax(x, 0).numpy(), F.log_softmax(x, 0).numpy())
-    assert act.softmax(gn.tensor(3.0), 0).item() == 1.0
+    ref = np.exp(x.numpy()) / np.exp(x.numpy()).sum(1, keepdims=True)
+    np.testing.assert_allclose(x.softmax(1).numpy(), ref, rtol=1e-6)
+    np.testing.assert_allclose(gn.log_softmax(x, 0).numpy(),
+                               np.log(np.exp(x.numpy()) / np.exp(x.numpy()).sum(0)), rtol=1e-6)
+    assert smx.softmax(gn.tensor(3.0), 0).item() == 1.0
 
 
 def test_softmax_implicit_dim_warns_and_follows_torch_rule():

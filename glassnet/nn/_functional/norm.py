@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from glassnet._checks import check_float
-from glassnet.ops.activation import normalize_dim
+from glassnet.ops.softmax import normalize_dim
 from glassnet.ops.elementwise import cast
 from glassnet.ops.norm import (ChannelWindowNorm, LocalResponseNorm, Normalize, RMSNorm,
                                StatNorm, cross_map_window)

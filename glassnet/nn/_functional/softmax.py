@@ -1,17 +1,16 @@
 """nn.functional: softmax, log_softmax, softmin and glu (normalising activations), with
 ``torch.nn.functional``'s names, arguments and defaults.
 
-``softmax`` and ``log_softmax`` are the one public wrapper in :mod:`glassnet.ops.activation`
+``softmax`` and ``log_softmax`` are the one public wrapper in :mod:`glassnet.ops.softmax`
 (also ``glassnet.softmax`` and ``Tensor.softmax``); the others validate their arguments and
 call one ``Function`` of that module.
 """
 from __future__ import annotations
 
-import warnings
-
 from glassnet.nn._functional.activation import _float
 from glassnet.ops import activation as _act
-from glassnet.ops.activation import _implicit_dim, log_softmax, softmax  # noqa: F401
+from glassnet.ops import softmax as _smx
+from glassnet.ops.softmax import _implicit_dim, log_softmax, softmax  # noqa: F401
 from glassnet.tensor import Tensor
 
 __all__ = ["softmax", "log_softmax", "softmin", "glu"]
@@ -38,7 +37,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     input = _float(input, "glu")
     if input.ndim == 0:
         raise ValueError("glu: input must have at least 1 dimension, got a 0-D tensor")
-    d = _act.normalize_dim(dim, input.ndim, "glu")
+    d = _smx.normalize_dim(dim, input.ndim, "glu")
     if input.shape[d] % 2:
         raise ValueError(f"glu: input size along dim {dim} must be even, got "
                          f"{input.shape[d]} (input shape {tuple(input.shape)})")
@@ -73,6 +72,6 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """
     input = _float(input, "softmin")
     d = _implicit_dim(dim, input.ndim, "softmin")
-    x, d, scalar = _act.prepare_softmax_input(input, d, dtype, "softmin")
-    out = _act.Softmax.apply(x, dim=d, sign=-1)
+    x, d, scalar = _smx.prepare_softmax_input(input, d, dtype, "softmin")
+    out = _smx.Softmax.apply(x, dim=d, sign=-1)
     return out.reshape(()) if scalar else out
