@@ -15,7 +15,8 @@ import numpy as np
 from glassnet._checks import check_choice
 from glassnet.nn import functional as F
 from glassnet.nn import init
-from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
+from glassnet.nn._layer_checks import _check_int, _factory_dtype
+from glassnet.nn.module import Module, Parameter
 from glassnet._creation import zeros
 from glassnet.tensor import Tensor
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from glassnet.nn import functional as F
-from glassnet.nn.module import Module, _check_int
+from glassnet.nn._layer_checks import _check_int
+from glassnet.nn.module import Module
 
 __all__ = ["ChannelShuffle"]
 

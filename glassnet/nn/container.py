@@ -8,7 +8,8 @@ from collections import OrderedDict
 from collections import abc as container_abcs
 from itertools import islice
 
-from glassnet.nn.module import Module, Parameter, _addindent
+from glassnet.nn._layer_checks import _addindent
+from glassnet.nn.module import Module, Parameter
 from glassnet.tensor import Tensor
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]

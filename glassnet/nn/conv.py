@@ -13,7 +13,8 @@ import math
 from glassnet._checks import check_choice, check_positive, ntuple
 from glassnet.nn import functional as F
 from glassnet.nn import init
-from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
+from glassnet.nn._layer_checks import _check_int, _factory_dtype
+from glassnet.nn.module import Module, Parameter
 from glassnet._creation import zeros
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",

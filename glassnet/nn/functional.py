@@ -9,6 +9,7 @@ from glassnet.nn._functional.activation import *  # noqa: F401,F403
 from glassnet.nn._functional.conv import *  # noqa: F401,F403
 from glassnet.nn._functional.dropout import *  # noqa: F401,F403
 from glassnet.nn._functional.loss import *  # noqa: F401,F403
+from glassnet.nn._functional.distance import *  # noqa: F401,F403
 from glassnet.nn._functional.loss_more import *  # noqa: F401,F403
 from glassnet.nn._functional.norm import *  # noqa: F401,F403
 from glassnet.nn._functional.pool import *  # noqa: F401,F403

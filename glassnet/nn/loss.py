@@ -15,7 +15,8 @@ import warnings
 
 from glassnet._checks import check_choice
 from glassnet.nn import functional as F
-from glassnet.nn.module import Module, _check_int
+from glassnet.nn._layer_checks import _check_int
+from glassnet.nn.module import Module
 from glassnet.tensor import Tensor
 
 __all__ = [

@@ -17,7 +17,8 @@ import numpy as np
 from glassnet.nn import functional as F
 from glassnet.nn._functional.norm import _cross_map_lrn2d
 from glassnet.nn import init
-from glassnet.nn.module import Module, Parameter, _check_int, _factory_dtype
+from glassnet.nn._layer_checks import _check_int, _factory_dtype
+from glassnet.nn.module import Module, Parameter
 from glassnet._creation import ones, zeros
 from glassnet.tensor import Tensor
 

@@ -6,7 +6,8 @@ import numbers
 
 from glassnet._checks import check_choice
 from glassnet.nn import functional as F
-from glassnet.nn.module import Module, _check_int
+from glassnet.nn._layer_checks import _check_int
+from glassnet.nn.module import Module
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
            "PixelUnshuffle"]

@@ -11,8 +11,7 @@ import math
 import types
 from functools import partial
 
-from glassnet.optim.lr_scheduler import (LRScheduler, _check_optimizer, _format_param,
-                                         _group_values)
+from glassnet.optim._lr_base import LRScheduler, _check_optimizer, _format_param, _group_values
 
 __all__ = ["ReduceLROnPlateau", "CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts"]
 

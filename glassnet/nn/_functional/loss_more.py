@@ -14,7 +14,8 @@ import numpy as np
 
 from glassnet._checks import check_float, check_tensor
 from glassnet.nn._functional.activation import logsigmoid
-from glassnet.nn._functional.loss import _float_target, _reduction, pairwise_distance
+from glassnet.nn._functional.distance import _float_target, pairwise_distance
+from glassnet.nn._functional.loss import _reduction
 from glassnet.ops.elementwise import cast, clamp, minimum
 from glassnet.ops.loss_multilabel import MultiLabelMargin, PoissonNLL
 from glassnet.ops.shape import broadcast_to, unsqueeze

@@ -11,7 +11,8 @@ GPUs PyTorch's raises "device type could not be determined".
 """
 from __future__ import annotations
 
-from glassnet.nn.module import Module, _check_int
+from glassnet.nn._layer_checks import _check_int
+from glassnet.nn.module import Module
 
 __all__ = ["DataParallel"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.nn._functional import loss as F
+from glassnet.nn import functional as F
 from glassnet.nn._functional import loss_more as F2
 from glassnet.testing.op_registry import OpInfo, Sample
 
