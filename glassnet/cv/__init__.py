@@ -27,14 +27,13 @@ from ._border import (
 from .canny import canny
 from .derivatives import get_deriv_kernels, laplacian, scharr, sobel
 from .filters import (
-    bilateral_filter,
     blur,
     box_filter,
     filter2d,
     gaussian_blur,
     get_gaussian_kernel,
-    median_blur,
 )
+from .nonlinear import bilateral_filter, median_blur
 from .histogram import calc_hist, equalize_hist
 from .hough import hough_lines, hough_lines_p
 from .io import read_image, write_image
