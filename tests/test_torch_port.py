@@ -1,4 +1,7 @@
-"""Porting PyTorch programs by changing imports (DESIGN.md section 2).
+"""Porting PyTorch programs by changing imports (DESIGN.md section 2): the quickstart
+tutorial, a tensor-op program, a custom model with checkpoints and "Learning PyTorch with
+Examples" (pytorch/examples' MNIST and the other programs are in
+``tests/test_torch_programs.py``).
 
 Each program below is written once, the way people write PyTorch (pytorch/examples,
 the official tutorials), and executed twice from the same source text: with ``torch``,
@@ -147,138 +150,6 @@ def mnist():
 
 # ---------------------------------------------------------------------------
 # Program 1: pytorch/examples mnist/main.py (smaller layers, two short epochs)
-# ---------------------------------------------------------------------------
-MNIST_PROGRAM = '''
-class Net(nn.Module):
-    def __init__(self, dropout1=0.25, dropout2=0.5):
-        super(Net, self).__init__()
-        self.conv1 = nn.Conv2d(1, 8, 3, 1)
-        self.conv2 = nn.Conv2d(8, 16, 3, 1)
-        self.dropout1 = nn.Dropout(dropout1)
-        self.dropout2 = nn.Dropout(dropout2)
-        self.fc1 = nn.Linear(2304, 32)
-        self.fc2 = nn.Linear(32, 10)
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.relu(x)
-        x = self.conv2(x)
-        x = F.relu(x)
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.fc1(x)
-        x = F.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        output = F.log_softmax(x, dim=1)
-        return output
-
-
-class MNISTArrays(Dataset):
-    def __init__(self, images, labels, transform=None):
-        self.images = images
-        self.labels = labels
-        self.transform = transform
-
-    def __len__(self):
-        return len(self.labels)
-
-    def __getitem__(self, idx):
-        img = self.images[idx]
-        if self.transform is not None:
-            img = self.transform(img)
-        return img, int(self.labels[idx])
-
-
-def train(args, model, device, train_loader, optimizer, epoch, losses):
-    model.train()
-    for batch_idx, (data, target) in enumerate(train_loader):
-        data, target = data.to(device), target.to(device)
-        optimizer.zero_grad()
-        output = model(data)
-        loss = F.nll_loss(output, target)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-        if batch_idx % args["log_interval"] == 0:
-            args["log"].append("Train Epoch: {} [{}/{} ({:.0f}%)]\\tLoss: {:.6f}".format(
-                epoch, batch_idx * len(data), len(train_loader.dataset),
-                100. * batch_idx / len(train_loader), loss.item()))
-
-
-def test(model, device, test_loader):
-    model.eval()
-    test_loss = 0
-    correct = 0
-    with torch.no_grad():
-        for data, target in test_loader:
-            data, target = data.to(device), target.to(device)
-            output = model(data)
-            test_loss += F.nll_loss(output, target, reduction="sum").item()
-            pred = output.argmax(dim=1, keepdim=True)
-            correct += pred.eq(target.view_as(pred)).sum().item()
-    test_loss /= len(test_loader.dataset)
-    return test_loss, correct
-
-
-def main(model, train_images, train_labels, test_images, test_labels, shuffle=True,
-         epochs=2):
-    use_cuda = False
-    device = torch.device("cuda" if use_cuda else "cpu")
-    args = {"log_interval": 2, "log": []}
-    transform = transforms.Compose([
-        transforms.ToTensor(),
-        transforms.Normalize((0.1307,), (0.3081,))
-    ])
-    dataset1 = MNISTArrays(train_images, train_labels, transform=transform)
-    dataset2 = MNISTArrays(test_images, test_labels, transform=transform)
-    train_loader = DataLoader(dataset1, batch_size=64, shuffle=shuffle)
-    test_loader = DataLoader(dataset2, batch_size=100)
-
-    model = model.to(device)
-    optimizer = optim.Adadelta(model.parameters(), lr=1.0)
-    scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
-    losses, evals = [], []
-    for epoch in range(1, epochs + 1):
-        train(args, model, device, train_loader, optimizer, epoch, losses)
-        evals.append(test(model, device, test_loader))
-        scheduler.step()
-    return {"losses": losses, "evals": evals, "lr": scheduler.get_last_lr(),
-            "log": args["log"]}
-'''
-
-
-def test_mnist_example_matches_torch_step_by_step(mnist):
-    tns, gns = _load(MNIST_PROGRAM, "torch"), _load(MNIST_PROGRAM, "glassnet")
-    torch.manual_seed(1)
-    tmodel = tns["Net"](0.0, 0.0)
-    gmodel = gns["Net"](0.0, 0.0)
-    _copy_weights(tmodel, gmodel)
-    ref = tns["main"](tmodel, *mnist, shuffle=False)
-    ours = gns["main"](gmodel, *mnist, shuffle=False)
-    np.testing.assert_allclose(ours["losses"], ref["losses"], rtol=2e-4, atol=2e-5)
-    assert len(ours["losses"]) == 8
-    for (loss, correct), (ref_loss, ref_correct) in zip(ours["evals"], ref["evals"]):
-        assert loss == pytest.approx(ref_loss, rel=1e-3)
-        assert abs(correct - ref_correct) <= 1 and type(correct) is int
-    _assert_same(ours["lr"], ref["lr"], "get_last_lr")
-    assert [line.split("Loss")[0] for line in ours["log"]] == [
-        line.split("Loss")[0] for line in ref["log"]]
-
-
-def test_mnist_example_with_dropout_and_shuffle_learns(mnist):
-    gns = _load(MNIST_PROGRAM, "glassnet")
-    glassnet.manual_seed(0)
-    out = gns["main"](gns["Net"](), *mnist, shuffle=True, epochs=3)
-    # PyTorch itself reaches about 1.6-1.8 here (losses 2.3 -> 1.6, 55-75 of 128 right).
-    assert np.mean(out["losses"][-2:]) < 0.85 * np.mean(out["losses"][:2])
-    test_loss, correct = out["evals"][-1]
-    assert correct > 40 and test_loss < 2.0
-
-
-# ---------------------------------------------------------------------------
-# Program 1b: the official quickstart and CIFAR-10 tutorials' idioms
 # ---------------------------------------------------------------------------
 QUICKSTART_PROGRAM = '''
 classes = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
