@@ -192,16 +192,17 @@ class Function:
     is_view = False
     view_has_duplicates = False
 
-    def __init__(self):
-        self.inputs: tuple = ()
-        self.needs_input_grad: tuple = ()
-        self.saved_tensors: tuple = ()
-        self._edges: tuple = ()
-        self._saved_versions: list = []
-        self._released = False
-        self._output_ref = None
-        self._saves_output = False
-        self._output_version = 0
+    # Per-node state; class-level defaults keep the construction of a node cheap (it
+    # happens once per recorded op).
+    inputs: tuple = ()
+    needs_input_grad: tuple = ()
+    saved_tensors: tuple = ()
+    _edges: tuple = ()
+    _saved_versions: tuple = ()
+    _released = False
+    _output_ref = None
+    _saves_output = False
+    _output_version = 0
 
     # -- used inside forward -------------------------------------------------
     def save_for_backward(self, *arrays):
@@ -212,10 +213,10 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **attrs):
         tensor_cls = _TENSOR
-        tensors = tuple(x if isinstance(x, tensor_cls) else tensor_cls._coerce(x)
-                        for x in inputs)
+        tensors = tuple([x if isinstance(x, tensor_cls) else tensor_cls._coerce(x)
+                         for x in inputs])
         fn = cls()
-        needs = tuple(t.requires_grad for t in tensors)
+        needs = tuple([t.requires_grad for t in tensors])
         fn.needs_input_grad = needs
         out_data = fn.forward(*(t._data for t in tensors), **attrs)
         record = any(needs) and is_grad_enabled()
@@ -226,14 +227,25 @@ class Function:
             fn.inputs = tensors
             # NOTE: edges are taken now, not at backward: an in-place op may later give
             # an input tensor a new grad_fn, and this node must still reach the old one.
-            fn._edges = tuple(t._grad_edge() if n else None for t, n in zip(tensors, needs))
-            # Remember versions of inputs whose arrays were saved, to detect in-place edits.
-            saved_ids = {id(a) for a in fn.saved_tensors}
-            fn._saved_versions = [(t, t._version) for t in tensors if id(t._data) in saved_ids]
+            edges = []
+            for t, n in zip(tensors, needs):
+                if not n:
+                    edges.append(None)
+                elif t._base is None:
+                    edges.append(t._ctx if t._ctx is not None else t)
+                else:
+                    edges.append(t._grad_edge())  # a view: maybe refresh its grad_fn
+            fn._edges = tuple(edges)
+            saved = fn.saved_tensors
+            if saved:
+                # Versions of inputs whose arrays were saved, to detect in-place edits; an
+                # op that saved its own output (sigmoid, exp...) must see edits to it too.
+                saved_ids = {id(a) for a in saved}
+                fn._saved_versions = [(t, t._vc[0]) for t in tensors
+                                      if id(t._data) in saved_ids]
+                fn._saves_output = id(out_data) in saved_ids
             fn._output_ref = weakref.ref(out)
-            # An op that saved its own output (sigmoid, exp...) must see edits to it too.
-            fn._saves_output = id(out_data) in saved_ids
-            fn._output_version = out._version
+            fn._output_version = out._vc[0]
             out._ctx = fn
         else:
             fn.saved_tensors = ()
