@@ -322,7 +322,13 @@ def _mark_view(out, src, cls, attrs) -> None:
     out._vc = src._vc  # one version counter per storage, as torch
     out._view_fn = step if src._view_fn is None else _compose(src._view_fn, step)
     out._view_dups = cls.view_has_duplicates or src._view_dups
-    out._view_tracked = is_grad_enabled()
+    # NOTE: a view made in no_grad mode (or a view of such a view) is not tracked: an
+    # in-place write through it with grad mode on raises, as in torch.  As in torch, it
+    # still requires grad when its source does (a leaf without grad_fn).
+    grad_mode = is_grad_enabled()
+    out._view_tracked = grad_mode and (src._base is None or src._view_tracked)
+    if not grad_mode and src.requires_grad:
+        out.requires_grad = True
     out._view_version = out._vc[0]
 
 

@@ -257,3 +257,49 @@ def test_two_threads_train_two_models_independently():
     for seed in range(2):
         np.testing.assert_array_equal(threaded[seed], alone[seed])
         assert not np.allclose(alone[seed], alone[1 - seed])
+
+
+# ---------------------------------------------------------------------------
+# Divergences found by fuzzing against torch (each a minimal reproducer)
+# ---------------------------------------------------------------------------
+def test_one_element_index_is_a_view_like_torch():
+    def program(lib):
+        y = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True) * 1
+        v = y[0]
+        y[1].mul_(10)
+        y.mul_(2)
+        return v, y
+
+    _assert_same(*_both(program))
+
+
+def test_inplace_edit_of_an_operand_no_gradient_needs_does_not_fail_backward():
+    def program(lib):
+        x = lib.tensor([0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        y, z, m = x * 1, x / 3, w @ x
+        with lib.no_grad():
+            x.exp_()  # Mul/Div/MatMul of x by a constant never needed x itself
+        (y.sum() + z.sum()).backward()
+        return x.grad, m
+
+    _assert_same(*_both(program))
+
+
+def test_view_of_a_no_grad_view_is_not_tracked_either():
+    for lib in (torch, gn):
+        y = lib.tensor([1.0, 2.0], requires_grad=True) * 1
+        with lib.no_grad():
+            v = y[0:2]
+        assert v.requires_grad  # as torch: a view of a tensor that requires grad
+        with pytest.raises(RuntimeError, match="no_grad mode"):
+            v[0:1].mul_(2)
+
+
+def test_view_to_the_same_shape_is_a_new_view_like_torch():
+    for lib in (torch, gn):
+        y = lib.ones(2, requires_grad=True) * 1
+        v = y.view(2)
+        assert v is not y
+        v.mul_(3)
+        assert y.tolist() == [3.0, 3.0]

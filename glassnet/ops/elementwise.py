@@ -63,24 +63,29 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # NOTE: save only what a needed gradient uses (torch's rule), so that an in-place
+        # edit of an operand that no gradient needs does not fail backward.
+        needs = self.needs_input_grad
+        self.save_for_backward(a if needs[1] else None, b if needs[0] else None)
+        self.shapes = (a.shape, b.shape)
         return a * b
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = sum_to(g * b, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(g * a, b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(g * b, self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = sum_to(g * a, self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb
 
 
 class Div(Function):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        self.save_for_backward(a if self.needs_input_grad[1] else None, b)
+        self.a_shape = a.shape
         return a / b
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = sum_to(g / b, a.shape) if self.needs_input_grad[0] else None
+        ga = sum_to(g / b, self.a_shape) if self.needs_input_grad[0] else None
         gb = sum_to(-g * a / (b * b), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 

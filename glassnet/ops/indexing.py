@@ -117,7 +117,12 @@ class Index(Function):
     def forward(self, a, basic, rest):
         self.meta = (a.shape, basic, rest)
         view = a if basic is None else a[basic]
-        return view[rest]
+        out = view[rest]
+        if not isinstance(out, np.ndarray) and not _has_advanced(rest):
+            # NOTE: NumPy gives a scalar copy for an index that selects one element
+            # (a[0, 1]); with a trailing Ellipsis it gives a 0-d view, as torch does.
+            out = view[(rest if isinstance(rest, tuple) else (rest,)) + (Ellipsis,)]
+        return out
 
     def backward(self, g):
         shape, basic, rest = self.meta

@@ -29,16 +29,19 @@ class MatMul(Function):
     """``a @ b`` for operands of at least two dimensions, batch dims broadcasting."""
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # NOTE: save only what a needed gradient uses (torch's rule).
+        needs = self.needs_input_grad
+        self.save_for_backward(a if needs[1] else None, b if needs[0] else None)
+        self.shapes = (a.shape, b.shape)
         return a @ b
 
     def backward(self, g):
         a, b = self.saved_tensors
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to(g @ np.swapaxes(b, -1, -2), a.shape)
+            ga = sum_to(g @ np.swapaxes(b, -1, -2), self.shapes[0])
         if self.needs_input_grad[1]:
-            gb = sum_to(np.swapaxes(a, -1, -2) @ g, b.shape)
+            gb = sum_to(np.swapaxes(a, -1, -2) @ g, self.shapes[1])
         return ga, gb
 
 

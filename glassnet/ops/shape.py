@@ -184,8 +184,7 @@ def reshape(input, *shape):
         ok = known == n
     if not ok:
         raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size {n}")
-    if tuple(input.shape) == shape:
-        return input
+    # NOTE: even to the same shape this is a new tensor (a view), as in torch.
     return Reshape.apply(input, shape=shape)
 
 
