@@ -15,7 +15,6 @@ with the reproducer it stands for, so that this file passes until the bug is fix
 """
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
