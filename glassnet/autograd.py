@@ -216,6 +216,9 @@ class Function:
         tensors = tuple([x if isinstance(x, tensor_cls) else tensor_cls._coerce(x)
                          for x in inputs])
         fn = cls()
+        for t in tensors:
+            if t._base is not None:
+                t._grad_edge()  # a view whose base changed in place joins its graph first
         needs = tuple([t.requires_grad for t in tensors])
         fn.needs_input_grad = needs
         out_data = fn.forward(*(t._data for t in tensors), **attrs)
@@ -363,7 +366,7 @@ class CopySlices(Function):
         pos = self.pos
         g_base = g_value = None
         if self.needs_input_grad[0]:
-            g_base = g.copy()
+            g_base = np.array(g, copy=True)  # NOTE: g may be a NumPy scalar (0-d base)
             g_base.reshape(-1)[pos.ravel()] = 0
         if self.needs_input_grad[1]:
             g_value = g.reshape(-1)[pos]

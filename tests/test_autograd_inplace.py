@@ -303,3 +303,26 @@ def test_view_to_the_same_shape_is_a_new_view_like_torch():
         assert v is not y
         v.mul_(3)
         assert y.tolist() == [3.0, 3.0]
+
+
+def test_view_follows_its_base_into_the_graph_after_an_inplace_op():
+    def program(lib):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = lib.zeros(2, dtype=lib.float64)
+        v = b[0:2]
+        b.add_(x)
+        ((v * 3).sum() + x.sum()).backward()
+        return v, x.grad
+
+    _assert_same(*_both(program))
+
+
+def test_write_through_a_view_of_a_0d_tensor_gives_torchs_gradient():
+    def program(lib):
+        x = lib.tensor([0.5, 0.5, 0.5], dtype=lib.float64, requires_grad=True)
+        s = x.sum(0)
+        s.unsqueeze(0).mul_(2)
+        (s * 0.5).backward()
+        return s, x.grad
+
+    _assert_same(*_both(program))
