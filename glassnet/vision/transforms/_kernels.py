@@ -82,11 +82,12 @@ def _resample_matrix(in_size: int, out_size: int, mode: str, antialias: bool) ->
     else:
         taps = np.floor(src)[:, None] + np.arange(-1, 3)[None, :]
         weights = _cubic(taps - src[:, None], -0.75)
-    mat = np.zeros((out_size, in_size), np.float64)
     cols = np.clip(taps, 0, in_size - 1).astype(np.int64)
     rows = np.broadcast_to(np.arange(out_size)[:, None], taps.shape)
-    np.add.at(mat, (rows, cols), weights)
-    return mat
+    # NOTE: clamped border taps repeat a column; bincount adds them (no np.add.at).
+    flat = (rows * in_size + cols).ravel()
+    mat = np.bincount(flat, weights=weights.ravel(), minlength=out_size * in_size)
+    return mat.reshape(out_size, in_size)
 
 
 @functools.lru_cache(maxsize=512)
