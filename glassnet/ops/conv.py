@@ -28,7 +28,8 @@ import numpy as np
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module
 
-__all__ = ["Window", "Conv2d", "ConvTranspose2d", "Unfold", "Fold"]
+__all__ = ["Window", "Conv2d", "ConvTranspose2d", "Unfold", "Fold", "ALGORITHMS",
+           "use_algorithm", "choose_algorithm"]
 
 
 class Window:
@@ -81,6 +82,15 @@ class Window:
                 phase.append(r)
                 off += q * pitch[d]
             self.taps.append((tuple(phase), off))
+        # Channel-major flat layout of the shifted-GEMM engine (see ``to_cgrid``): per
+        # image and phase, ``crows`` slabs of dim 0 (no spare slab: the next image or the
+        # tail catches the garbage reads), i.e. ``cplane`` values.
+        self.crows = self.out_size[0] + qmax[0]
+        self.cplane = self.crows * pitch[0]
+        self.nphase = int(np.prod(self.stride))
+        self.maxoff = max(off for _, off in self.taps)
+        self.ctaps = [(int(np.ravel_multi_index(ph, self.stride)), off)
+                      for ph, off in self.taps]
         if nd == 2:  # the 2-D names used by the pooling code
             self.H, self.W = self.in_size
             self.Ho, self.Wo = self.out_size
@@ -196,6 +206,88 @@ class Window:
         return out.reshape(lead + (self.L,))
 
 
+    # -- channel-major flat layout (the shifted-GEMM engine) --------------------------
+    def _cfull(self):
+        """Padded size covered by the channel-major grid, and the input slices in it."""
+        full = (self.crows * self.stride[0],) + tuple(
+            g * s for g, s in zip(self.grid[1:], self.stride[1:]))
+        ext = tuple(min(n, f - p) for n, f, p in zip(self.in_size, full, self.pad))
+        dst = tuple(slice(p, p + e) for p, e in zip(self.pad, ext))
+        src = tuple(slice(0, e) for e in ext)
+        return full, dst, src, ext
+
+    def ccols(self, n: int) -> int:
+        """Number of canvas positions of a batch of ``n``: ``n * cplane``."""
+        return n * self.cplane
+
+    def _cview(self, g, n):
+        """``(C, S, n*cplane + maxoff)`` buffer -> ``(C, *stride, n, crows, *grid[1:])``."""
+        c = g.shape[0]
+        body = g[:, :, :n * self.cplane]
+        return body.reshape((c,) + self.stride + (n, self.crows) + self.grid[1:], copy=False)
+
+    def to_cgrid(self, x):
+        """``(N, C, *in_size)`` image -> channel-major grid ``(C, S, N*cplane + maxoff)``.
+
+        ``g[c, phase, n*cplane + a*pitch + ...] = x_padded[n, c, a*s + r, ...]``: every
+        image's padded phase planes one after the other, so that kernel tap ``t`` reads
+        ONE 2-D window ``g[:, phase_t, off_t : off_t + N*cplane]`` for the whole batch.
+        """
+        n, c = x.shape[:2]
+        full, dst, src, _ = self._cfull()
+        xp = get_array_module(x)
+        g = xp.zeros((c, self.nphase, n * self.cplane + self.maxoff), dtype=x.dtype)
+        xt = x.swapaxes(0, 1)[(slice(None), slice(None)) + src]  # (C, N, *ext)
+        view = self._cview(g, n)
+        if self.nphase == 1:
+            img = view.reshape((c, n) + full, copy=False)
+            img[(slice(None), slice(None)) + dst] = xt
+            return g
+        padded = xp.zeros((c, n) + full, dtype=x.dtype)
+        padded[(slice(None), slice(None)) + dst] = xt
+        for r in self._phases():
+            sel = tuple(slice(ri, None, si) for ri, si in zip(r, self.stride))
+            view[(slice(None),) + r] = padded[(slice(None), slice(None)) + sel]
+        return g
+
+    def from_cgrid(self, g, n):
+        """Adjoint of :meth:`to_cgrid`: channel-major grid -> ``(N, C, *in_size)``."""
+        c = g.shape[0]
+        full, dst, src, ext = self._cfull()
+        xp = get_array_module(g)
+        view = self._cview(g, n)
+        if self.nphase == 1:
+            img = view.reshape((c, n) + full, copy=False)
+        else:
+            img = xp.empty((c, n) + full, dtype=g.dtype)
+            for r in self._phases():
+                sel = tuple(slice(ri, None, si) for ri, si in zip(r, self.stride))
+                img[(slice(None), slice(None)) + sel] = view[(slice(None),) + r]
+        inner = img[(slice(None), slice(None)) + dst].swapaxes(0, 1)
+        if ext == self.in_size:
+            return xp.ascontiguousarray(inner)
+        out = xp.zeros((n, c) + self.in_size, dtype=g.dtype)
+        out[(slice(None), slice(None)) + src] = inner
+        return out
+
+    def ccrop(self, y, n):
+        """``(O, n*cplane)`` canvas -> ``(n, O, *out_size)`` view."""
+        o = y.shape[0]
+        y = y.reshape((o, n, self.crows) + self.grid[1:])
+        return y[(slice(None), slice(None)) + tuple(slice(0, s) for s in self.out_size)
+                 ].swapaxes(0, 1)
+
+    def cpad(self, g):
+        """``(N, O, *out_size)`` -> ``(O, N*cplane)`` canvas, zero at garbage positions."""
+        n, o = g.shape[:2]
+        xp = get_array_module(g)
+        out = xp.zeros((o, n * self.cplane), dtype=g.dtype)
+        view = out.reshape((o, n, self.crows) + self.grid[1:])
+        view[(slice(None), slice(None)) + tuple(slice(0, s) for s in self.out_size)] = \
+            g.swapaxes(0, 1)
+        return out
+
+
 def _output(y, bias=None):
     """Copy an ``(N, C, Ho, Wo)`` view to a contiguous array, adding ``bias`` on the way."""
     xp = get_array_module(y)
@@ -292,18 +384,164 @@ def _conv_weight_grad(yp, xq, w_shape, win, groups):
 
 
 # -----------------------------------------------------------------------------
+# The shifted-GEMM engine: no column buffer. On the channel-major grid, tap t of the
+# whole batch is the 2-D window g[:, phase_t, off_t : off_t + M] (M = N * cplane), so
+#   output      y          = sum_t W_t @ window_t            (C/G -> O/G rows per group)
+#   input grad  window_t  += W_t^T @ gy
+#   weight grad gW_t       = gy @ window_t^T
+# each a GEMM that accumulates in place (BLAS beta = 1, see glassnet.ops._blas). The
+# batch axis is cut into column chunks so that the accumulated block stays in cache
+# across the taps.
+# -----------------------------------------------------------------------------
+_CHUNK_BYTES = 4 << 20
+
+
+def _chunks(m, rows, itemsize):
+    step = max(4096, _CHUNK_BYTES // max(1, rows * itemsize))
+    return [(s, min(m, s + step)) for s in range(0, m, step)]
+
+
+def _tap_weights(w, groups, ntaps):
+    """``(O, C/G, *k)`` -> contiguous ``(T, O, C/G)``: tap t's ``(O, C/G)`` matrix."""
+    o, cg = w.shape[:2]
+    return np.ascontiguousarray(w.reshape(o, cg, ntaps).transpose(2, 0, 1))
+
+
+def _shift_apply(g, w, win, groups, n):
+    """Output canvas ``(O, N*cplane)`` of the convolution of channel-major grid ``g``."""
+    gemm = _gemm()
+    c = g.shape[0]
+    o = w.shape[0]
+    cg, og = c // groups, o // groups
+    m = win.ccols(n)
+    wt = _tap_weights(w, groups, win.ntaps)
+    y = np.empty((o, m), dtype=g.dtype)
+    for s, e in _chunks(m, cg + og, g.itemsize):
+        for gi in range(groups):
+            gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
+            for t, (ph, off) in enumerate(win.ctaps):
+                gemm(wt[t, go], g[gc, ph, s + off:e + off], y[go, s:e],
+                     beta=0.0 if t == 0 else 1.0)
+    return y
+
+
+def _shift_adjoint(yc, w, win, groups, in_channels, n):
+    """Channel-major input-grid gradient of :func:`_shift_apply` for canvas ``yc``."""
+    gemm = _gemm()
+    o = w.shape[0]
+    cg, og = in_channels // groups, o // groups
+    m = win.ccols(n)
+    wt = _tap_weights(w, groups, win.ntaps)
+    gq = np.zeros((in_channels, win.nphase, m + win.maxoff), dtype=yc.dtype)
+    for s, e in _chunks(m, cg + og, yc.itemsize):
+        for gi in range(groups):
+            gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
+            for t, (ph, off) in enumerate(win.ctaps):
+                gemm(wt[t, go], yc[go, s:e], gq[gc, ph, s + off:e + off], trans_a=True,
+                     beta=1.0)
+    return gq
+
+
+def _shift_weight_grad(yc, g, w_shape, win, groups, n):
+    """Weight gradient of :func:`_shift_apply`: ``gW_t = gy @ window_t^T``."""
+    gemm = _gemm()
+    o, cg = w_shape[:2]
+    og = o // groups
+    m = win.ccols(n)
+    gw = np.zeros((win.ntaps, o, cg), dtype=yc.dtype)
+    # NOTE: the garbage canvas positions of the windows hold real pixels, but ``yc`` is
+    # zero there, so they add nothing.
+    for s, e in _chunks(m, cg + og, yc.itemsize):
+        for gi in range(groups):
+            gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
+            for t, (ph, off) in enumerate(win.ctaps):
+                gemm(yc[go, s:e], g[gc, ph, s + off:e + off], gw[t, go], trans_b=True,
+                     beta=1.0)
+    return np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w_shape)
+
+
+def _gemm():
+    from glassnet.ops._blas import gemm
+
+    return gemm
+
+
+# -----------------------------------------------------------------------------
+# Choosing the algorithm
+# -----------------------------------------------------------------------------
+ALGORITHMS = ("shift", "im2col", "depthwise")
+_forced: list = []
+
+
+class use_algorithm:
+    """Context manager forcing the convolution algorithm (tests, benchmarks).
+
+    ``with use_algorithm("im2col"): ...`` runs every conv / conv-transpose built inside
+    with that algorithm; an algorithm that cannot run a given layer (``"shift"`` without
+    a CBLAS, ``"depthwise"`` on a non-depthwise layer) raises ValueError.
+    """
+
+    def __init__(self, name: str):
+        if name not in ALGORITHMS:
+            raise ValueError(f"use_algorithm: name must be one of {ALGORITHMS}, got "
+                             f"{name!r}")
+        self.name = name
+
+    def __enter__(self):
+        _forced.append(self.name)
+        return self
+
+    def __exit__(self, *exc):
+        _forced.pop()
+
+
+def _shift_ok(x, w):
+    from glassnet.ops._blas import AVAILABLE
+
+    return (AVAILABLE and isinstance(x, np.ndarray) and isinstance(w, np.ndarray)
+            and x.dtype == w.dtype and x.dtype in (np.float32, np.float64))
+
+
+def choose_algorithm(x, w, groups) -> str:
+    """The algorithm a convolution of array ``x`` with weight ``w`` runs with."""
+    depthwise = _is_depthwise(w, groups)
+    if _forced:
+        name = _forced[-1]
+        if name == "depthwise" and not depthwise:
+            raise ValueError(f"use_algorithm: 'depthwise' needs a depthwise layer (one "
+                             f"input channel per group), got weight {w.shape} with "
+                             f"groups={groups}")
+        if name == "shift" and not _shift_ok(x, w):
+            raise ValueError("use_algorithm: 'shift' needs NumPy float32/float64 arrays and "
+                             "a CBLAS (glassnet.ops._blas.AVAILABLE)")
+        return name
+    if depthwise:
+        return "depthwise"
+    return "shift" if _shift_ok(x, w) else "im2col"
+
+
+# -----------------------------------------------------------------------------
 # Functions
 # -----------------------------------------------------------------------------
 class Conv2d(Function):
-    """2-D cross-correlation ``y = w * x + b`` as im2col + GEMM.
+    """2-D (and 1-D/3-D) cross-correlation ``y = w * x + b``.
 
     ``forward(x, w, b=None, *, window, groups)`` with ``x: (N, C, H, W)``,
-    ``w: (O, C/groups, kh, kw)``, ``b: (O,)``; ``window`` is a :class:`Window`.
+    ``w: (O, C/groups, kh, kw)``, ``b: (O,)``; ``window`` is a :class:`Window`. The
+    algorithm (:func:`choose_algorithm`) is the shifted GEMM where a CBLAS is found, else
+    im2col + GEMM; depthwise layers use a multiply-add per tap.
     """
 
     def forward(self, x, w, b=None, *, window, groups):
         self.save_for_backward(x, w)
         self.win, self.groups = window, groups
+        self.algo = algo = choose_algorithm(x, w, groups)
+        n = x.shape[0]
+        if algo == "shift":
+            g = window.to_cgrid(x)
+            if self.needs_input_grad[1]:
+                self.xq = g
+            return _output(window.ccrop(_shift_apply(g, w, window, groups, n), n), b)
         xq = window.to_grid(x)
         if self.needs_input_grad[1]:
             self.xq = xq
@@ -313,12 +551,20 @@ class Conv2d(Function):
     def backward(self, g):
         x, w = self.saved_tensors
         win, groups = self.win, self.groups
-        gp = win.pad_canvas(_nchw(g))  # (O, N, L)
         gx = gw = gb = None
-        if self.needs_input_grad[0]:
-            gx = win.from_grid(_conv_adjoint(gp, w, win, groups, x.shape[1]))
-        if self.needs_input_grad[1]:
-            gw = _conv_weight_grad(gp, self.xq, w.shape, win, groups)
+        if self.algo == "shift":
+            n = x.shape[0]
+            gp = win.cpad(g)
+            if self.needs_input_grad[0]:
+                gx = win.from_cgrid(_shift_adjoint(gp, w, win, groups, x.shape[1], n), n)
+            if self.needs_input_grad[1]:
+                gw = _shift_weight_grad(gp, self.xq, w.shape, win, groups, n)
+        else:
+            gp = win.pad_canvas(_nchw(g))  # (O, N, L)
+            if self.needs_input_grad[0]:
+                gx = win.from_grid(_conv_adjoint(gp, w, win, groups, x.shape[1]))
+            if self.needs_input_grad[1]:
+                gw = _conv_weight_grad(gp, self.xq, w.shape, win, groups)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return (gx, gw, gb)[:len(self.needs_input_grad)]
@@ -335,7 +581,15 @@ class ConvTranspose2d(Function):
     def forward(self, x, w, b=None, *, window, groups):
         self.save_for_backward(x, w)
         self.win, self.groups = window, groups
+        self.algo = algo = choose_algorithm(x, w, groups)
         c_out = w.shape[1] * groups
+        n = x.shape[0]
+        if algo == "shift":
+            xp = window.cpad(x)  # (C_in, N*cplane)
+            if self.needs_input_grad[1]:
+                self.xp = xp
+            gq = _shift_adjoint(xp, w, window, groups, c_out, n)
+            return _output(window.from_cgrid(gq, n), b)
         xp = window.pad_canvas(_nchw(x))  # (C_in, N, L)
         if self.needs_input_grad[1]:
             self.xp = xp
@@ -344,12 +598,20 @@ class ConvTranspose2d(Function):
     def backward(self, g):
         x, w = self.saved_tensors
         win, groups = self.win, self.groups
-        gq = win.to_grid(g)
         gx = gw = gb = None
-        if self.needs_input_grad[0]:
-            gx = _output(_nchw(win.crop(_conv_apply(gq, w, win, groups))))
-        if self.needs_input_grad[1]:
-            gw = _conv_weight_grad(self.xp, gq, w.shape, win, groups)
+        if self.algo == "shift":
+            n = x.shape[0]
+            gq = win.to_cgrid(g)
+            if self.needs_input_grad[0]:
+                gx = _output(win.ccrop(_shift_apply(gq, w, win, groups, n), n))
+            if self.needs_input_grad[1]:
+                gw = _shift_weight_grad(self.xp, gq, w.shape, win, groups, n)
+        else:
+            gq = win.to_grid(g)
+            if self.needs_input_grad[0]:
+                gx = _output(_nchw(win.crop(_conv_apply(gq, w, win, groups))))
+            if self.needs_input_grad[1]:
+                gw = _conv_weight_grad(self.xp, gq, w.shape, win, groups)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return (gx, gw, gb)[:len(self.needs_input_grad)]

@@ -1,0 +1,125 @@
+"""Direct calls to the BLAS that NumPy already loaded: ``C = alpha op(A) op(B) + beta C``.
+
+NumPy's ``matmul`` cannot accumulate into its output (no ``beta``) and copies operands
+whose rows are not contiguous. The shifted-GEMM convolution (:mod:`glassnet.ops.conv`)
+needs both: each kernel tap multiplies a *window* of a wider array (rows with a pitch
+larger than their length) and adds into the same output. This module finds NumPy's BLAS
+library (OpenBLAS, MKL, BLIS: whichever ``threadpoolctl`` reports) and binds its
+``cblas_sgemm`` / ``cblas_dgemm`` with :mod:`ctypes`, which releases the GIL during the
+call.
+
+When no BLAS with a CBLAS interface is found, :data:`AVAILABLE` is False and
+:func:`gemm` raises; callers then use their NumPy-only path.
+
+Every argument is checked in Python before the call (shapes, unit inner strides, pitches,
+dtypes, writability), because a wrong pointer or pitch here is a crash, not an exception.
+"""
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+__all__ = ["AVAILABLE", "gemm", "library"]
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+# (symbol, 64-bit integers?) in the order tried. NumPy's wheels ship OpenBLAS built with
+# 64-bit integers and a ``scipy_`` symbol prefix; other builds use the plain names.
+_CANDIDATES = {
+    np.float32: (("scipy_cblas_sgemm64_", True), ("cblas_sgemm64_", True),
+                 ("cblas_sgemm", False)),
+    np.float64: (("scipy_cblas_dgemm64_", True), ("cblas_dgemm64_", True),
+                 ("cblas_dgemm", False)),
+}
+
+_FUNCS: dict = {}
+library: str | None = None
+
+
+def _bind():
+    global library
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - scikit-learn (a dependency) brings it
+        return
+    for info in threadpool_info():
+        if info.get("user_api") != "blas" or not info.get("filepath"):
+            continue
+        try:
+            lib = ctypes.CDLL(info["filepath"])
+        except OSError:  # pragma: no cover
+            continue
+        found = {}
+        for dtype, cands in _CANDIDATES.items():
+            for name, wide in cands:
+                fn = getattr(lib, name, None)
+                if fn is None:
+                    continue
+                i = ctypes.c_int64 if wide else ctypes.c_int
+                f = ctypes.c_float if dtype is np.float32 else ctypes.c_double
+                p = ctypes.c_void_p
+                fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, i, i, i, f, p, i,
+                               p, i, f, p, i]
+                fn.restype = None
+                found[np.dtype(dtype)] = fn
+                break
+        if len(found) == 2:
+            _FUNCS.update(found)
+            library = info["filepath"]
+            return
+
+
+_bind()
+AVAILABLE = bool(_FUNCS)
+
+
+def _pitch(a, name):
+    """Row pitch (in elements) of a 2-D array whose rows are unit-stride."""
+    if a.ndim != 2:
+        raise ValueError(f"gemm: {name} must be 2-D, got shape {a.shape}")
+    item = a.itemsize
+    if a.shape[1] > 1 and a.strides[1] != item:
+        raise ValueError(f"gemm: {name} must have unit-stride rows, got strides {a.strides}")
+    if a.shape[0] == 1:
+        return max(a.shape[1], 1)
+    s = a.strides[0]
+    if s % item or s // item < a.shape[1]:
+        raise ValueError(f"gemm: {name} rows must not overlap, got shape {a.shape} and "
+                         f"strides {a.strides}")
+    return s // item
+
+
+def gemm(a, b, c, *, trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0,
+         beta: float = 0.0) -> None:
+    """In place ``c[...] = alpha * op(a) @ op(b) + beta * c`` on 2-D float views.
+
+    ``op(a)`` is ``a.T`` when ``trans_a``. All three arrays must share one dtype (float32 or
+    float64) and have unit-stride rows with any pitch; ``c`` must be writable and must
+    not overlap ``a`` or ``b``. With ``beta == 0`` the old contents of ``c`` are ignored.
+    """
+    fn = _FUNCS.get(c.dtype)
+    if fn is None:
+        raise TypeError(f"gemm: no BLAS routine for dtype {c.dtype} (found: "
+                        f"{sorted(str(d) for d in _FUNCS) or 'none'})")
+    if a.dtype != c.dtype or b.dtype != c.dtype:
+        raise TypeError(f"gemm: dtypes must match, got {a.dtype}, {b.dtype}, {c.dtype}")
+    if not c.flags.writeable:
+        raise ValueError("gemm: c must be writable")
+    m, n = c.shape
+    am, ak = (a.shape[1], a.shape[0]) if trans_a else a.shape
+    bk, bn = (b.shape[1], b.shape[0]) if trans_b else b.shape
+    if am != m or bn != n or ak != bk:
+        raise ValueError(f"gemm: shapes do not chain: op(a) {(am, ak)} @ op(b) {(bk, bn)} "
+                         f"-> c {c.shape}")
+    lda, ldb, ldc = _pitch(a, "a"), _pitch(b, "b"), _pitch(c, "c")
+    if m == 0 or n == 0:
+        return
+    if ak == 0:
+        if beta == 0:
+            c[...] = 0
+        else:
+            c *= beta
+        return
+    fn(_ROW_MAJOR, _TRANS if trans_a else _NO_TRANS, _TRANS if trans_b else _NO_TRANS,
+       m, n, ak, alpha, a.ctypes.data, lda, b.ctypes.data, ldb, beta, c.ctypes.data, ldc)

@@ -1,0 +1,189 @@
+"""Every convolution algorithm of glassnet/ops/conv.py, run directly (not only through the
+dispatcher): float64 central-difference gradients and float32 parity with PyTorch on
+convolutions and transposed convolutions of 1, 2 and 3 dims, with batch 1, odd sizes,
+stride, padding, dilation and groups.
+"""
+import numpy as np
+import pytest
+
+import glassnet as gn
+import glassnet.nn.functional as F
+from glassnet.ops import _blas
+from glassnet.ops.conv import ALGORITHMS, choose_algorithm, use_algorithm
+from glassnet.testing.gradcheck import gradcheck
+
+GENERAL = [a for a in ALGORITHMS if a != "depthwise"]
+if not _blas.AVAILABLE:  # pragma: no cover - numpy without a CBLAS
+    GENERAL.remove("shift")
+
+# (nd, n, groups, c_per_group, o_per_group, kernel, stride, padding, dilation, size)
+CONFIGS = [
+    (2, 1, 1, 3, 4, (3, 3), (1, 1), (1, 1), (1, 1), (7, 9)),    # batch 1, odd sizes
+    (2, 2, 1, 2, 3, (3, 3), (2, 2), (1, 1), (1, 1), (9, 8)),    # stride 2
+    (2, 3, 2, 2, 3, (3, 2), (2, 1), (2, 0), (2, 1), (8, 7)),    # groups, dilation
+    (2, 2, 3, 1, 2, (1, 1), (1, 1), (0, 0), (1, 1), (5, 5)),    # 1x1, groups
+    (2, 1, 1, 4, 2, (5, 3), (3, 2), (2, 1), (1, 2), (11, 10)),  # big kernel, stride 3
+    (1, 2, 2, 2, 2, (3,), (2,), (1,), (2,), (13,)),             # 1-D
+    (3, 1, 1, 2, 2, (3, 2, 3), (1, 2, 1), (1, 0, 1), (1, 1, 2), (5, 6, 7)),  # 3-D
+]
+IDS = [f"{c[0]}d-n{c[1]}-g{c[2]}-k{'x'.join(map(str, c[5]))}-s{c[6]}-p{c[7]}-d{c[8]}"
+       for c in CONFIGS]
+
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_CONVT = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+def _arrays(cfg, transposed, dtype, seed=0):
+    nd, n, g, cg, og, k, s, p, d, size = cfg
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, cg * g) + size).astype(dtype)
+    if transposed:
+        w = rng.standard_normal((cg * g, og) + k).astype(dtype)
+    else:
+        w = rng.standard_normal((og * g, cg) + k).astype(dtype)
+    b = rng.standard_normal(og * g).astype(dtype)
+    return x, w, b, dict(stride=s, padding=p, dilation=d, groups=g)
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["conv", "convT"])
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+@pytest.mark.parametrize("algo", GENERAL)
+def test_gradcheck_float64(algo, cfg, transposed):
+    x, w, b, kw = _arrays(cfg, transposed, np.float64)
+    fn = (_CONVT if transposed else _CONV)[cfg[0]]
+    tensors = [gn.tensor(a, requires_grad=True) for a in (x, w, b)]
+
+    def f(x, w, b):
+        with use_algorithm(algo):
+            return fn(x, w, b, **kw)
+
+    assert gradcheck(f, tensors)
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["conv", "convT"])
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+@pytest.mark.parametrize("algo", GENERAL)
+def test_float32_matches_torch(algo, cfg, transposed):
+    torch = pytest.importorskip("torch")
+    x, w, b, kw = _arrays(cfg, transposed, np.float32, seed=1)
+    fn = (_CONVT if transposed else _CONV)[cfg[0]]
+    tfn = getattr(torch.nn.functional, fn.__name__)
+    ours = [gn.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ref = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    with use_algorithm(algo):
+        y = fn(*ours, **kw)
+    ty = tfn(*ref, **kw)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    cot = np.random.default_rng(2).standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(gn.tensor(cot))
+    ty.backward(torch.tensor(cot))
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+DEPTHWISE = [  # (n, channels, multiplier, kernel, stride, padding, dilation, size)
+    (1, 3, 1, (3, 3), (1, 1), (1, 1), (1, 1), (7, 9)),
+    (2, 4, 2, (3, 3), (2, 2), (1, 1), (1, 1), (8, 7)),
+    (3, 2, 1, (5, 3), (1, 2), (2, 1), (2, 1), (9, 9)),
+]
+
+
+@pytest.mark.parametrize("cfg", DEPTHWISE, ids=lambda c: f"c{c[1]}m{c[2]}s{c[4]}d{c[6]}")
+def test_depthwise_gradcheck_and_torch(cfg):
+    n, c, m, k, s, p, d, size = cfg
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((n, c) + size)
+    w = rng.standard_normal((c * m, 1) + k)
+    kw = dict(stride=s, padding=p, dilation=d, groups=c)
+
+    def f(x, w):
+        with use_algorithm("depthwise"):
+            return F.conv2d(x, w, **kw)
+
+    assert gradcheck(f, [gn.tensor(x, requires_grad=True), gn.tensor(w, requires_grad=True)])
+    torch = pytest.importorskip("torch")
+    ours = [gn.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w)]
+    ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w)]
+    y = f(*ours)
+    ty = torch.nn.functional.conv2d(*ref, **kw)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    y.sum().backward()
+    ty.sum().backward()
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_dispatcher_choices_and_forcing():
+    x = np.zeros((1, 4, 5, 5), np.float32)
+    dense = np.zeros((6, 2, 3, 3), np.float32)
+    dw = np.zeros((4, 1, 3, 3), np.float32)
+    assert choose_algorithm(x, dw, 4) == "depthwise"
+    assert choose_algorithm(x, dense, 2) == ("shift" if _blas.AVAILABLE else "im2col")
+    assert choose_algorithm(x.astype(np.float16), dense.astype(np.float16), 2) == "im2col"
+    with use_algorithm("im2col"):
+        assert choose_algorithm(x, dw, 4) == "im2col"
+        with use_algorithm("depthwise"):
+            assert choose_algorithm(x, dw, 4) == "depthwise"
+            with pytest.raises(ValueError, match="'depthwise' needs a depthwise layer"):
+                choose_algorithm(x, dense, 2)
+        assert choose_algorithm(x, dense, 2) == "im2col"
+    with pytest.raises(ValueError, match="use_algorithm: name must be one of"):
+        use_algorithm("fft")
+
+
+def test_backward_uses_the_algorithm_of_its_forward():
+    x = gn.randn(2, 3, 6, 6, dtype=gn.float64, requires_grad=True)
+    w = gn.randn(4, 3, 3, 3, dtype=gn.float64, requires_grad=True)
+    with use_algorithm("im2col"):
+        y = F.conv2d(x, w, padding=1)
+    assert y.grad_fn.algo == "im2col"
+    y.sum().backward()  # outside the context: still the im2col backward
+    gx = x.grad.numpy().copy()
+    x.grad = None
+    F.conv2d(x, w, padding=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), gx, rtol=1e-12, atol=1e-12)
+
+
+# -----------------------------------------------------------------------------
+# The BLAS binding the shifted-GEMM engine stands on
+# -----------------------------------------------------------------------------
+needs_blas = pytest.mark.skipif(not _blas.AVAILABLE, reason="no CBLAS found")
+
+
+@needs_blas
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_gemm_on_pitched_windows(dtype, ta, tb):
+    rng = np.random.default_rng(0)
+    big_a = rng.standard_normal((9, 20)).astype(dtype)
+    big_b = rng.standard_normal((11, 30)).astype(dtype)
+    a = big_a[:5, 2:9] if not ta else big_a[:7, 3:8]      # op(a): (5, 7)
+    b = big_b[:7, 4:10] if not tb else big_b[:6, 1:8]     # op(b): (7, 6)
+    opa = a.T if ta else a
+    opb = b.T if tb else b
+    out = np.ones((8, 40), dtype)
+    c = out[1:6, 5:11]
+    _blas.gemm(a, b, c, trans_a=ta, trans_b=tb, alpha=2.0, beta=0.5)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(c, 2.0 * opa.astype(np.float64) @ opb + 0.5, rtol=tol, atol=tol)
+    untouched = np.ones((8, 40), dtype)
+    untouched[1:6, 5:11] = c
+    np.testing.assert_array_equal(out, untouched)  # nothing written outside the window
+
+
+@needs_blas
+def test_gemm_rejects_what_would_crash():
+    a = np.ones((3, 4), np.float32)
+    b = np.ones((4, 5), np.float32)
+    with pytest.raises(ValueError, match="shapes do not chain"):
+        _blas.gemm(a, b, np.empty((3, 6), np.float32))
+    with pytest.raises(TypeError, match="dtypes must match"):
+        _blas.gemm(a, b.astype(np.float64), np.empty((3, 5), np.float32))
+    with pytest.raises(ValueError, match="unit-stride rows"):
+        _blas.gemm(a, np.ones((4, 10), np.float32)[:, ::2], np.empty((3, 5), np.float32))
+    with pytest.raises(ValueError, match="writable"):
+        c = np.empty((3, 5), np.float32)
+        c.flags.writeable = False
+        _blas.gemm(a, b, c)
+    with pytest.raises(TypeError, match="no BLAS routine for dtype int64"):
+        _blas.gemm(a, b, np.empty((3, 5), np.int64))
