@@ -82,15 +82,38 @@ class Window:
                 phase.append(r)
                 off += q * pitch[d]
             self.taps.append((tuple(phase), off))
-        # Channel-major flat layout of the shifted-GEMM engine (see ``to_cgrid``): per
-        # image and phase, ``crows`` slabs of dim 0 (no spare slab: the next image or the
-        # tail catches the garbage reads), i.e. ``cplane`` values.
-        self.crows = self.out_size[0] + qmax[0]
-        self.cplane = self.crows * pitch[0]
+        # Channel-major flat layout of the shifted-GEMM engine (see ``to_cgrid``): each
+        # image is a block of ``cdims`` values per phase (``cplane`` in all), images one
+        # after the other. In a stride-1 dim, consecutive rows (and images) SHARE their
+        # zero padding: a pitch of ``in + max(pad_before, pad_after)`` instead of
+        # ``in + pad_before + pad_after`` (the zeros after one row are the zeros before
+        # the next), which cuts the garbage canvas positions, i.e. wasted GEMM columns,
+        # e.g. from 56% to 27% on an 8x8 image with a 3x3 kernel. Strided dims keep the
+        # phase-grid size ``out + q``.
+        cdims = []
+        for d in range(nd):
+            reach = self.dilation[d] * (self.kernel[d] - 1)
+            natural = self.out_size[d] + qmax[d]
+            if self.stride[d] == 1:
+                after = max(0, self.out_size[d] + reach - self.pad[d] - self.in_size[d])
+                shared = self.in_size[d] + max(self.pad[d], after)
+                cdims.append(shared if self.out_size[d] <= shared else natural)
+            else:
+                cdims.append(natural)
+        self.cdims = tuple(cdims)
+        self.crows = self.cdims[0]
+        self.cplane = int(np.prod(self.cdims))
         self.nphase = int(np.prod(self.stride))
-        self.maxoff = max(off for _, off in self.taps)
-        self.ctaps = [(int(np.ravel_multi_index(ph, self.stride)), off)
-                      for ph, off in self.taps]
+        cpitch = [int(np.prod(self.cdims[d + 1:])) for d in range(nd)]
+        self.ctaps = []
+        for pos in np.ndindex(*self.kernel):
+            phase, off = [], 0
+            for d in range(nd):
+                q, r = divmod(pos[d] * self.dilation[d], self.stride[d])
+                phase.append(r)
+                off += q * cpitch[d]
+            self.ctaps.append((int(np.ravel_multi_index(phase, self.stride)), off))
+        self.maxoff = max(off for _, off in self.ctaps)
         if nd == 2:  # the 2-D names used by the pooling code
             self.H, self.W = self.in_size
             self.Ho, self.Wo = self.out_size
@@ -209,8 +232,7 @@ class Window:
     # -- channel-major flat layout (the shifted-GEMM engine) --------------------------
     def _cfull(self):
         """Padded size covered by the channel-major grid, and the input slices in it."""
-        full = (self.crows * self.stride[0],) + tuple(
-            g * s for g, s in zip(self.grid[1:], self.stride[1:]))
+        full = tuple(c * s for c, s in zip(self.cdims, self.stride))
         ext = tuple(min(n, f - p) for n, f, p in zip(self.in_size, full, self.pad))
         dst = tuple(slice(p, p + e) for p, e in zip(self.pad, ext))
         src = tuple(slice(0, e) for e in ext)
@@ -221,10 +243,10 @@ class Window:
         return n * self.cplane
 
     def _cview(self, g, n):
-        """``(C, S, n*cplane + maxoff)`` buffer -> ``(C, *stride, n, crows, *grid[1:])``."""
+        """``(C, S, n*cplane + maxoff)`` buffer -> ``(C, *stride, n, *cdims)`` view."""
         c = g.shape[0]
         body = g[:, :, :n * self.cplane]
-        return body.reshape((c,) + self.stride + (n, self.crows) + self.grid[1:], copy=False)
+        return body.reshape((c,) + self.stride + (n,) + self.cdims, copy=False)
 
     def to_cgrid(self, x):
         """``(N, C, *in_size)`` image -> channel-major grid ``(C, S, N*cplane + maxoff)``.
@@ -273,7 +295,7 @@ class Window:
     def ccrop(self, y, n):
         """``(O, n*cplane)`` canvas -> ``(n, O, *out_size)`` view."""
         o = y.shape[0]
-        y = y.reshape((o, n, self.crows) + self.grid[1:])
+        y = y.reshape((o, n) + self.cdims)
         return y[(slice(None), slice(None)) + tuple(slice(0, s) for s in self.out_size)
                  ].swapaxes(0, 1)
 
@@ -282,7 +304,7 @@ class Window:
         n, o = g.shape[:2]
         xp = get_array_module(g)
         out = xp.zeros((o, n * self.cplane), dtype=g.dtype)
-        view = out.reshape((o, n, self.crows) + self.grid[1:])
+        view = out.reshape((o, n) + self.cdims)
         view[(slice(None), slice(None)) + tuple(slice(0, s) for s in self.out_size)] = \
             g.swapaxes(0, 1)
         return out
