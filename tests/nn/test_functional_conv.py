@@ -99,6 +99,15 @@ def test_conv2d_keeps_float32_everywhere():
     assert out.dtype == gn.float32
     out.sum().backward()
     assert x.grad.dtype == w.grad.dtype == b.grad.dtype == gn.float32
+    # ... and the float32 values are those of the float64 computation, to float32 accuracy
+    x64, w64, b64 = (gn.tensor(t.detach().numpy().astype(np.float64), requires_grad=True)
+                     for t in (x, w, b))
+    out64 = F.conv2d(x64, w64, b64, padding=1)
+    out64.sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), out64.detach().numpy(), rtol=1e-5,
+                               atol=1e-5)
+    for g32, g64 in ((x.grad, x64.grad), (w.grad, w64.grad), (b.grad, b64.grad)):
+        np.testing.assert_allclose(g32.numpy(), g64.numpy(), rtol=1e-5, atol=1e-4)
 
 
 def test_conv2d_grad_only_for_weight_matches_naive_correlation():
