@@ -20,6 +20,19 @@ contiguous block adds (no ``np.add.at``, no per-pixel loop). Columns are channel
 ``(C_in, kh*kw, N, Ho*Wq)``, so each product of a convolution (output, input gradient,
 weight gradient) is one GEMM per group over the whole batch, e.g. the forward
 ``(C_out/G, C_in/G * kh*kw) @ (C_in/G * kh*kw, N * Ho*Wq)``.
+
+The conv engine has three algorithms (:data:`ALGORITHMS`, picked per layer by
+:func:`choose_algorithm`, forced with :class:`use_algorithm`):
+
+- ``"shift"`` (the default where NumPy's BLAS exposes CBLAS): the same geometry on a
+  *channel-major* grid ``(C, phases, N * cplane)`` (:meth:`Window.to_cgrid`), where the
+  tap-``t`` block of the whole batch is one 2-D window of that array. Then no column
+  buffer is built at all: the output is ``sum_t W_t @ window_t``, the input gradient
+  ``window_t += W_t^T @ gy`` and the weight gradient ``gW_t = gy @ window_t^T``, each a
+  BLAS GEMM on a pitched window that accumulates in place (:mod:`glassnet.ops._blas`),
+  in column chunks that stay in cache across the taps.
+- ``"im2col"``: columns + one GEMM per product, as above (any array module and dtype).
+- ``"depthwise"``: one input channel per group: a multiply-add per tap.
 """
 from __future__ import annotations
 
