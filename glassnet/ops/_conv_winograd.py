@@ -45,12 +45,17 @@ and map ``P`` back with ``G^T``: ``gw = G^T P G``. (This is Winograd's F(3, m) d
 by transposition; tiles beyond the output hold zero gradient, so the garbage input
 they read contributes nothing.)
 
-Accuracy (float32, measured by ``benchmarks/bench_winograd.py`` on ResNet shapes with
-unit-scale data, as max |error| / max |reference| against a float64 direct conv):
-see ``tests/ops/test_conv_winograd.py`` for the bounds the tests enforce. F(4x4, 3x3)
-with the points 0, +-1, +-2, inf has transform entries up to 8 (A^T) and 1/24 (G), so
-its float32 error is about an order of magnitude above the direct method's; F(2x2, 3x3)
-(points 0, +-1, inf; entries 0, +-1, +-1/2) is about as accurate as the direct method.
+Accuracy (float32 data of unit scale, max |error| / max |reference| against a float64
+direct conv, on the ResNet-20/-18 layer shapes; benchmarks/bench_winograd.py prints it):
+
+- F(2x2, 3x3), points 0, +-1, inf (entries 0, +-1, +-1/2): 2e-7 to 7e-7 in all three
+  passes, as accurate as the direct method (torch's float32 conv: 5e-7 to 1e-5 here).
+- F(4x4, 3x3), points 0, +-1, +-2, inf (entries up to 8 in A^T, 1/24 in G): 4e-6 to
+  1.1e-5, about 15x the F(2x2) error, growing slowly with the channel count. The points
+  0, +-1, +-1/2, inf were measured too: 20% lower max error, the same RMS error
+  (2e-6), so the standard matrices stay.
+
+The tests bound the error at 5e-6 (m=2) and 5e-5 (m=4).
 """
 from __future__ import annotations
 
@@ -102,8 +107,8 @@ _MATRICES = {2: (_BT2, _G2, _AT2), 4: (_BT4, _G4, _AT4)}
 # operands. Both measured on ResNet shapes in benchmarks/bench_winograd.py (2^20 to
 # 2^22 were within noise of each other; 2^18 and whole-batch were 1.5-2x slower for
 # 16-64 channels).
-_CHUNK_ELEMENTS = 1 << 21
-_MIN_COLUMNS = 2048
+_CHUNK_ELEMENTS = 1 << 20
+_MIN_COLUMNS = 256
 
 
 def winograd_matrices(m: int):
@@ -228,6 +233,7 @@ class _Workspace:
     def __init__(self, dtype):
         self.dtype = dtype
         self._bufs = {}
+        self.extra = {}  # results a worker keeps across its chunks
 
     def get(self, name, shape):
         size = int(np.prod(shape))
@@ -377,12 +383,40 @@ def _geometry(h, w, pads, m):
     return ho, wo, th, tw
 
 
-def _chunk(n, per_sample, columns):
-    """Samples per chunk: ``per_sample`` workspace values, ``columns`` GEMM columns each."""
-    return max(1, min(n, max(_CHUNK_ELEMENTS // per_sample, -(-_MIN_COLUMNS // columns))))
+def _chunk(n, per_sample, columns, threads=1):
+    """Samples per chunk: ``per_sample`` workspace values, ``columns`` GEMM columns each;
+    with several worker threads, small enough that each worker gets a chunk."""
+    nb = max(_CHUNK_ELEMENTS // per_sample, -(-_MIN_COLUMNS // columns))
+    return max(1, min(nb, -(-n // max(1, threads))))
 
 
-def _forward(x, u, o, pads, m, groups):
+def _run_chunks(n, nb, threads, dtype, body):
+    """Call ``body(ws, i0, i1)`` for every chunk ``[i0, i1)`` of ``nb`` samples.
+
+    ``threads`` workers (each with its own workspace) take every ``threads``-th chunk;
+    numpy's ufuncs and BLAS release the GIL, so the transforms, which run on one core
+    otherwise, overlap. Returns the workspaces (the weight gradient keeps a partial sum
+    in each).
+    """
+    starts = list(range(0, n, nb))
+    workers = max(1, min(int(threads), len(starts)))
+    spaces = [_Workspace(dtype) for _ in range(workers)]
+
+    def work(tid):
+        for i0 in starts[tid::workers]:
+            body(spaces[tid], i0, min(n, i0 + nb))
+
+    if workers == 1:
+        work(0)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(work, range(workers)))  # list(): re-raise a worker's error
+    return spaces
+
+
+def _forward(x, u, o, pads, m, groups, threads=1):
     """Core forward on a validated input; ``pads = (ph, pw)`` may be negative (crop)."""
     n, c, h, w = x.shape
     a = m + 2
@@ -390,10 +424,8 @@ def _forward(x, u, o, pads, m, groups):
     wq = tw + 1
     L = th * wq
     y = np.empty((n, o, ho, wo), dtype=x.dtype)
-    ws = _Workspace(x.dtype)
-    nb = _chunk(n, a * a * (c + o) * L + a * m * c * L, L)
-    for i0 in range(0, n, nb):
-        i1 = min(n, i0 + nb)
+
+    def chunk(ws, i0, i1):
         k = i1 - i0
         xq = ws.get("xq", (m, m, c, k, th + 1, wq))
         _phase_copy(xq, x[i0:i1], pads, m)
@@ -402,6 +434,9 @@ def _forward(x, u, o, pads, m, groups):
         np.matmul(u, v.reshape(a * a * groups, c // groups, k * L),
                   out=mt.reshape(a * a * groups, o // groups, k * L))
         _scatter_tiles(y[i0:i1], _output_transform(mt, m, ws), m, th, wq)
+
+    nb = _chunk(n, a * a * (c + o) * L + a * m * c * L, L, threads)
+    _run_chunks(n, nb, threads, x.dtype, chunk)
     return y
 
 
@@ -429,7 +464,9 @@ def _check_array(arr, fn, name):
         raise ValueError(f"{fn}: {name} must be 4-D, got shape {arr.shape}")
 
 
-def _check_common(fn, m, groups, dtypes):
+def _check_common(fn, m, groups, dtypes, threads):
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"{fn}: threads must be a positive int, got {threads!r}")
     if m not in (2, 4):
         raise ValueError(f"{fn}: m must be 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)), got {m!r}")
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
@@ -461,7 +498,7 @@ def _check_shapes(fn, x_shape, w_shape, groups, padding):
 # Public functions
 # -----------------------------------------------------------------------------
 def winograd_conv2d(x: np.ndarray, w: np.ndarray, padding=0, m: int = 2, *,
-                    groups: int = 1) -> np.ndarray:
+                    groups: int = 1, threads: int = 1) -> np.ndarray:
     """3x3 stride-1 cross-correlation (``torch.nn.functional.conv2d``) by Winograd.
 
     Parameters
@@ -477,6 +514,10 @@ def winograd_conv2d(x: np.ndarray, w: np.ndarray, padding=0, m: int = 2, *,
         (36 products per 16 outputs; less accurate in float32, see the module notes).
     groups : int
         Blocked connections; ``C`` and ``O`` divisible by ``groups``.
+    threads : int
+        Worker threads over batch chunks (default 1). numpy releases the GIL in ufuncs
+        and BLAS, so the transforms of different chunks overlap; numpy's BLAS keeps its
+        own thread count. The same keyword exists on the two gradients.
 
     Returns
     -------
@@ -497,15 +538,16 @@ def winograd_conv2d(x: np.ndarray, w: np.ndarray, padding=0, m: int = 2, *,
     fn = "winograd_conv2d"
     _check_array(x, fn, "x")
     _check_array(w, fn, "w")
-    _check_common(fn, m, groups, (x.dtype, w.dtype))
+    _check_common(fn, m, groups, (x.dtype, w.dtype), threads)
     padding = _pair(padding, fn, "padding")
     _check_shapes(fn, x.shape, w.shape, groups, padding)
     u = _kernel_transform(w, m, groups, x.dtype)
-    return _forward(x, u, w.shape[0], padding, m, groups)
+    return _forward(x, u, w.shape[0], padding, m, groups, threads)
 
 
 def winograd_conv2d_input_grad(gy: np.ndarray, w: np.ndarray, x_shape, padding=0,
-                               m: int = 2, *, groups: int = 1) -> np.ndarray:
+                               m: int = 2, *, groups: int = 1,
+                               threads: int = 1) -> np.ndarray:
     """Gradient of :func:`winograd_conv2d` with respect to its input.
 
     A stride-1 convolution's adjoint is the stride-1 convolution of ``gy`` with the
@@ -520,7 +562,7 @@ def winograd_conv2d_input_grad(gy: np.ndarray, w: np.ndarray, x_shape, padding=0
     fn = "winograd_conv2d_input_grad"
     _check_array(gy, fn, "gy")
     _check_array(w, fn, "w")
-    _check_common(fn, m, groups, (gy.dtype, w.dtype))
+    _check_common(fn, m, groups, (gy.dtype, w.dtype), threads)
     padding = _pair(padding, fn, "padding")
     x_shape = tuple(int(v) for v in x_shape)
     if len(x_shape) != 4:
@@ -536,11 +578,12 @@ def winograd_conv2d_input_grad(gy: np.ndarray, w: np.ndarray, x_shape, padding=0
     # wt[g*Cg + c', o', u, v] = w[g*Og + o', c', 2-u, 2-v]
     wt = w.reshape(groups, og, cg, 3, 3)[..., ::-1, ::-1].transpose(0, 2, 1, 3, 4)
     u = _kernel_transform(wt.reshape(c, og, 3, 3), m, groups, gy.dtype)
-    return _forward(gy, u, c, (2 - padding[0], 2 - padding[1]), m, groups)
+    return _forward(gy, u, c, (2 - padding[0], 2 - padding[1]), m, groups, threads)
 
 
 def winograd_conv2d_weight_grad(gy: np.ndarray, x: np.ndarray, w_shape, padding=0,
-                                m: int = 2, *, groups: int = 1) -> np.ndarray:
+                                m: int = 2, *, groups: int = 1,
+                                threads: int = 1) -> np.ndarray:
     """Gradient of :func:`winograd_conv2d` with respect to its weight, by F(3x3, m x m).
 
     Input tiles are transformed with the forward's ``B^T``, output-gradient tiles with
@@ -555,7 +598,7 @@ def winograd_conv2d_weight_grad(gy: np.ndarray, x: np.ndarray, w_shape, padding=
     fn = "winograd_conv2d_weight_grad"
     _check_array(gy, fn, "gy")
     _check_array(x, fn, "x")
-    _check_common(fn, m, groups, (gy.dtype, x.dtype))
+    _check_common(fn, m, groups, (gy.dtype, x.dtype), threads)
     padding = _pair(padding, fn, "padding")
     w_shape = tuple(int(v) for v in w_shape)
     if len(w_shape) != 4:
@@ -572,12 +615,9 @@ def winograd_conv2d_weight_grad(gy: np.ndarray, x: np.ndarray, w_shape, padding=
     wq = tw + 1
     L = th * wq
     og = o // groups
-    ws = _Workspace(x.dtype)
-    p = np.zeros((a * a * groups, og, cg), dtype=x.dtype)
-    p_chunk = np.empty_like(p)
-    nb = _chunk(n, a * a * (c + o) * L + a * m * (c + o) * L, L)
-    for i0 in range(0, n, nb):
-        i1 = min(n, i0 + nb)
+    pshape = (a * a * groups, og, cg)
+
+    def chunk(ws, i0, i1):
         k = i1 - i0
         xq = ws.get("xq", (m, m, c, k, th + 1, wq))
         _phase_copy(xq, x[i0:i1], padding, m)
@@ -586,10 +626,19 @@ def winograd_conv2d_weight_grad(gy: np.ndarray, x: np.ndarray, w_shape, padding=
         _phase_copy(gq, gy[i0:i1], (0, 0), m)
         wt = _grad_transform(gq, m, ws)
         vv = v.reshape(a * a * groups, cg, k * L).transpose(0, 2, 1)
-        out = p if i0 == 0 else p_chunk
-        np.matmul(wt.reshape(a * a * groups, og, k * L), vv, out=out)
-        if i0:
-            p += p_chunk
+        # this worker's partial sum over its chunks, in its workspace
+        first = "p" not in ws.extra
+        acc = ws.extra.setdefault("p", np.empty(pshape, dtype=x.dtype))
+        prod = acc if first else ws.get("p_chunk", pshape)
+        np.matmul(wt.reshape(a * a * groups, og, k * L), vv, out=prod)
+        if not first:
+            acc += prod
+
+    nb = _chunk(n, a * a * (c + o) * L + a * m * (c + o) * L, L, threads)
+    spaces = _run_chunks(n, nb, threads, x.dtype, chunk)
+    p = spaces[0].extra["p"]
+    for ws in spaces[1:]:
+        p += ws.extra["p"]
     # gw[oc, (u, v)] = sum_xy G[x, u] G[y, v] P[(x, y), oc]: one GEMM with G (x) G
     _, g_mat, _ = _MATRICES[m]
     gg = np.kron(g_mat, g_mat)
