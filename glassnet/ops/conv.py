@@ -504,8 +504,14 @@ def _gemm():
 # -----------------------------------------------------------------------------
 # Choosing the algorithm
 # -----------------------------------------------------------------------------
-ALGORITHMS = ("shift", "im2col", "depthwise")
+ALGORITHMS = ("shift", "winograd", "im2col", "depthwise")
 _forced: list = []
+
+# Winograd F(2x2, 3x3) wins over the shifted GEMM once both channel counts per group are
+# large enough for its 16 GEMMs of K = C/G to run near BLAS peak; below that its extra
+# transform passes over memory cost more than the 2.25x fewer multiplies save
+# (benchmarks/bench_winograd.py; measured on ResNet-20/-18 layer shapes).
+WINOGRAD_MIN_CHANNELS = 128
 
 
 class use_algorithm:
@@ -513,7 +519,8 @@ class use_algorithm:
 
     ``with use_algorithm("im2col"): ...`` runs every conv / conv-transpose built inside
     with that algorithm; an algorithm that cannot run a given layer (``"shift"`` without
-    a CBLAS, ``"depthwise"`` on a non-depthwise layer) raises ValueError.
+    a CBLAS, ``"winograd"`` on anything but a stride-1, dilation-1, symmetrically padded
+    3x3 2-D convolution, ``"depthwise"`` on a non-depthwise layer) raises ValueError.
     """
 
     def __init__(self, name: str):
@@ -537,8 +544,22 @@ def _shift_ok(x, w):
             and x.dtype == w.dtype and x.dtype in (np.float32, np.float64))
 
 
-def choose_algorithm(x, w, groups) -> str:
-    """The algorithm a convolution of array ``x`` with weight ``w`` runs with."""
+def _winograd_ok(x, w, win):
+    """A 2-D (not 1-D) stride-1, dilation-1 3x3 conv with the same padding on both sides."""
+    if win is None or win.nd != 2:
+        return False
+    return (isinstance(x, np.ndarray) and isinstance(w, np.ndarray) and x.dtype == w.dtype
+            and x.dtype in (np.float32, np.float64) and win.kernel == (3, 3)
+            and win.stride == (1, 1) and win.dilation == (1, 1)
+            and all(o == i + 2 * p - 2 for o, i, p in zip(win.out_size, win.in_size, win.pad)))
+
+
+def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
+    """The algorithm a convolution of array ``x`` with weight ``w`` runs with.
+
+    ``win`` is the layer's :class:`Window` (needed to consider Winograd, which only the
+    forward convolution uses, not the transposed one).
+    """
     depthwise = _is_depthwise(w, groups)
     if _forced:
         name = _forced[-1]
@@ -549,10 +570,23 @@ def choose_algorithm(x, w, groups) -> str:
         if name == "shift" and not _shift_ok(x, w):
             raise ValueError("use_algorithm: 'shift' needs NumPy float32/float64 arrays and "
                              "a CBLAS (glassnet.ops._blas.AVAILABLE)")
+        if name == "winograd" and (transposed or not _winograd_ok(x, w, win)):
+            raise ValueError("use_algorithm: 'winograd' needs a 2-D stride-1, dilation-1 "
+                             "3x3 convolution (not transposed) padded equally on both "
+                             "sides, on NumPy float32/float64 arrays")
         return name
     if depthwise:
         return "depthwise"
+    if (not transposed and _winograd_ok(x, w, win) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
+            and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
+        return "winograd"
     return "shift" if _shift_ok(x, w) else "im2col"
+
+
+def _winograd():
+    from glassnet.ops import _conv_winograd
+
+    return _conv_winograd
 
 
 # -----------------------------------------------------------------------------
@@ -570,8 +604,13 @@ class Conv2d(Function):
     def forward(self, x, w, b=None, *, window, groups):
         self.save_for_backward(x, w)
         self.win, self.groups = window, groups
-        self.algo = algo = choose_algorithm(x, w, groups)
+        self.algo = algo = choose_algorithm(x, w, groups, window)
         n = x.shape[0]
+        if algo == "winograd":
+            y = _winograd().winograd_conv2d(x, w, window.pad, 2, groups=groups)
+            if b is not None:
+                y += b.reshape(-1, 1, 1)
+            return y
         if algo == "shift":
             g = window.to_cgrid(x)
             if self.needs_input_grad[1]:
@@ -587,7 +626,14 @@ class Conv2d(Function):
         x, w = self.saved_tensors
         win, groups = self.win, self.groups
         gx = gw = gb = None
-        if self.algo == "shift":
+        if self.algo == "winograd":
+            wg = _winograd()
+            gc = np.ascontiguousarray(g)
+            if self.needs_input_grad[0]:
+                gx = wg.winograd_conv2d_input_grad(gc, w, x.shape, win.pad, 2, groups=groups)
+            if self.needs_input_grad[1]:
+                gw = wg.winograd_conv2d_weight_grad(gc, x, w.shape, win.pad, 2, groups=groups)
+        elif self.algo == "shift":
             n = x.shape[0]
             gp = win.cpad(g)
             if self.needs_input_grad[0]:
@@ -616,7 +662,7 @@ class ConvTranspose2d(Function):
     def forward(self, x, w, b=None, *, window, groups):
         self.save_for_backward(x, w)
         self.win, self.groups = window, groups
-        self.algo = algo = choose_algorithm(x, w, groups)
+        self.algo = algo = choose_algorithm(x, w, groups, window, transposed=True)
         c_out = w.shape[1] * groups
         n = x.shape[0]
         if algo == "shift":

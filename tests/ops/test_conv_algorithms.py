@@ -12,7 +12,7 @@ from glassnet.ops import _blas
 from glassnet.ops.conv import ALGORITHMS, choose_algorithm, use_algorithm
 from glassnet.testing.gradcheck import gradcheck
 
-GENERAL = [a for a in ALGORITHMS if a != "depthwise"]
+GENERAL = [a for a in ALGORITHMS if a not in ("depthwise", "winograd")]
 if not _blas.AVAILABLE:  # pragma: no cover - numpy without a CBLAS
     GENERAL.remove("shift")
 
@@ -114,6 +114,54 @@ def test_depthwise_gradcheck_and_torch(cfg):
         np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
+WINOGRAD = [  # (n, groups, c_per_group, o_per_group, padding, size): stride 1, 3x3
+    (1, 1, 3, 4, (1, 1), (7, 9)),
+    (2, 2, 2, 3, (0, 2), (6, 5)),
+    (3, 1, 2, 2, (2, 0), (4, 8)),
+]
+
+
+@pytest.mark.parametrize("cfg", WINOGRAD, ids=lambda c: f"n{c[0]}g{c[1]}p{c[4]}{c[5]}")
+def test_winograd_gradcheck_and_torch(cfg):
+    n, g, cg, og, p, size = cfg
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((n, cg * g) + size)
+    w = rng.standard_normal((og * g, cg, 3, 3))
+    b = rng.standard_normal(og * g)
+    kw = dict(padding=p, groups=g)
+
+    def f(x, w, b):
+        with use_algorithm("winograd"):
+            y = F.conv2d(x, w, b, **kw)
+        assert y.grad_fn is None or y.grad_fn.algo == "winograd"
+        return y
+
+    assert gradcheck(f, [gn.tensor(a, requires_grad=True) for a in (x, w, b)])
+    torch = pytest.importorskip("torch")
+    ours = [gn.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b)]
+    ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b)]
+    y = f(*ours)
+    ty = torch.nn.functional.conv2d(*ref, **kw)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(gn.tensor(cot))
+    ty.backward(torch.tensor(cot))
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_winograd_refuses_layers_it_cannot_run():
+    x = gn.randn(1, 2, 6, 6)
+    for kw, w in ((dict(stride=2, padding=1), gn.randn(2, 2, 3, 3)),
+                  (dict(dilation=2, padding=2), gn.randn(2, 2, 3, 3)),
+                  (dict(padding=1), gn.randn(2, 2, 5, 5)),
+                  (dict(padding="same"), gn.randn(2, 2, 4, 4))):
+        with use_algorithm("winograd"), pytest.raises(ValueError, match="'winograd' needs"):
+            F.conv2d(x, w, **kw)
+    with use_algorithm("winograd"), pytest.raises(ValueError, match="not transposed"):
+        F.conv_transpose2d(x, gn.randn(2, 2, 3, 3), padding=1)
+
+
 def test_dispatcher_choices_and_forcing():
     x = np.zeros((1, 4, 5, 5), np.float32)
     dense = np.zeros((6, 2, 3, 3), np.float32)
@@ -128,6 +176,15 @@ def test_dispatcher_choices_and_forcing():
             with pytest.raises(ValueError, match="'depthwise' needs a depthwise layer"):
                 choose_algorithm(x, dense, 2)
         assert choose_algorithm(x, dense, 2) == "im2col"
+    from glassnet.ops.conv import Window
+    big_x = np.zeros((1, 128, 6, 6), np.float32)
+    big_w = np.zeros((128, 128, 3, 3), np.float32)
+    same = Window((6, 6), (6, 6), (3, 3), (1, 1), (1, 1), (1, 1))
+    strided = Window((6, 6), (3, 3), (3, 3), (2, 2), (1, 1), (1, 1))
+    assert choose_algorithm(big_x, big_w, 1, same) == "winograd"
+    assert choose_algorithm(big_x, big_w, 1, strided) != "winograd"
+    assert choose_algorithm(big_x, big_w, 1, same, transposed=True) != "winograd"
+    assert choose_algorithm(x, dense, 2, same) != "winograd"  # too few channels
     with pytest.raises(ValueError, match="use_algorithm: name must be one of"):
         use_algorithm("fft")
 
