@@ -176,9 +176,11 @@ class StatsLogger(Callback):
     Parameters
     ----------
     dirpath : str or Path
-    probe : Tensor, optional
-        Inputs ``(N, ...)`` for the activation statistics; default the first batch of
-        the trainer's validation loader (no activation statistics without either).
+    probe : Tensor or DataLoader, optional
+        Inputs ``(N, ...)`` for the activation statistics, or a loader whose first batch
+        gives them; default the trainer's validation loader (no activation statistics
+        without either). Drawing the probe and measuring leave the default random
+        generator as they found it, so logging does not change the training run.
     every_n_steps : int
     plots : bool
         Also write the PNGs (needs matplotlib; skipped with a note when missing).
@@ -195,11 +197,18 @@ class StatsLogger(Callback):
         self.written: list = []
 
     def on_train_begin(self, trainer):
+        from glassnet.backend import get_rng_state, set_rng_state
         from glassnet.inspect import GradientStats
 
         self.gradients = GradientStats(trainer.model)
-        if self.probe is None and trainer.val_loader is not None:
-            self.probe = next(iter(trainer.val_loader))[0]
+        if self.probe is None:
+            self.probe = trainer.val_loader
+        if self.probe is not None and not hasattr(self.probe, "_data"):
+            state = get_rng_state()  # a loader draws its epoch seed from the default RNG
+            try:
+                self.probe = next(iter(self.probe))[0]
+            finally:
+                set_rng_state(state)
 
     def on_epoch_begin(self, trainer, epoch):
         if self.gradients is not None:
@@ -218,6 +227,7 @@ class StatsLogger(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         from glassnet.autograd import no_grad
+        from glassnet.backend import get_rng_state, set_rng_state
         from glassnet.inspect import ActivationStats
 
         os.makedirs(self.dirpath, exist_ok=True)
@@ -234,9 +244,13 @@ class StatsLogger(Callback):
             model = trainer.model
             was_training = model.training
             model.eval()
-            with ActivationStats(model) as acts, no_grad():
-                model(self.probe)
-            model.train(was_training)
+            state = get_rng_state()
+            try:
+                with ActivationStats(model) as acts, no_grad():
+                    model(self.probe)
+            finally:
+                set_rng_state(state)
+                model.train(was_training)
             self._write_json(stem + "_activations.json",
                              {"epoch": epoch + 1, "layers": acts.to_dict()})
         if self.plots:

@@ -262,9 +262,9 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     callbacks = [MetricLogger(cfg.out), ModelCheckpoint(cfg.out, monitor=monitor, mode="max")]
     if cfg.log_stats:
         # A fixed probe batch for the activation statistics: validation (else test) images.
-        probe_loader = val_loader if val_loader is not None else test_loader
         callbacks.append(StatsLogger(os.path.join(cfg.out, "stats"),
-                                     probe=next(iter(probe_loader))[0]))
+                                     probe=val_loader if val_loader is not None else
+                                     test_loader))
     if cfg.early_stopping:
         callbacks.append(EarlyStopping(monitor="val_loss" if val_loader else "train_loss",
                                        patience=cfg.early_stopping))
