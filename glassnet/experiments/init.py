@@ -105,8 +105,10 @@ def run(ctx) -> dict:
     _plot_saturation(ctx, plt, nets)
     for act in ACTS:
         rows = {init: nets[f"{act}/{init}"]["before"] for init in INITS}
+        # quick runs draw 5 of the 10 layers (matplotlib, not the nets, is their bottleneck)
         fig = plot_activation_histograms(
-            rows, title=f"{act} MLP at initialisation: activation histogram per layer "
+            rows, max_layers=5 if ctx.quick else None,
+            title=f"{act} MLP at initialisation: activation histogram per layer "
             f"(rows: init; {ctx.dataset_name} probe batch)")
         ctx.savefig(fig, f"{act}_histograms_at_init.png")
     _plot_training(ctx, plt, nets, s, steps)

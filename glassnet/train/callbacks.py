@@ -1,11 +1,13 @@
-"""Trainer callbacks: early stopping, checkpoints (best and last), metric logging.
+"""Trainer callbacks: early stopping, checkpoints (best and last), metric logging,
+activation and gradient statistics.
 
 A callback overrides any of ``on_train_begin(trainer)``, ``on_epoch_begin(trainer,
 epoch)``, ``on_after_backward(trainer)`` (gradients computed, before clipping and the
 optimizer step), ``on_batch_end(trainer, step, logs)`` (after the step),
-``on_epoch_end(trainer, epoch, logs)`` and ``on_train_end(trainer, logs)``.  ``logs`` holds the epoch's metrics with ``train_``
-and ``val_`` prefixes (``val_loss``, ``val_accuracy`` ...).  A callback stops training by
-setting ``trainer.should_stop = True``.
+``on_epoch_end(trainer, epoch, logs)`` and ``on_train_end(trainer, logs)``.  ``logs``
+holds the epoch's metrics with ``train_`` and ``val_`` prefixes (``val_loss``,
+``val_accuracy`` ...).  A callback stops training by setting ``trainer.should_stop =
+True``.
 """
 from __future__ import annotations
 
