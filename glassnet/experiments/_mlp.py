@@ -11,7 +11,7 @@ from glassnet import nn, optim
 from glassnet.nn import functional as F
 
 __all__ = ["ACTIVATIONS", "INITS", "Residual", "flat_data", "build_mlp", "init_linear_",
-           "train_sgd", "accuracy", "gradient_norms_at_init"]
+           "train_sgd", "accuracy", "gradient_norms_at_init", "running_mean"]
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
@@ -180,3 +180,13 @@ def train_sgd(model, x, y, steps: int, batch_size: int, lr: float, rng, clip=Non
                     nn.utils.clip_grad_value_(params, v)
             opt.step()
     return out
+
+
+def running_mean(values, window: int = 20) -> np.ndarray:
+    """Trailing mean over ``window`` steps (shorter at the start), for readable loss
+    curves."""
+    v = np.asarray(values, np.float64)
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    end = np.arange(1, v.size + 1)
+    start = np.maximum(end - window, 0)
+    return (c[end] - c[start]) / (end - start)

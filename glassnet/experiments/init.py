@@ -15,7 +15,7 @@ import numpy as np
 
 import glassnet as gn
 from glassnet.experiments._mlp import (INITS, accuracy, build_mlp, flat_data, init_linear_,
-                                       train_sgd)
+                                       running_mean, train_sgd)
 
 NAME = "init"
 SUMMARY = ("activation histograms per layer of 10-layer tanh/ReLU MLPs under zeros, "
@@ -177,11 +177,11 @@ def _plot_training(ctx, plt, nets, s, steps):
         for init in INITS:
             n = nets[f"{act}/{init}"]
             end = "" if n["diverged_at"] is None else f" (NaN at step {n['diverged_at']})"
-            ax.plot(n["loss"], lw=1, marker="o" if len(n["loss"]) < 5 else None,
-                    label=f"{init}{end}")
+            ax.plot(running_mean(n["loss"]), lw=1.2,
+                    marker="o" if len(n["loss"]) < 5 else None, label=f"{init}{end}")
         ax.set_yscale("log")
         ax.set_xlabel("SGD step")
-        ax.set_ylabel("training loss (batch)")
+        ax.set_ylabel("training loss (running mean of 20 batches)")
         ax.set_title(f"{act}: {steps} steps (lr {s['lr']}, momentum 0.9)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
@@ -229,37 +229,40 @@ def _findings(r, ctx) -> str:
         lines.append(f"| {key} | {_num(v['first_layer_std'])} | {_num(v['last_layer_std'])} | "
                      f"{_pct(v[k0])} | {_pct(v[k1])} | {acc} |")
     t, u = "tanh", "relu"
+
+    def outcome(init):
+        accs = [n[f"{a}/{init}"]["test_accuracy"] for a in (t, u)]
+        verdict = ("both stay at chance" if max(accs) < 0.15 else
+                   "both learn" if min(accs) >= 0.5 else "not both learn")
+        return f"test accuracy {accs[0]:.3f} (tanh), {accs[1]:.3f} (ReLU): {verdict}"
+
+    z, sm, big, xa, he = (f"{u}/{i}" for i in INITS)
     lines += [
         "",
-        f"- **Zeros**: every activation is exactly 0 and stays 0 (the hidden weights get no "
-        f"gradient), so {_pct(n[u + '/zeros']['dead_fraction_at_init'])} of the ReLU units are "
-        f"dead and the nets end at chance: test accuracy "
-        f"{n[t + '/zeros']['test_accuracy']:.3f} (tanh), {n[u + '/zeros']['test_accuracy']:.3f} "
-        "(ReLU).",
-        f"- **N(0, 0.02)**: the activations collapse towards 0 layer by layer (tanh std "
+        f"- **Zeros**: {_pct(n[t + '/zeros']['zero_fraction_at_init'])} (tanh) and "
+        f"{_pct(n[z]['zero_fraction_at_init'])} (ReLU) of the activations are exactly 0. "
+        "With zero weights downstream the hidden weights get no gradient, so after training "
+        f"{_pct(n[z]['dead_fraction_after'])} of the ReLU units are still dead; "
+        f"{outcome('zeros')}.",
+        f"- **N(0, 0.02)**: the activations shrink layer by layer (tanh std "
         f"{_num(n[t + '/N(0, 0.02)']['first_layer_std'])} in layer 1, "
-        f"{_num(n[t + '/N(0, 0.02)']['last_layer_std'])} in layer 10); test accuracy "
-        f"{n[t + '/N(0, 0.02)']['test_accuracy']:.3f} (tanh), "
-        f"{n[u + '/N(0, 0.02)']['test_accuracy']:.3f} (ReLU).",
-        f"- **N(0, 1)**: tanh saturates ({_pct(n[t + '/N(0, 1)']['saturated_fraction_at_init'])}"
-        f" of its outputs beyond |0.99|) and ReLU explodes (std "
-        f"{_num(n[u + '/N(0, 1)']['last_layer_std'])} in layer 10, initial loss "
-        f"{_num(n[u + '/N(0, 1)']['initial_loss'])}"
-        + (f", NaN at step {n[u + '/N(0, 1)']['diverged_at']}"
-           if n[u + "/N(0, 1)"]["diverged_at"] is not None else "")
-        + f"); test accuracy {n[t + '/N(0, 1)']['test_accuracy']:.3f} (tanh), "
-        f"{n[u + '/N(0, 1)']['test_accuracy']:.3f} (ReLU).",
-        f"- **Xavier / He** keep the scale: tanh std {_num(n[t + '/Xavier']['last_layer_std'])}"
-        f" (Xavier) / {_num(n[t + '/He']['last_layer_std'])} (He) in layer 10, ReLU "
-        f"{_num(n[u + '/Xavier']['last_layer_std'])} / {_num(n[u + '/He']['last_layer_std'])}"
-        " (with Xavier's variance 1/fan_avg a ReLU layer halves the signal's variance, He's "
-        f"2/fan_in keeps it); test accuracy: tanh {n[t + '/Xavier']['test_accuracy']:.3f} / "
-        f"{n[t + '/He']['test_accuracy']:.3f}, ReLU {n[u + '/Xavier']['test_accuracy']:.3f} / "
-        f"{n[u + '/He']['test_accuracy']:.3f}.",
+        f"{_num(n[t + '/N(0, 0.02)']['last_layer_std'])} in layer 10; ReLU "
+        f"{_num(n[sm]['first_layer_std'])} to {_num(n[sm]['last_layer_std'])}), and the "
+        f"backward signal with them; {outcome('N(0, 0.02)')}.",
+        f"- **N(0, 1)**: {_pct(n[t + '/N(0, 1)']['saturated_fraction_at_init'])} of the tanh "
+        f"outputs are saturated (|y| > 0.99) and the ReLU activations grow to std "
+        f"{_num(n[big]['last_layer_std'])} in layer 10 (initial loss "
+        f"{_num(n[big]['initial_loss'])}"
+        + (f", NaN at step {n[big]['diverged_at']}" if n[big]["diverged_at"] is not None
+           else "") + f"); {outcome('N(0, 1)')}.",
+        f"- **Xavier / He**: tanh std {_num(n[t + '/Xavier']['last_layer_std'])} (Xavier) / "
+        f"{_num(n[t + '/He']['last_layer_std'])} (He) in layer 10, ReLU "
+        f"{_num(n[xa]['last_layer_std'])} / {_num(n[he]['last_layer_std'])} (with Xavier's "
+        "variance 1/fan_avg each ReLU layer halves the signal's variance, He's 2/fan_in keeps "
+        f"it); Xavier: {outcome('Xavier')}; He: {outcome('He')}.",
         f"- **Dead ReLUs**: the dead-unit fraction (mean over the 10 layers) is "
-        f"{_pct(n[u + '/zeros']['dead_fraction_at_init'])} for zeros, "
-        f"{_pct(n[u + '/He']['dead_fraction_at_init'])} for He at init; after training "
-        f"{_pct(n[u + '/N(0, 0.02)']['dead_fraction_after'])} for N(0, 0.02) vs "
-        f"{_pct(n[u + '/He']['dead_fraction_after'])} for He.",
+        f"{_pct(n[z]['dead_fraction_at_init'])} for zeros vs {_pct(n[he]['dead_fraction_at_init'])}"
+        f" for He at init; after training {_pct(n[sm]['dead_fraction_after'])} for N(0, 0.02) "
+        f"vs {_pct(n[he]['dead_fraction_after'])} for He.",
     ]
     return "\n".join(lines)

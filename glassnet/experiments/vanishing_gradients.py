@@ -19,7 +19,8 @@ import numpy as np
 from glassnet import nn
 
 from glassnet.experiments._mlp import (ACTIVATIONS, INITS, accuracy, build_mlp, flat_data,
-                                       gradient_norms_at_init, init_linear_, train_sgd)
+                                       gradient_norms_at_init, init_linear_, running_mean,
+                                       train_sgd)
 
 NAME = "vanishing-gradients"
 SUMMARY = ("gradient norm per layer vs depth for sigmoid/tanh/ReLU MLPs (plain, batch norm, "
@@ -118,10 +119,11 @@ def run(ctx) -> dict:
                              "test_accuracy": accuracy(model, xt, yt)}
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.4))
     for variant, r in training.items():
-        a.plot(r["loss"], label=f"{variant} (test acc {r['test_accuracy']:.2f})", lw=1)
+        a.plot(running_mean(r["loss"]), label=f"{variant} (test acc {r['test_accuracy']:.2f})",
+               lw=1.2)
         b.plot(r["first_layer_grad_norm"], label=variant, lw=1)
     a.set_xlabel("SGD step")
-    a.set_ylabel("training loss (batch)")
+    a.set_ylabel("training loss (running mean of 20 batches)")
     a.set_title(f"{depth}-layer sigmoid MLPs: training loss")
     a.legend(fontsize=8)
     b.set_yscale("log")
@@ -162,11 +164,11 @@ def run(ctx) -> dict:
                         title=f"ReLU, {depth} layers: gradient norm at init")
     for label, r in runs.items():
         end = "" if r["diverged_at"] is None else f", NaN at step {r['diverged_at']}"
-        axes[1].plot(r["loss"], lw=1, label=f"{label}{end}")
+        axes[1].plot(running_mean(r["loss"]), lw=1.2, label=f"{label}{end}")
         axes[2].plot(r["grad_norm"], lw=1, label=label)
     axes[1].set_yscale("log")
     axes[1].set_xlabel("SGD step")
-    axes[1].set_ylabel("training loss (batch)")
+    axes[1].set_ylabel("training loss (running mean of 20 batches)")
     axes[1].set_title(f"Init He x {gain:g}: training loss")
     axes[2].set_yscale("log")
     axes[2].set_xlabel("SGD step")
@@ -207,18 +209,23 @@ def _findings(r: dict) -> str:
     sp = a["sigmoid/plain"]["first_over_last"]
     sb = a["sigmoid/batchnorm"]["first_over_last"]
     sr = a["sigmoid/residual"]["first_over_last"]
-    lines += ["", f"- **Sigmoid gradients vanish**: in the plain {d}-layer sigmoid net the "
-              f"first layer gets {_fmt_ratio(sp)} times the last layer's gradient (the "
-              "sigmoid's slope is at most 1/4 and its outputs are not centred). With batch "
-              f"norm the ratio is {_fmt_ratio(sb)}, with residual connections "
-              f"{_fmt_ratio(sr)}: both keep the gradient within a factor 10 of the output "
-              "layer's."]
+    within = [name for name, v in (("batch norm", sb), ("residual connections", sr))
+              if 0.1 <= v <= 10]
+    verdict = {2: "both keep the gradient within a factor 10 of the output layer's",
+               1: f"only {within[0] if within else ''} keeps it within a factor 10",
+               0: "neither keeps it within a factor 10"}[len(within)]
+    lines += ["", f"- **Sigmoid gradients {'vanish' if sp < 1e-3 else 'shrink'}**: in the "
+              f"plain {d}-layer sigmoid net the first layer gets {_fmt_ratio(sp)} times the "
+              "last layer's gradient (the sigmoid's slope is at most 1/4 and its outputs are "
+              f"not centred). With batch norm the ratio is {_fmt_ratio(sb)}, with residual "
+              f"connections {_fmt_ratio(sr)}: {verdict}."]
     sw = r["depth_sweep"]
+    plain = sw["first_over_last"]["sigmoid/plain"]
+    per_layer = (plain[-1] / plain[0]) ** (1.0 / (sw["depths"][-1] - sw["depths"][0]))
     lines.append(f"- **Depth**: over {sw['depths'][0]}..{sw['depths'][-1]} layers the plain "
-                 "sigmoid ratio falls from "
-                 f"{_fmt_ratio(sw['first_over_last']['sigmoid/plain'][0])} to "
-                 f"{_fmt_ratio(sw['first_over_last']['sigmoid/plain'][-1])} (geometric "
-                 "decay); the residual sigmoid net's stays between "
+                 f"sigmoid ratio falls from {_fmt_ratio(plain[0])} to "
+                 f"{_fmt_ratio(plain[-1])}, a factor {per_layer:.2f} per added layer; the "
+                 "residual sigmoid net's stays between "
                  f"{_fmt_ratio(min(sw['first_over_last']['sigmoid/residual']))} and "
                  f"{_fmt_ratio(max(sw['first_over_last']['sigmoid/residual']))}.")
     t = r["sigmoid_training"]
