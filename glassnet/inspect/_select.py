@@ -20,7 +20,7 @@ def select_modules(model, layers, default, fn: str) -> list:
 
     if not isinstance(model, Module):
         raise TypeError(f"{fn}: model must be a glassnet.nn.Module, got {type(model).__name__}")
-    named = [(n, m) for n, m in model.named_modules() if n != "" or not list(m.children())]
+    named = list(model.named_modules())
     if layers is None:
         return [(n, m) for n, m in named if default(n, m)]
     if _is_module_type(layers):

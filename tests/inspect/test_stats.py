@@ -217,3 +217,25 @@ def test_plots_write_labelled_pngs(tmp_path):
     assert len([a for a in fig.axes if a.get_visible()]) == 2
     with pytest.raises(TypeError, match="plot_activation_histograms"):
         plot_activation_histograms({"a": 3})
+
+
+def test_parameters_of_the_model_itself_are_a_layer():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Linear(2, 2)
+            self.scale = nn.Parameter(gn.ones(1))
+
+        def forward(self, x):
+            return self.body(x) * self.scale
+
+    net = Scaled()
+    gs = GradientStats(net)
+    assert gs.layers == ["Scaled", "body"] and gs.params["Scaled"] == ["scale"]
+    net(gn.randn(4, 2)).sum().backward()
+    rec = gs.record_gradients()
+    np.testing.assert_allclose(rec["layer_grad_norm"]["Scaled"],
+                               abs(float(net.scale.grad.numpy()[0])), rtol=1e-6)
+    with ActivationStats(net) as st:  # no activation modules: every leaf module
+        net(gn.randn(4, 2))
+    assert st.layers == ["body"]
