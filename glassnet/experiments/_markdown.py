@@ -3,7 +3,7 @@
 It covers what the READMEs use: ATX headings (``#`` .. ``######``), paragraphs, ``-``/``*``
 and ``1.`` lists (one level), fenced code blocks, pipe tables with a ``|---|`` separator
 row, and inline ``**bold**``, ``*italic*``, ```code```, ``[links](url)`` and
-``![images](src)``. Everything else is escaped text. No network, no JavaScript.
+``![images](src)`` (linked to themselves). Everything else is escaped text. No network, no JavaScript.
 """
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def _inline(text: str, image_src=None) -> str:
 
     def image(m):
         src = m.group(2) if image_src is None else image_src(m.group(2))
-        return keep(f'<img src="{html.escape(src)}" alt="{html.escape(m.group(1))}">')
+        src = html.escape(src)  # the image links to itself: full size on a click
+        return keep(f'<a href="{src}"><img src="{src}" alt="{html.escape(m.group(1))}"></a>')
 
     text = _IMAGE.sub(image, text)
     text = _LINK.sub(lambda m: keep(f'<a href="{html.escape(m.group(2))}">'
