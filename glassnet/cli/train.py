@@ -48,6 +48,8 @@ def register(sub):
                    "comma-separated name patterns, e.g. 'features.*'")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--workers", type=int, default=0, help="data-loading threads")
+    p.add_argument("--log-stats", action="store_true", help="write activation and gradient "
+                   "statistics per epoch (JSON + PNG) to OUT/stats/")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--max-steps", type=_positive_int, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -65,7 +67,8 @@ def run(args) -> int:
                       early_stopping=args.early_stopping, clip_grad_norm=args.clip_grad_norm,
                       freeze=args.freeze, val_fraction=args.val_fraction,
                       num_workers=args.workers, progress=not args.no_progress,
-                      max_steps=args.max_steps, download=args.download)
+                      max_steps=args.max_steps, download=args.download,
+                      log_stats=args.log_stats)
     try:
         run_training(cfg)
     except TrainingInterrupted as e:

@@ -1,5 +1,7 @@
 """Training: the Trainer loop, callbacks, metrics and transfer-learning helpers."""
-from glassnet.train.callbacks import Callback, EarlyStopping, MetricLogger, ModelCheckpoint  # noqa
+from glassnet.train.callbacks import (  # noqa: F401
+    Callback, EarlyStopping, MetricLogger, ModelCheckpoint, StatsLogger,
+)
 from glassnet.train.metrics import (  # noqa: F401
     MetricAccumulator, accuracy, classification_report, confusion_matrix, precision_recall_f1,
     topk_accuracy,

@@ -83,6 +83,7 @@ class TrainConfig:
     progress: bool = True
     max_steps: int | None = None
     download: bool = False
+    log_stats: bool = False
     model_kwargs: dict = field(default_factory=dict)
 
     def resolved(self) -> "TrainConfig":
@@ -232,8 +233,8 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     import glassnet
     from glassnet.utils.data import DataLoader
     from glassnet.inspect.plots import plot_confusion_matrix
-    from glassnet.train import (EarlyStopping, MetricLogger, ModelCheckpoint, Trainer,
-                                classification_report, freeze, trainable_parameters)
+    from glassnet.train import (EarlyStopping, MetricLogger, ModelCheckpoint, StatsLogger,
+                                Trainer, classification_report, freeze, trainable_parameters)
 
     cfg = cfg.resolved()
     spec = DATASETS[cfg.dataset]
@@ -259,6 +260,11 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     os.makedirs(cfg.out, exist_ok=True)
     monitor = "val_accuracy" if val_loader is not None else "train_accuracy"
     callbacks = [MetricLogger(cfg.out), ModelCheckpoint(cfg.out, monitor=monitor, mode="max")]
+    if cfg.log_stats:
+        # A fixed probe batch for the activation statistics: validation (else test) images.
+        callbacks.append(StatsLogger(os.path.join(cfg.out, "stats"),
+                                     probe=val_loader if val_loader is not None else
+                                     test_loader))
     if cfg.early_stopping:
         callbacks.append(EarlyStopping(monitor="val_loss" if val_loader else "train_loss",
                                        patience=cfg.early_stopping))

@@ -205,6 +205,8 @@ class Trainer:
             raise FloatingPointError(f"Trainer: loss became {loss.item()} at step "
                                      f"{self.global_step}; lower the learning rate")
         loss.backward()
+        for cb in self.callbacks:
+            cb.on_after_backward(self)
         if self.clip_grad_norm is not None:
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         self.optimizer.step()
