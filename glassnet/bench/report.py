@@ -7,8 +7,8 @@ import time
 
 __all__ = ["table_rows", "print_table", "write_json", "default_json_path", "HEADERS"]
 
-HEADERS = ("workload", "batch", "glassnet", "torch", "ratio", "GFLOPS gn/torch",
-           "peak MiB gn/torch", "threads", "check")
+HEADERS = ("workload", "batch", "glassnet", "torch", "ratio", "spread gn/torch",
+           "GFLOPS gn/torch", "peak MiB gn/torch", "threads", "check")
 
 
 def _speed(rec, side):
@@ -22,6 +22,13 @@ def _speed(rec, side):
 
 def _num(v, fmt):
     return "-" if v is None else format(v, fmt)
+
+
+def _spread(st):
+    """Interquartile range / median of the step times (None without times)."""
+    if not st or not st.get("median_s"):
+        return None
+    return (st["q3_s"] - st["q1_s"]) / st["median_s"]
 
 
 def _pair(a, b, fmt):
@@ -42,8 +49,9 @@ def table_rows(report) -> list:
             f" {parity['max_rel_err']:.0e}"
         gflops = _pair(gn.get("gflops"), tc.get("gflops"), ".1f")
         peak = _pair(gn.get("peak_mib"), tc.get("peak_mib"), ".0f")
+        spread = _pair(_spread(gn), _spread(tc), ".0%")
         rows.append((rec["name"], _num(rec["batch"], "d"), _speed(rec, "glassnet"),
-                     _speed(rec, "torch"), _num(rec["ratio"], ".2f"), gflops, peak,
+                     _speed(rec, "torch"), _num(rec["ratio"], ".2f"), spread, gflops, peak,
                      threads, check))
     return rows
 
@@ -57,6 +65,7 @@ def _title(report):
 def _caption(report):
     lines = [report["conventions"]["ratio"] + ".",
              "µs: per call of a tiny op, forward + backward. threads: numpy BLAS / torch.",
+             "spread: interquartile range / median of the step times (large: a noisy row).",
              "peak MiB: peak RSS during the steps minus RSS before them (fresh subprocess).",
              "GFLOPS: " + report["conventions"]["flops"].split("= ", 1)[1] + "."]
     return "\n".join(lines + report.get("notes", []))

@@ -45,7 +45,7 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "versions": _versions(torch),
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpu_count": os.cpu_count()},
+                    "cpu_count": os.cpu_count(), "load_average_start": _loadavg()},
         "threads": threads_used,
         "settings": {"quick": quick, "batch": batch, "steps": steps, "warmup": warmup,
                      "seed": seed, "target_seconds": target_seconds,
@@ -56,6 +56,10 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
         "notes": [torch_note] if torch_note else [],
         "workloads": [],
     }
+    load = _load_note()
+    if load:
+        report["notes"].append(load)
+        log(load)
     with _Progress(progress, len(cases)) as bar:
         for case in cases:
             bar.start(case.name)
@@ -63,7 +67,7 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
                                seed=seed, target=target_seconds, bar=bar, log=bar.log or log)
             if measure_memory and case.measures_memory:
                 bar.phase(case.name, "memory")
-                mem_steps = 2 if quick else 3
+                mem_steps = 2
                 for fw in (("glassnet", "torch") if torch is not None else ("glassnet",)):
                     got = memory.measure_in_subprocess(case, fw, steps=mem_steps,
                                                        threads=threads, seed=seed)
@@ -71,7 +75,24 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
                     record[fw]["memory"] = got
             report["workloads"].append(record)
             bar.done()
+    report["machine"]["load_average_end"] = _loadavg()
     return report
+
+
+def _loadavg():
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):  # pragma: no cover - not on every platform
+        return None
+
+
+def _load_note():
+    """A warning when other processes already keep the CPUs busy (noisy numbers)."""
+    load, cpus = _loadavg(), os.cpu_count() or 1
+    if load is None or load[0] < 0.5 * cpus:
+        return None
+    return (f"load average {load[0]:.1f} on {cpus} CPUs before the run: other processes "
+            f"compete for the cores, so times are noisy (see the spread column)")
 
 
 def _import_torch(use_torch):
