@@ -136,20 +136,119 @@ def download_url(urls, path, md5: str | None = None, timeout: float = 30.0,
                         + "\n  ".join(errors))
 
 
-def _is_within(base: Path, target: Path) -> bool:
-    base = base.resolve()
+_MAX_LINK_HOPS = 40  # as the kernel's ELOOP limit
+
+
+class _ArchiveTree:
+    """The destination folder as extraction would leave it, member by member, without
+    writing anything: resolves paths through the links created by earlier members (and
+    links already on disk) so that a chain such as ``a -> .``, ``a/b -> ..``,
+    ``a/b/x.txt`` is seen for what it is."""
+
+    def __init__(self, dest: Path, archive):
+        self.dest = dest
+        self.real_dest = dest.resolve()
+        self.archive = archive
+        self.links = {}  # relative path (tuple of parts) -> link target (str)
+        self.members = set()  # relative paths of non-link members so far
+
+    def resolve(self, parts, what: str, follow_last: bool = True):
+        """Parts relative to ``dest`` of where ``parts`` lands, following links; raises
+        ValueError if it leaves ``dest``."""
+        todo = list(parts)
+        stack = []
+        hops = 0
+        while todo:
+            part = todo.pop(0)
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not stack:
+                    raise ValueError(f"extract_tar: {what} leads outside the destination in "
+                                     f"{self.archive}")
+                stack.pop()
+                continue
+            stack.append(part)
+            if not todo and not follow_last:
+                break
+            target = self._link(tuple(stack))
+            if target is None:
+                continue
+            hops += 1
+            if hops > _MAX_LINK_HOPS:
+                raise ValueError(f"extract_tar: {what} follows more than {_MAX_LINK_HOPS} "
+                                 f"links in {self.archive}")
+            stack.pop()
+            if os.path.isabs(target):
+                rel = _relative_inside(self.real_dest, Path(target).resolve())
+                if rel is None:
+                    raise ValueError(f"extract_tar: {what} leads outside the destination "
+                                     f"through the link {'/'.join(stack)!r} -> {target!r} "
+                                     f"in {self.archive}")
+                stack = list(rel)
+                continue
+            todo = list(Path(target).parts) + todo
+        return tuple(stack)
+
+    def _link(self, rel):
+        if rel in self.links:
+            return self.links[rel]
+        if rel in self.members:
+            return None
+        on_disk = self.dest.joinpath(*rel)
+        if on_disk.is_symlink():
+            return os.readlink(on_disk)
+        return None
+
+    def add(self, m) -> None:
+        name = m.name
+        parts = Path(name).parts
+        if not parts or os.path.isabs(name) or ".." in parts:
+            raise ValueError(f"extract_tar: unsafe path {name!r} in {self.archive}")
+        if m.isdev() or m.isfifo():
+            raise ValueError(f"extract_tar: refusing device/FIFO member {name!r} in "
+                             f"{self.archive}")
+        if not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
+            raise ValueError(f"extract_tar: refusing member {name!r} of unknown type "
+                             f"{m.type!r} in {self.archive}")
+        parent = self.resolve(parts[:-1], f"member {name!r}")
+        # a link member replaces what is there; any other member writes through it
+        where = self.resolve(parent + parts[-1:], f"member {name!r}",
+                             follow_last=not m.issym())
+        if m.issym():
+            if os.path.isabs(m.linkname):
+                raise ValueError(f"extract_tar: link {name!r} -> {m.linkname!r} is absolute "
+                                 f"in {self.archive}")
+            self.resolve(parent + Path(m.linkname).parts,
+                         f"link {name!r} -> {m.linkname!r}")
+            self.links[where] = m.linkname
+            self.members.discard(where)
+        else:
+            if m.islnk():
+                if os.path.isabs(m.linkname):
+                    raise ValueError(f"extract_tar: hard link {name!r} -> {m.linkname!r} is "
+                                     f"absolute in {self.archive}")
+                self.resolve(Path(m.linkname).parts,
+                             f"hard link {name!r} -> {m.linkname!r}")
+            self.links.pop(where, None)
+            self.members.add(where)
+
+
+def _relative_inside(base: Path, target: Path):
     try:
-        target.resolve().relative_to(base)
+        return target.relative_to(base).parts
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def extract_tar(archive, dest) -> Path:
     """Extract a (possibly compressed) tar archive into ``dest``, refusing unsafe members.
 
-    Absolute paths, ``..`` components, links pointing outside ``dest`` and device or
-    FIFO members raise ``ValueError`` before anything is written (CVE-2007-4559).
+    Every member is checked, in archive order and through the links that earlier members
+    (or files already in ``dest``) create, before anything is written: absolute paths,
+    ``..`` components, paths or links that lead outside ``dest`` (directly or through a
+    chain of links), and device, FIFO or unknown members raise ``ValueError``
+    (CVE-2007-4559). On Pythons with tar filters the ``'data'`` filter is applied as well.
 
     Returns
     -------
@@ -158,23 +257,22 @@ def extract_tar(archive, dest) -> Path:
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive, "r:*") as tar:
-        members = tar.getmembers()
+    try:
+        tar = tarfile.open(archive, "r:*")
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise ValueError(f"extract_tar: cannot read the tar archive {archive}: "
+                         f"{type(exc).__name__}: {exc}") from exc
+    with tar:
+        try:
+            members = tar.getmembers()
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise ValueError(f"extract_tar: corrupt tar archive {archive}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+        tree = _ArchiveTree(dest, archive)
         for m in members:
-            name = m.name
-            if os.path.isabs(name) or ".." in Path(name).parts or not _is_within(dest,
-                                                                                dest / name):
-                raise ValueError(f"extract_tar: unsafe path {name!r} in {archive}")
-            if m.isdev() or m.isfifo():
-                raise ValueError(f"extract_tar: refusing device/FIFO member {name!r} in "
-                                 f"{archive}")
-            if m.issym() or m.islnk():
-                link = (dest / name).parent / m.linkname if m.issym() else dest / m.linkname
-                if os.path.isabs(m.linkname) or not _is_within(dest, link):
-                    raise ValueError(f"extract_tar: link {name!r} -> {m.linkname!r} points "
-                                     f"outside the destination in {archive}")
-        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: belt and braces
+            tree.add(m)
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 (and 3.10.12+): also
             tar.extractall(dest, members=members, filter="data")
-        else:  # pragma: no cover - older Pythons
+        else:
             tar.extractall(dest, members=members)
     return dest

@@ -228,6 +228,95 @@ def test_extract_tar_refuses_path_traversal(tmp_path):
     assert (dest / "folder" / "file.txt").read_bytes() == b"hello"
 
 
+def _tar_members(path, members):
+    """Write a tar of ``(name, kind, payload)``: kind 'file' (payload bytes), 'sym' or
+    'hard' (payload = link name) or 'dir'."""
+    with tarfile.open(path, "w") as tar:
+        for name, kind, payload in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(payload)
+                tar.addfile(info, io.BytesIO(payload))
+                continue
+            info.type = {"sym": tarfile.SYMTYPE, "hard": tarfile.LNKTYPE,
+                         "dir": tarfile.DIRTYPE}[kind]
+            if kind != "dir":
+                info.linkname = payload
+            tar.addfile(info)
+
+
+_ESCAPES = {
+    # a -> . then a/b -> .. : each link alone stays inside, the chain leaves
+    "chain": [("first.txt", "file", b"x"), ("a", "sym", "."), ("a/b", "sym", ".."),
+              ("a/b/evil.txt", "file", b"evil")],
+    # a link whose target walks up through another link
+    "up-through-link": [("x/y/a", "sym", "../.."), ("x/y/b", "sym", "a/../../.."),
+                        ("x/y/b/evil.txt", "file", b"evil")],
+    "absolute-link": [("a", "sym", "/tmp")],
+    "hard-link-out": [("h", "hard", "../evil.txt")],
+    "file-through-link-out": [("d", "sym", "sub/../.."), ("d/evil.txt", "file", b"evil")],
+    "link-loop": [("p", "sym", "q"), ("q", "sym", "p"), ("p/evil.txt", "file", b"e")],
+}
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["data-filter", "no-filter"])
+@pytest.mark.parametrize("case", sorted(_ESCAPES))
+def test_extract_tar_refuses_link_chains_before_writing(tmp_path, monkeypatch, case,
+                                                         fallback):
+    if fallback:  # the code path of Pythons without tar filters (< 3.10.12 / 3.11.4)
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python has no tar filters")
+    root = tmp_path / "root"
+    dest = root / "deep" / "out"
+    archive = tmp_path / "evil.tar"
+    _tar_members(archive, _ESCAPES[case])
+    with pytest.raises(ValueError, match="extract_tar: .*(outside|absolute|links)") as e:
+        extract_tar(archive, dest)
+    assert str(archive) in str(e.value)
+    assert list(dest.iterdir()) == []  # nothing written, not even the harmless members
+    assert sorted(p.name for p in root.rglob("*")) == ["deep", "out"]
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["data-filter", "no-filter"])
+def test_extract_tar_keeps_links_that_stay_inside(tmp_path, monkeypatch, fallback):
+    if fallback:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python has no tar filters")
+    archive = tmp_path / "ok.tar"
+    _tar_members(archive, [("sub/deeper", "dir", None), ("sub/deeper/f.txt", "file", b"hi"),
+                           ("alias", "sym", "sub/deeper"), ("alias/g.txt", "file", b"g"),
+                           ("up", "sym", "sub/deeper/.."), ("copy.txt", "hard",
+                                                            "sub/deeper/f.txt")])
+    dest = tmp_path / "out"
+    extract_tar(archive, dest)
+    assert (dest / "alias" / "f.txt").read_bytes() == b"hi"
+    assert (dest / "sub" / "deeper" / "g.txt").read_bytes() == b"g"  # written through alias
+    assert (dest / "copy.txt").read_bytes() == b"hi"
+    assert (dest / "up").resolve() == (dest / "sub").resolve()
+
+
+def test_extract_tar_sees_links_already_in_the_destination(tmp_path):
+    dest = tmp_path / "out"
+    dest.mkdir()
+    os.symlink("..", dest / "parent")  # left there by someone else
+    archive = tmp_path / "a.tar"
+    _tar_members(archive, [("parent/evil.txt", "file", b"e")])
+    with pytest.raises(ValueError, match="outside"):
+        extract_tar(archive, dest)
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_extract_tar_corrupt_archive_names_the_file(tmp_path):
+    archive = tmp_path / "broken.tar.gz"
+    good = tmp_path / "good.tar.gz"
+    _tar_with(good, "f.txt", b"hello" * 1000)
+    archive.write_bytes(good.read_bytes()[:40])
+    with pytest.raises(ValueError, match=r"extract_tar: .*broken\.tar\.gz"):
+        extract_tar(archive, tmp_path / "out")
+
+
 # ---------------------------------------------------------------------------
 # ImageFolder
 # ---------------------------------------------------------------------------
