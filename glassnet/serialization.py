@@ -61,6 +61,7 @@ import contextlib
 import json
 import math
 import os
+import stat
 import struct
 import tempfile
 from collections import OrderedDict
@@ -121,6 +122,17 @@ def _corrupt(path, why: str) -> ValueError:
                       f"corrupt): {why}")
 
 
+def _int_list(v) -> bool:
+    # NOTE: JSON true/false arrive as bool, a subclass of int: refused, as safetensors does
+    return isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool)
+                                       for x in v)
+
+
+def _short(v) -> str:
+    r = repr(v)
+    return r if len(r) <= 80 else r[:77] + "..."
+
+
 def _bf16_to_f32(raw: np.ndarray) -> np.ndarray:
     # NOTE: NumPy has no bfloat16; a bfloat16 is the top 16 bits of a float32.
     return (raw.astype(np.uint32) << 16).view(np.float32)
@@ -130,6 +142,13 @@ def _read(path, f=None):
     """Return ``(OrderedDict name -> ndarray in file order, metadata dict)``, reading
     ``path`` (or the binary file object ``f``, ``path`` naming it in errors)."""
     if f is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None  # open() below raises the usual FileNotFoundError/PermissionError
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"load: {path} is not a regular file (a device, FIFO, socket "
+                             f"or folder); expected a safetensors file")
         with open(path, "rb") as fh:
             buf = bytearray(fh.read())
     else:
@@ -145,6 +164,8 @@ def _read(path, f=None):
         header = json.loads(bytes(buf[8:8 + n]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise _corrupt(path, f"the header is not valid JSON ({e})") from None
+    except RecursionError:
+        raise _corrupt(path, "the header is nested too deeply") from None
     if not isinstance(header, dict):
         raise _corrupt(path, "the header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
@@ -155,12 +176,18 @@ def _read(path, f=None):
     data_len = len(buf) - data_start
     entries = []
     for name, info in header.items():
-        try:
-            code, shape = info["dtype"], [int(s) for s in info["shape"]]
-            begin, end = (int(o) for o in info["data_offsets"])
-        except (TypeError, KeyError, ValueError):
-            raise _corrupt(path, f"bad header entry for {name!r}: {info!r}") from None
-        if code not in _DTYPES and code != "BF16":
+        if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+            raise _corrupt(path, f"bad header entry for {name!r}: expected an object with "
+                                 f"dtype, shape and data_offsets, got {_short(info)}")
+        code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if not _int_list(shape):
+            raise _corrupt(path, f"the shape of {name!r} must be a list of integers, got "
+                                 f"{_short(shape)}")
+        if not _int_list(offsets) or len(offsets) != 2:
+            raise _corrupt(path, f"the data_offsets of {name!r} must be two integers, got "
+                                 f"{_short(offsets)}")
+        begin, end = offsets
+        if not isinstance(code, str) or (code not in _DTYPES and code != "BF16"):
             raise _corrupt(path, f"unsupported dtype {code!r} for {name!r}")
         itemsize = 2 if code == "BF16" else np.dtype(_DTYPES[code]).itemsize
         count = math.prod(shape)
@@ -494,11 +521,24 @@ def load(f, map_location=None, weights_only=None):
     if "glassnet.module" in metadata:
         from glassnet._module_tree import decode_module
 
-        return decode_module(metadata["glassnet.module"], tensors, path, _SAFE_GLOBALS)
+        try:
+            return decode_module(metadata["glassnet.module"], tensors, path, _SAFE_GLOBALS)
+        except RecursionError:
+            raise _corrupt(path, "the saved module tree is nested too deeply") from None
     if _STRUCTURE_KEY not in metadata:
         return OrderedDict((k, Tensor._wrap(v)) for k, v in tensors.items())
     try:
         structure = json.loads(metadata[_STRUCTURE_KEY])
     except ValueError as e:
         raise _corrupt(path, f"the glassnet structure is not valid JSON ({e})") from None
-    return _decode(structure, tensors, path)
+    except RecursionError:
+        raise _corrupt(path, "the glassnet structure is nested too deeply") from None
+    try:
+        return _decode(structure, tensors, path)
+    except RecursionError:
+        raise _corrupt(path, "the glassnet structure is nested too deeply") from None
+    except (TypeError, ValueError, KeyError) as e:
+        if str(e).startswith("load: "):
+            raise
+        raise _corrupt(path, f"malformed glassnet structure ({type(e).__name__}: {e})") \
+            from None

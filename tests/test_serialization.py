@@ -1,6 +1,7 @@
 """Tests of glassnet.save / glassnet.load: safetensors interop, atomicity, corruption."""
 import json
 import math
+import re
 import os
 import struct
 from collections import OrderedDict
@@ -213,6 +214,72 @@ def test_garbage_header_raises_value_error(tmp_path):
     path.write_bytes(struct.pack("<Q", 4) + b"\xff\xfe{[" + b"\0" * 8)
     with pytest.raises(ValueError, match="g.safetensors.*not valid JSON"):
         glassnet.load(path)
+
+
+def _entry(shape, offsets=(0, 36)):
+    return {"w": {"dtype": "F32", "shape": shape, "data_offsets": list(offsets)}}
+
+
+@pytest.mark.parametrize("header,why", [
+    (_entry([2.25, 4]), "shape of 'w' must be a list of integers"),
+    (_entry([9.0]), "shape of 'w' must be a list of integers"),
+    (_entry(["9"]), "shape of 'w' must be a list of integers"),
+    (_entry([True, 9]), "shape of 'w' must be a list of integers"),
+    (_entry(9), "shape of 'w' must be a list of integers"),
+    (_entry([9], (0.0, 36)), "data_offsets of 'w' must be two integers"),
+    (_entry([9], (0, 36, 40)), "data_offsets of 'w' must be two integers"),
+    (_entry([9], (False, 36)), "data_offsets of 'w' must be two integers"),
+    ({"w": 3}, "bad header entry for 'w'"),
+    ({"w": {"dtype": 5, "shape": [9], "data_offsets": [0, 36]}}, "unsupported dtype"),
+])
+def test_header_numbers_must_be_integers(tmp_path, header, why):
+    # a flipped bit turning [4, 1, 3, 3] into [4.1, 3, 3] must not load a (4, 3, 3) weight
+    path = tmp_path / "bits.safetensors"
+    _write_raw(path, header, b"\0" * 36)
+    with pytest.raises(ValueError, match=f"bits.safetensors is not a valid.*{re.escape(why)}"):
+        glassnet.load(path)
+
+
+def test_a_flipped_bit_in_a_shape_does_not_load_silently(tmp_path):
+    path = tmp_path / "flip.safetensors"
+    glassnet.save({"w": glassnet.ones(4, 1, 3, 3)}, path)
+    raw = path.read_bytes()
+    assert raw.count(b"[4,1,3,3]") == 1
+    path.write_bytes(raw.replace(b"[4,1,3,3]", b"[4.1,3,3]"))  # same length: offsets hold
+    with pytest.raises(ValueError, match=r"flip.safetensors .*shape of 'w'.*\[4.1, 3, 3\]"):
+        glassnet.load(path)
+
+
+@pytest.mark.parametrize("structure", [
+    '{"$dict": 5}', '{"$tuple": 7}', '{"$dict": [[1]]}', '{"$float": [1]}', '[' * 5000 + ']' * 5000,
+    '{"$tuple": ' * 3000 + '[]' + '}' * 3000,
+])
+def test_malformed_structure_is_one_clear_value_error(tmp_path, structure):
+    path = tmp_path / "s.safetensors"
+    _write_raw(path, {"__metadata__": {"glassnet.structure": structure}})
+    with pytest.raises(ValueError, match="s.safetensors is not a valid safetensors file"):
+        glassnet.load(path)
+
+
+def test_deeply_nested_header_is_a_value_error(tmp_path):
+    path = tmp_path / "deep.safetensors"
+    raw = ('{"a": ' + "[" * 100000 + "]" * 100000 + "}").encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw)
+    with pytest.raises(ValueError, match="deep.safetensors.*nested too deeply"):
+        glassnet.load(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(os, "mkfifo"),
+                    reason="needs /dev/zero and FIFOs")
+def test_load_refuses_devices_and_fifos_without_reading(tmp_path):
+    with pytest.raises(ValueError, match="/dev/zero is not a regular file"):
+        glassnet.load("/dev/zero")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opening it for reading would block forever
+    with pytest.raises(ValueError, match="pipe is not a regular file"):
+        glassnet.load(fifo)
+    with pytest.raises(ValueError, match="is not a regular file"):
+        glassnet.load(tmp_path)
 
 
 def test_load_never_unpickles_a_torch_pickle(tmp_path):
