@@ -226,7 +226,7 @@ def _plot_groups(ctx, plt, g):
         vals = [r[key] for r in rows]
         bars = ax.bar(idx, vals, color="C0", label=f"measured {what} (no bias)")
         ax.bar_label(bars, labels=[f"{v:,}" for v in vals], fontsize=7, rotation=90,
-                     padding=2)
+                     padding=8)
         ax.plot(idx, [vals[0] / x for x in gs], "k--", marker="x", label=f"{what}(g=1) / g")
         ax.set_yscale("log")
         ax.set_ylim(min(vals) / 3, max(vals) * 30)

@@ -278,7 +278,7 @@ def _findings(r) -> str:
     lines = [f"Canny with low {s['low']}, high {s['high']}, Gaussian sigma {s['sigma']}, "
              "Sobel aperture 3, L1 magnitude, on "
              + ", ".join(f"'{n}'" for n in r["images"])
-             + (" (scikit-image's bundled photos; the digit data set above is not used)."
+             + (" (scikit-image's bundled photos; the data set named above is not used)."
                 if "digit" not in r["images"] else
                 " (scikit-image is missing: a digit of the data set, upscaled)."), ""]
     for name, v in r["images"].items():
