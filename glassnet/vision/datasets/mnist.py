@@ -21,40 +21,89 @@ __all__ = ["MNIST", "FashionMNIST", "read_idx"]
 # IDX type codes -> big-endian dtypes (LeCun's format description on the MNIST page).
 _IDX_TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_CODE = {dt.str[1:]: code for code, dt in _IDX_TYPES.items()}
+
+
+# gzip (deflate) cannot expand data by more than ~1032x: a header declaring more than
+# that much data for a compressed file cannot be honest, and is refused before reading.
+_MAX_GZIP_RATIO = 1100
+_CHUNK = 1 << 20
 
 
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (gzip-compressed or raw) into a native-endian numpy array.
 
+    The header's declared size is checked against the file before anything is allocated,
+    and a compressed file is decompressed in chunks, never past the declared size (a
+    decompression bomb costs no memory).
+
     Raises
     ------
     ValueError
-        If the file is not IDX (bad magic number), is truncated, or has extra bytes.
+        If the path is not a regular file, the file is not IDX (bad magic number), is
+        truncated, has extra bytes, or declares more data than it can hold.
     """
     path = Path(path)
+    import os
+    import stat
+
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-        if raw[:2] == b"\x1f\x8b":  # gzip magic
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
+        st = os.stat(path)
+    except OSError:
+        st = None  # open() raises the usual FileNotFoundError
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"read_idx: {path} is not a regular file (a device, FIFO or "
+                         f"folder); expected an IDX file")
+    try:
+        with open(path, "rb") as raw_file:
+            size = os.fstat(raw_file.fileno()).st_size
+            compressed = raw_file.read(2) == b"\x1f\x8b"  # gzip magic
+            raw_file.seek(0)
+            f = gzip.GzipFile(fileobj=raw_file) if compressed else raw_file
+            return _read_idx_stream(f, path, size, compressed)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ValueError(f"read_idx: {path} is corrupt ({exc}); delete it and download "
                          f"it again") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES or raw[3] == 0:
+
+
+def _read_exactly(f, n: int) -> bytearray:
+    out = bytearray()
+    while len(out) < n:
+        chunk = f.read(min(_CHUNK, n - len(out)))
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def _read_idx_stream(f, path, size: int, compressed: bool) -> np.ndarray:
+    head = _read_exactly(f, 4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES \
+            or head[3] == 0:
         raise ValueError(f"read_idx: {path} is not an IDX file (magic number "
-                         f"{raw[:4].hex() or 'missing'}, expected 000008NN); delete it and "
-                         f"download it again")
-    dtype, ndim = _IDX_TYPES[raw[2]], raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+                         f"{bytes(head).hex() or 'missing'}, expected 000008NN); delete it "
+                         f"and download it again")
+    dtype, ndim = _IDX_TYPES[head[2]], head[3]
+    dims = _read_exactly(f, 4 * ndim)
+    if len(dims) < 4 * ndim:
         raise ValueError(f"read_idx: {path} is truncated inside its header")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
-    expected = header + int(np.prod(shape)) * dtype.itemsize
-    if len(raw) != expected:
+    shape = tuple(int(d) for d in np.frombuffer(bytes(dims), ">u4", ndim))
+    header = 4 + 4 * ndim
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    limit = size * _MAX_GZIP_RATIO if compressed else size - header
+    if nbytes > limit:
+        raise ValueError(f"read_idx: {path} declares shape {shape} ({header + nbytes} bytes) "
+                         f"but the file has {size} bytes{' compressed' if compressed else ''}"
+                         f"; it is truncated or corrupt: delete it and download it again")
+    data = _read_exactly(f, nbytes)
+    extra = f.read(1)
+    if len(data) != nbytes or extra:
+        got = f"more than {header + nbytes}" if extra else f"{header + len(data)}"
         raise ValueError(f"read_idx: {path} is truncated or corrupt: its header declares "
-                         f"shape {shape} ({expected} bytes) but it has {len(raw)} bytes; "
-                         f"delete it and download it again")
-    arr = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+                         f"shape {shape} ({header + nbytes} bytes) but it has {got} bytes"
+                         f"{' uncompressed' if compressed else ''}; delete it and download "
+                         f"it again")
+    arr = np.frombuffer(data, dtype).reshape(shape)
     return arr.astype(dtype.newbyteorder("="))  # a writable, native-endian copy
 
 
@@ -172,9 +221,14 @@ class MNIST(VisionDataset):
         if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
             raise ValueError(f"{name}: {labels_path} must hold {images.shape[0]} labels (one "
                              f"per image), got shape {labels.shape}")
-        if labels.size and labels.max() >= len(self.classes):
-            raise ValueError(f"{name}: {labels_path} has label {labels.max()}, expected "
-                             f"0..{len(self.classes) - 1}")
+        if labels.dtype.kind not in "ui":
+            raise ValueError(f"{name}: {labels_path} must hold integer labels, got "
+                             f"{labels.dtype} (IDX type 0x{_IDX_CODE[labels.dtype.str[1:]]:02X})")
+        bad = (labels < 0) | (labels >= len(self.classes))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name}: {labels_path} has label {int(labels[k])} at index {k}, "
+                             f"expected 0..{len(self.classes) - 1}")
         return Tensor._wrap(images), Tensor._wrap(labels.astype(np.int64))
 
     def download(self) -> None:

@@ -4,7 +4,9 @@ import gzip
 import io
 import os
 import pickle
+import re
 import tarfile
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +118,70 @@ def test_read_idx_raw_gzip_and_corrupt(tmp_path):
     (tmp_path / "badgz").write_bytes(gz.read_bytes()[:100])
     with pytest.raises(ValueError, match="corrupt"):
         read_idx(tmp_path / "badgz")
+
+
+def _idx_bytes(arr, code):
+    head = bytes([0, 0, code, arr.ndim]) + b"".join(int(d).to_bytes(4, "big")
+                                                     for d in arr.shape)
+    return head + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def test_read_idx_refuses_a_gzip_bomb_without_inflating_it(tmp_path):
+    # 4 MB of zeros compressed to a few KB, under a header that declares 1e12 images
+    bomb = tmp_path / "bomb-idx3-ubyte.gz"
+    head = bytes([0, 0, 8, 3]) + (10 ** 6).to_bytes(4, "big") + (1000).to_bytes(4, "big") \
+        + (1000).to_bytes(4, "big")
+    bomb.write_bytes(gzip.compress(head + bytes(4 << 20)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="declares shape \\(1000000, 1000, 1000\\)"):
+            read_idx(bomb)
+        # 100 declared bytes, then 64 MB more: found after reading 101, not 64 MB
+        trailing = tmp_path / "trailing-idx1-ubyte.gz"
+        trailing.write_bytes(gzip.compress(_idx_bytes(np.zeros(100, np.uint8), 8)
+                                           + bytes(64 << 20)))
+        tracemalloc.reset_peak()
+        with pytest.raises(ValueError, match="truncated or corrupt"):
+            read_idx(trailing)
+        assert tracemalloc.get_traced_memory()[1] < 8 << 20
+    finally:
+        tracemalloc.stop()
+    # an honest header over too little data is truncated, found without reading past it
+    honest = tmp_path / "short-idx1-ubyte.gz"
+    honest.write_bytes(gzip.compress(_idx_bytes(np.zeros(100, np.uint8), 8)[:-10]))
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        read_idx(honest)
+    extra = tmp_path / "extra-idx1-ubyte"
+    extra.write_bytes(_idx_bytes(np.arange(5, dtype=np.uint8), 8) + b"\0")
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        read_idx(extra)
+    ok = tmp_path / "ok-idx2-ubyte.gz"
+    arr = np.arange(-6, 6, dtype=np.int32).reshape(3, 4)
+    ok.write_bytes(gzip.compress(_idx_bytes(arr, 0x0C)))
+    np.testing.assert_array_equal(read_idx(ok), arr)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_read_idx_refuses_fifos_and_folders(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ValueError, match="pipe is not a regular file"):
+        read_idx(tmp_path / "pipe")
+    with pytest.raises(ValueError, match="is not a regular file"):
+        read_idx(tmp_path)
+
+
+@pytest.mark.parametrize("labels,code,why", [
+    (np.array([3, -1, 2], np.int8), 0x09, "label -1 at index 1, expected 0..9"),
+    (np.array([3, 10, 2], np.uint8), 0x08, "label 10 at index 1, expected 0..9"),
+    (np.array([2.5, 3.9, 1.0], np.float32), 0x0D, "must hold integer labels, got float32"),
+    (np.array([np.nan, 1, 2], np.float64), 0x0E, "must hold integer labels, got float64"),
+])
+def test_mnist_refuses_bad_labels(tmp_path, labels, code, why):
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(
+        _idx_bytes(np.zeros((3, 28, 28), np.uint8), 8))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx_bytes(labels, code))
+    with pytest.raises(ValueError, match=f"MNIST: .*t10k-labels-idx1-ubyte .*{re.escape(why)}"):
+        MNIST(tmp_path, train=False)
 
 
 def test_mnist_missing_files_message(tmp_path):
