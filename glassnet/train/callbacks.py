@@ -319,9 +319,10 @@ class TensorBoardLogger(Callback):
 
     * every ``log_every_n_steps`` optimizer steps, at the global step: ``step/loss``
       (the batch loss) and ``step/lr``;
-    * every epoch, at the epoch number (1, 2, ...): ``epoch/<key>`` for every number of
-      the epoch logs (``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``,
-      ``lr``, ``train_img_per_s`` ...);
+    * every epoch, at the global step of its last step (one step axis for every tag, as
+      Lightning does): ``epoch/epoch`` (1, 2, ...) and ``epoch/<key>`` for every number
+      of the epoch logs (``train_loss``, ``train_accuracy``, ``val_loss``,
+      ``val_accuracy``, ``lr``, ``train_img_per_s`` ...);
     * every epoch, the gradient statistics of the steps recorded every
       ``stats_every_n_steps`` (before clipping, as :class:`StatsLogger`):
       ``gradients/<layer>/norm`` (mean gradient norm of the layer's parameters) and
@@ -335,8 +336,8 @@ class TensorBoardLogger(Callback):
       ``meta['config']``) with the last epoch's ``hparam/<key>`` metrics, in the
       sub-run ``hparams`` (TensorBoard's HPARAMS tab).
 
-    A resumed run (``global_step > 0`` at the start) passes ``purge_step`` so that
-    TensorBoard hides the events written after the checkpoint by the earlier run.
+    A resumed run (``global_step > 0`` at the start) passes ``purge_step=global_step + 1``
+    so that TensorBoard hides the events the earlier run wrote after its checkpoint.
 
     Parameters
     ----------
@@ -370,7 +371,8 @@ class TensorBoardLogger(Callback):
     def on_train_begin(self, trainer):
         from glassnet.inspect import GradientStats
 
-        purge = trainer.global_step if trainer.global_step > 0 else None
+        # the checkpoint's steps are logged; events after them came from a lost run
+        purge = trainer.global_step + 1 if trainer.global_step > 0 else None
         self.writer = self._writer_cls(self.log_dir, purge_step=purge, flush_secs=10)
         self.gradients = GradientStats(trainer.model)
         self.probe = _probe_batch(self.probe, trainer)
@@ -396,7 +398,8 @@ class TensorBoardLogger(Callback):
             self.writer.add_scalar("step/lr", trainer.optimizer.param_groups[0]["lr"], step)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        w, at = self.writer, epoch + 1
+        w, at = self.writer, trainer.global_step
+        w.add_scalar("epoch/epoch", epoch + 1, at)
         for k, v in logs.items():
             v = _plain(v)
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None:

@@ -76,14 +76,15 @@ def test_logger_writes_the_run_values(tmp_path):
     lr = _values(acc, "step/lr")
     np.testing.assert_allclose([lr[s] for s in range(1, 13)],
                                [0.1 * 0.5 ** s for s in range(1, 13)], rtol=1e-6)
-    # per epoch: the history's numbers
+    # per epoch, at the epoch's last step (6, 12): the history's numbers
+    assert _values(acc, "epoch/epoch") == {6: 1.0, 12: 2.0}
     for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"):
         got = _values(acc, f"epoch/{key}")
-        np.testing.assert_allclose([got[1], got[2]], [h[key] for h in trainer.history],
+        np.testing.assert_allclose([got[6], got[12]], [h[key] for h in trainer.history],
                                    rtol=1e-6)
     # gradient norms of layer 0: recorded at steps 0, 2, 4 (epoch 1) and 6, 8, 10 (epoch 2)
     norm = _values(acc, "gradients/0/norm")
-    np.testing.assert_allclose([norm[1], norm[2]],
+    np.testing.assert_allclose([norm[6], norm[12]],
                                [np.mean([spy.grad[s] for s in (0, 2, 4)]),
                                 np.mean([spy.grad[s] for s in (6, 8, 10)])], rtol=1e-5)
     assert set(_values(acc, "step/grad_norm")) == {1, 3, 5, 7, 9, 11}
@@ -94,14 +95,14 @@ def test_logger_writes_the_run_values(tmp_path):
     w, b = trainer.model[0].weight.detach().numpy(), trainer.model[0].bias.detach().numpy()
     h = np.tanh(probe @ w.T + b).astype(np.float64)
     hist = {e.step: e.histogram_value for e in acc.Histograms("activations/1")}
-    assert sorted(hist) == [1, 2]
-    a = hist[2]
+    assert sorted(hist) == [6, 12]
+    a = hist[12]
     assert a.num == h.size == sum(a.bucket) == 20 * 16 and a.bucket[0] == 0
     np.testing.assert_allclose([a.min, a.max, a.sum, a.sum_squares],
                                [h.min(), h.max(), h.sum(), (h ** 2).sum()], rtol=1e-4)
-    np.testing.assert_allclose(_values(acc, "activations/1/std")[2], h.std(), rtol=1e-4)
+    np.testing.assert_allclose(_values(acc, "activations/1/std")[12], h.std(), rtol=1e-4)
     wh = {e.step: e.histogram_value for e in acc.Histograms("weights/0.weight")}
-    assert wh[2].num == 96 and wh[2].max == pytest.approx(float(w.max()), rel=1e-6)
+    assert wh[12].num == 96 and wh[12].max == pytest.approx(float(w.max()), rel=1e-6)
     # hyper-parameters and the final metrics in the hparams sub-run
     hp = _read(tmp_path / "hparams")
     assert set(hp.PluginTagToContent("hparams")) == {
@@ -136,8 +137,62 @@ def test_cli_train_tensorboard(tmp_path):
     assert steps == 21  # ceil(1294 training digits / 64)
     assert all(np.isfinite(e.value) and e.value > 0 for e in acc.Scalars("step/loss"))
     (val_acc,) = acc.Scalars("epoch/val_accuracy")
-    assert val_acc.step == 1 and 0.5 < val_acc.value <= 1
+    assert val_acc.step == steps and 0.5 < val_acc.value <= 1
     assert any(t.startswith("gradients/") and t.endswith("/norm") for t in tags["scalars"])
     acts = [t for t in tags["histograms"] if t.startswith("activations/")]
     assert acts and all(acc.Histograms(t)[0].histogram_value.num > 0 for t in acts)
     assert "hparam/val_accuracy" in _read(tb / "hparams").Tags()["scalars"]
+
+
+class _SaveAt(Callback):
+    def __init__(self, path, epoch):
+        self.path, self.epoch = path, epoch
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if epoch == self.epoch:
+            trainer.save_checkpoint(self.path)
+
+
+def test_resume_purges_the_steps_logged_after_the_checkpoint(tmp_path):
+    ckpt = tmp_path / "epoch1.ckpt"
+    first, _ = _fit(tmp_path, [TensorBoardLogger(tmp_path / "tb"), _SaveAt(ckpt, 0)])
+    # a resumed run from the end of epoch 1 (step 6) repeats steps 7..12 with another lr
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    train = DataLoader(_data(60, 0), batch_size=10, shuffle=True,
+                       generator=np.random.default_rng(0))
+    spy = _Spy()
+    trainer = Trainer(model, opt, train, None, callbacks=[spy, TensorBoardLogger(
+        tmp_path / "tb")], progress=False)
+    trainer.load_checkpoint(ckpt)
+    for g in opt.param_groups:
+        g["lr"] = 0.7
+    trainer.fit(2)
+    loss = _read(tmp_path / "tb").Scalars("step/loss")
+    assert [e.step for e in loss] == list(range(1, 13))  # each step once
+    np.testing.assert_allclose([e.value for e in loss[6:]], [spy.loss[s] for s in range(7, 13)],
+                               rtol=1e-6)
+    acc = _read(tmp_path / "tb")
+    assert _values(acc, "step/lr")[7] == pytest.approx(0.7)
+    # epoch 2's numbers come from the resumed run only
+    assert _values(acc, "epoch/epoch") == {6: 1.0, 12: 2.0}
+    assert _values(acc, "epoch/lr")[12] == pytest.approx(0.7)
+    assert _values(acc, "epoch/train_loss")[12] == pytest.approx(trainer.history[-1][
+        "train_loss"], rel=1e-6)
+
+
+def test_cli_tensorboard_without_the_package_names_the_extra(tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "glassnet.utils.tensorboard", raising=False)
+    for name in list(sys.modules):
+        if name == "tensorboard" or name.startswith("tensorboard."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # import tensorboard fails
+    rc = main(["train", "--epochs", "1", "--out", str(tmp_path / "run"), "--tensorboard",
+               str(tmp_path / "tb"), "--no-progress"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "glassnet train: error: --tensorboard" in err
+    assert "pip install 'glassnet[tensorboard]'" in err
