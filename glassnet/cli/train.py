@@ -50,6 +50,10 @@ def register(sub):
     p.add_argument("--workers", type=int, default=0, help="data-loading threads")
     p.add_argument("--log-stats", action="store_true", help="write activation and gradient "
                    "statistics per epoch (JSON + PNG) to OUT/stats/")
+    p.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard event files to DIR: "
+                   "losses, metrics and learning rate per step and epoch, activation "
+                   "histograms and gradient norms per layer and epoch (needs "
+                   "pip install 'glassnet[tensorboard]'; view with tensorboard --logdir DIR)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--max-steps", type=_positive_int, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -60,6 +64,12 @@ def run(args) -> int:
     from glassnet.train.recipe import TrainConfig, run_training
     from glassnet.train.trainer import TrainingInterrupted
 
+    if args.tensorboard:
+        try:
+            import glassnet.utils.tensorboard  # noqa: F401  (the optional package)
+        except ImportError as e:
+            print(f"glassnet train: error: --tensorboard: {e}", file=sys.stderr)
+            return 1
     cfg = TrainConfig(dataset=args.dataset, model=args.model, data_dir=args.data_dir,
                       epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                       lr=args.lr, weight_decay=args.weight_decay, scheduler=args.scheduler,
@@ -68,7 +78,7 @@ def run(args) -> int:
                       freeze=args.freeze, val_fraction=args.val_fraction,
                       num_workers=args.workers, progress=not args.no_progress,
                       max_steps=args.max_steps, download=args.download,
-                      log_stats=args.log_stats)
+                      log_stats=args.log_stats, tensorboard=args.tensorboard)
     try:
         run_training(cfg)
     except TrainingInterrupted as e:

@@ -1,6 +1,6 @@
 """Training: the Trainer loop, callbacks, metrics and transfer-learning helpers."""
 from glassnet.train.callbacks import (  # noqa: F401
-    Callback, EarlyStopping, MetricLogger, ModelCheckpoint, StatsLogger,
+    Callback, EarlyStopping, MetricLogger, ModelCheckpoint, StatsLogger, TensorBoardLogger,
 )
 from glassnet.train.metrics import (  # noqa: F401
     MetricAccumulator, accuracy, classification_report, confusion_matrix, precision_recall_f1,

@@ -1,5 +1,5 @@
 """Trainer callbacks: early stopping, checkpoints (best and last), metric logging,
-activation and gradient statistics.
+activation and gradient statistics, TensorBoard event files.
 
 A callback overrides any of ``on_train_begin(trainer)``, ``on_epoch_begin(trainer,
 epoch)``, ``on_after_backward(trainer)`` (gradients computed, before clipping and the
@@ -16,7 +16,10 @@ import json
 import math
 import os
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "MetricLogger", "StatsLogger"]
+import numpy as np
+
+__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "MetricLogger", "StatsLogger",
+           "TensorBoardLogger"]
 
 
 class Callback:
@@ -199,18 +202,10 @@ class StatsLogger(Callback):
         self.written: list = []
 
     def on_train_begin(self, trainer):
-        from glassnet.backend import get_rng_state, set_rng_state
         from glassnet.inspect import GradientStats
 
         self.gradients = GradientStats(trainer.model)
-        if self.probe is None:
-            self.probe = trainer.val_loader
-        if self.probe is not None and not hasattr(self.probe, "_data"):
-            state = get_rng_state()  # a loader draws its epoch seed from the default RNG
-            try:
-                self.probe = next(iter(self.probe))[0]
-            finally:
-                set_rng_state(state)
+        self.probe = _probe_batch(self.probe, trainer)
 
     def on_epoch_begin(self, trainer, epoch):
         if self.gradients is not None:
@@ -228,10 +223,6 @@ class StatsLogger(Callback):
             self._recording = False
 
     def on_epoch_end(self, trainer, epoch, logs):
-        from glassnet.autograd import no_grad
-        from glassnet.backend import get_rng_state, set_rng_state
-        from glassnet.inspect import ActivationStats
-
         os.makedirs(self.dirpath, exist_ok=True)
         stem = os.path.join(self.dirpath, f"epoch_{epoch + 1:03d}")
         grads = self.gradients.to_dict()
@@ -241,18 +232,8 @@ class StatsLogger(Callback):
         grads = {k: ({n: _plain(v) for n, v in d.items()} if k.startswith("layer_mean")
                      else d) for k, d in grads.items()}
         self._write_json(stem + "_gradients.json", grads)
-        acts = None
-        if self.probe is not None:
-            model = trainer.model
-            was_training = model.training
-            model.eval()
-            state = get_rng_state()
-            try:
-                with ActivationStats(model) as acts, no_grad():
-                    model(self.probe)
-            finally:
-                set_rng_state(state)
-                model.train(was_training)
+        acts = _probe_activations(trainer.model, self.probe)
+        if acts is not None:
             self._write_json(stem + "_activations.json",
                              {"epoch": epoch + 1, "layers": acts.to_dict()})
         if self.plots:
@@ -290,6 +271,175 @@ class StatsLogger(Callback):
             fig.savefig(stem + "_gradients.png", dpi=100)
             plt.close(fig)
             self.written.append(stem + "_gradients.png")
+
+
+def _probe_batch(probe, trainer):
+    """The probe inputs: a tensor as given, else the first batch of ``probe`` or of the
+    trainer's validation loader (None without either), drawn without moving the RNG."""
+    from glassnet.backend import get_rng_state, set_rng_state
+
+    if probe is None:
+        probe = trainer.val_loader
+    if probe is not None and not hasattr(probe, "_data"):
+        state = get_rng_state()  # a loader draws its epoch seed from the default RNG
+        try:
+            probe = next(iter(probe))[0]
+        finally:
+            set_rng_state(state)
+    return probe
+
+
+def _probe_activations(model, probe):
+    """:class:`~glassnet.inspect.ActivationStats` of one eval-mode forward pass over
+    ``probe`` (no gradients, the RNG and the train/eval mode left as found); None
+    without a probe."""
+    from glassnet.autograd import no_grad
+    from glassnet.backend import get_rng_state, set_rng_state
+    from glassnet.inspect import ActivationStats
+
+    if probe is None:
+        return None
+    was_training = model.training
+    model.eval()
+    state = get_rng_state()
+    try:
+        with ActivationStats(model) as acts, no_grad():
+            model(probe)
+    finally:
+        set_rng_state(state)
+        model.train(was_training)
+    return acts
+
+
+class TensorBoardLogger(Callback):
+    """Training curves and statistics as TensorBoard event files in ``log_dir``
+    (``tensorboard --logdir DIR``); needs the optional ``tensorboard`` package.
+
+    Written, with the tags:
+
+    * every ``log_every_n_steps`` optimizer steps, at the global step: ``step/loss``
+      (the batch loss) and ``step/lr``;
+    * every epoch, at the global step of its last step (one step axis for every tag, as
+      Lightning does): ``epoch/epoch`` (1, 2, ...) and ``epoch/<key>`` for every number
+      of the epoch logs (``train_loss``, ``train_accuracy``, ``val_loss``,
+      ``val_accuracy``, ``lr``, ``train_img_per_s`` ...);
+    * every epoch, the gradient statistics of the steps recorded every
+      ``stats_every_n_steps`` (before clipping, as :class:`StatsLogger`):
+      ``gradients/<layer>/norm`` (mean gradient norm of the layer's parameters) and
+      ``gradients/<layer>/update_ratio`` (``||update|| / ||weight||``), and
+      ``step/grad_norm`` (the total norm) at each recorded step;
+    * every epoch, from one eval-mode pass over the probe batch: the histogram
+      ``activations/<layer>`` of each layer's output (40 equal bins) and the scalars
+      ``activations/<layer>/mean``, ``.../std`` and ``.../zero_fraction``;
+      and the histogram ``weights/<parameter>`` of every parameter;
+    * at the end, the run's hyper-parameters (``hparams``, default the trainer's
+      ``meta['config']``) with the last epoch's ``hparam/<key>`` metrics, in the
+      sub-run ``hparams`` (TensorBoard's HPARAMS tab).
+
+    A resumed run (``global_step > 0`` at the start) passes ``purge_step=global_step + 1``
+    so that TensorBoard hides the events the earlier run wrote after its checkpoint.
+
+    Parameters
+    ----------
+    log_dir : str or Path
+    probe : Tensor or DataLoader, optional
+        As :class:`StatsLogger`: default the validation loader's first batch.
+    log_every_n_steps, stats_every_n_steps : int
+    hparams : dict, optional
+    """
+
+    def __init__(self, log_dir, probe=None, log_every_n_steps: int = 1,
+                 stats_every_n_steps: int = 10, hparams: dict | None = None):
+        for name, v in (("log_every_n_steps", log_every_n_steps),
+                        ("stats_every_n_steps", stats_every_n_steps)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"TensorBoardLogger: {name} must be a positive int, got "
+                                 f"{v!r}")
+        if hparams is not None and not isinstance(hparams, dict):
+            raise TypeError(f"TensorBoardLogger: hparams must be a dict or None, got "
+                            f"{type(hparams).__name__}")
+        from glassnet.utils.tensorboard import SummaryWriter  # ImportError names the extra
+
+        self._writer_cls = SummaryWriter
+        self.log_dir, self.probe = str(log_dir), probe
+        self.log_every_n_steps, self.stats_every_n_steps = log_every_n_steps, stats_every_n_steps
+        self.hparams = hparams
+        self.writer = None
+        self.gradients = None
+        self._recording = False
+
+    def on_train_begin(self, trainer):
+        from glassnet.inspect import GradientStats
+
+        # the checkpoint's steps are logged; events after them came from a lost run
+        purge = trainer.global_step + 1 if trainer.global_step > 0 else None
+        self.writer = self._writer_cls(self.log_dir, purge_step=purge, flush_secs=10)
+        self.gradients = GradientStats(trainer.model)
+        self.probe = _probe_batch(self.probe, trainer)
+
+    def on_epoch_begin(self, trainer, epoch):
+        self.gradients.reset()
+
+    def on_after_backward(self, trainer):
+        self._recording = trainer.global_step % self.stats_every_n_steps == 0
+        if self._recording:
+            rec = self.gradients.record_gradients(step=trainer.global_step)
+            if math.isfinite(rec["total_grad_norm"]):
+                # the step this gradient belongs to, counted like step/loss (1-based)
+                self.writer.add_scalar("step/grad_norm", rec["total_grad_norm"],
+                                       trainer.global_step + 1)
+
+    def on_batch_end(self, trainer, step, logs):
+        if self._recording:
+            self.gradients.record_update()
+            self._recording = False
+        if step % self.log_every_n_steps == 0:
+            self.writer.add_scalar("step/loss", logs["loss"], step)
+            self.writer.add_scalar("step/lr", trainer.optimizer.param_groups[0]["lr"], step)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        w, at = self.writer, trainer.global_step
+        w.add_scalar("epoch/epoch", epoch + 1, at)
+        for k, v in logs.items():
+            v = _plain(v)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None:
+                w.add_scalar(f"epoch/{k}", v, at)
+        for key, name in (("layer_grad_norm", "norm"), ("layer_update_ratio", "update_ratio")):
+            for layer, v in self.gradients.layer_means(key).items():
+                if math.isfinite(v):
+                    w.add_scalar(f"gradients/{layer}/{name}", v, at)
+        acts = _probe_activations(trainer.model, self.probe)
+        for layer, s in (acts.to_dict() if acts is not None else {}).items():
+            counts = s["histogram"]["counts"]
+            if s["mean"] is None or not sum(counts):
+                continue
+            n = float(sum(counts))
+            # TensorBoard buckets hold upper edges; an empty first bucket keeps the left one
+            w.add_histogram_raw(f"activations/{layer}", min=s["min"], max=s["max"], num=n,
+                                sum=s["mean"] * n, sum_squares=(s["std"] ** 2 + s["mean"] ** 2)
+                                * n, bucket_limits=s["histogram"]["edges"],
+                                bucket_counts=[0] + counts, global_step=at)
+            for k in ("mean", "std", "zero_fraction"):
+                w.add_scalar(f"activations/{layer}/{k}", s[k], at)
+        for name, p in trainer.model.named_parameters():
+            data = p._data
+            if data.size and bool(np.isfinite(data).all()):
+                w.add_histogram(f"weights/{name}", data, at)
+        w.flush()
+
+    def on_train_end(self, trainer, logs):
+        if self.writer is None:
+            return
+        hp = self.hparams if self.hparams is not None else trainer.meta.get("config", {})
+        hp = {k: v for k, v in hp.items() if isinstance(v, (bool, int, float, str))}
+        metrics = {f"hparam/{k}": _plain(v) for k, v in logs.items()
+                   if k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
+                   and _plain(v) is not None}
+        if hp and metrics:
+            self.writer.add_hparams(hp, metrics, run_name="hparams",
+                                    global_step=trainer.global_step)
+        self.writer.close()
+        self.writer = None
 
 
 def _plain(v):

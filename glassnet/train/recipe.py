@@ -84,6 +84,7 @@ class TrainConfig:
     max_steps: int | None = None
     download: bool = False
     log_stats: bool = False
+    tensorboard: str | None = None
     model_kwargs: dict = field(default_factory=dict)
 
     def resolved(self) -> "TrainConfig":
@@ -234,7 +235,8 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     from glassnet.utils.data import DataLoader
     from glassnet.inspect.plots import plot_confusion_matrix
     from glassnet.train import (EarlyStopping, MetricLogger, ModelCheckpoint, StatsLogger,
-                                Trainer, classification_report, freeze, trainable_parameters)
+                                TensorBoardLogger, Trainer, classification_report, freeze,
+                                trainable_parameters)
 
     cfg = cfg.resolved()
     spec = DATASETS[cfg.dataset]
@@ -265,6 +267,12 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
         callbacks.append(StatsLogger(os.path.join(cfg.out, "stats"),
                                      probe=val_loader if val_loader is not None else
                                      test_loader))
+    if cfg.tensorboard:
+        # losses, metrics, learning rate; per epoch activation histograms (same probe as
+        # --log-stats) and gradient norms per layer
+        callbacks.append(TensorBoardLogger(cfg.tensorboard,
+                                           probe=val_loader if val_loader is not None else
+                                           test_loader))
     if cfg.early_stopping:
         callbacks.append(EarlyStopping(monitor="val_loss" if val_loader else "train_loss",
                                        patience=cfg.early_stopping))

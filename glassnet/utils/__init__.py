@@ -15,6 +15,7 @@ def __getattr__(name):
     # Subpackages import on first use, so ``import glassnet.utils`` costs nothing.
     import importlib
 
-    if name in __all__:
+    # tensorboard is lazy but not in __all__: it needs the optional 'tensorboard' package
+    if name in __all__ or name == "tensorboard":
         return importlib.import_module(f"glassnet.utils.{name}")
     raise AttributeError(f"module 'glassnet.utils' has no attribute {name!r}")
