@@ -35,11 +35,38 @@ def _numpy_reconstruct():
 # numpy.core; NumPy 2 pickles name numpy._core.
 # NOTE: ``_codecs.encode`` is how Python 3 writes ``bytes`` under pickle protocol 2
 # (``encode(text, 'latin1')``); it only turns a str into bytes, so it is safe.
+def _checked_reconstruct():
+    reconstruct = _numpy_reconstruct()
+
+    def _reconstruct(subtype, shape, dtype):
+        # NOTE: NumPy's pickles always reconstruct an empty array and fill it from the
+        # state that follows (whose size numpy checks against its data); any other shape
+        # would allocate that much memory from a few bytes of pickle.
+        if subtype is not np.ndarray or tuple(np.atleast_1d(shape)) != (0,):
+            raise UnsafePickleError(f"load_pickle_batch: refusing to rebuild a "
+                                    f"{getattr(subtype, '__name__', subtype)!s} of shape "
+                                    f"{shape!r}; NumPy pickles rebuild empty ndarrays only")
+        return reconstruct(subtype, shape, dtype)
+
+    return _reconstruct
+
+
+def _checked_dtype():
+    def dtype(*args):
+        dt = np.dtype(*args)
+        if dt.hasobject or dt.fields is not None or dt.subdtype is not None:
+            raise UnsafePickleError(f"load_pickle_batch: refusing the numpy dtype {dt!r}: a "
+                                    f"CIFAR batch holds plain numbers only")
+        return dt
+
+    return dtype
+
+
 _ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,
+    ("numpy.core.multiarray", "_reconstruct"): _checked_reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _checked_reconstruct,
     ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy", "dtype"): lambda: np.dtype,
+    ("numpy", "dtype"): _checked_dtype,
     ("_codecs", "encode"): lambda: codecs.encode,
 }
 
@@ -167,7 +194,11 @@ class CIFAR10(VisionDataset):
                 raise ValueError(f"{name}: {path} must have keys 'data' and "
                                  f"'{self.labels_key}', got {sorted(entry)}")
             batch = np.asarray(entry["data"])
-            labels = np.asarray(entry[self.labels_key], dtype=np.int64).reshape(-1)
+            labels = np.asarray(entry[self.labels_key])
+            if labels.dtype.kind not in "ui" and labels.size:
+                raise ValueError(f"{name}: {path} '{self.labels_key}' must be integers, got "
+                                 f"{labels.dtype} (e.g. {labels.reshape(-1)[0]!r})")
+            labels = labels.astype(np.int64).reshape(-1)
             if batch.dtype != np.uint8 or batch.ndim != 2 or batch.shape[1] != 3 * 32 * 32:
                 raise ValueError(f"{name}: {path} 'data' must be uint8 of shape (N, 3072), "
                                  f"got {batch.dtype} {batch.shape}")

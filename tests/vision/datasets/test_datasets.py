@@ -19,6 +19,7 @@ from glassnet.vision import transforms as T
 from glassnet.vision.datasets import (CIFAR10, CIFAR100, MNIST, Digits, ImageFolder, digits,
                                     extract_tar, read_idx)
 from glassnet.vision.datasets._download import check_integrity
+from glassnet.vision.datasets.cifar import load_pickle_batch
 
 # The shared data live beside the repository: <repo>/../shared/data/mnist.
 REPO = Path(__file__).resolve().parents[3]
@@ -256,6 +257,40 @@ def test_cifar_rejects_pickles_that_run_code(tmp_path, payload, make_cifar):
     with pytest.raises(pickle.UnpicklingError, match="refusing to load global"):
         CIFAR10(tmp_path)
     assert not marker.exists()
+
+
+class _HugeArray:
+    """Pickles as numpy's own reconstruct call asking for a 1 TB array."""
+
+    def __reduce__(self):
+        from glassnet.vision.datasets.cifar import _numpy_reconstruct
+
+        return (_numpy_reconstruct(), (np.ndarray, (1 << 40,), b"b"))
+
+
+def test_cifar_pickle_cannot_allocate_from_a_few_bytes(tmp_path):
+    path = tmp_path / "data_batch_1"
+    raw = pickle.dumps({b"data": _HugeArray()}, protocol=2)
+    assert len(raw) < 200
+    path.write_bytes(raw)
+    with pytest.raises(pickle.UnpicklingError, match="refusing to rebuild .*1099511627776"):
+        load_pickle_batch(path)
+    path.write_bytes(pickle.dumps({b"data": np.array([1, "a"], dtype=object)}, protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match="refusing the numpy dtype"):
+        load_pickle_batch(path)
+    ok = {b"data": np.arange(12, dtype=np.uint8).reshape(3, 4), b"labels": [1, 2, 3]}
+    path.write_bytes(pickle.dumps(ok, protocol=2))
+    got = load_pickle_batch(path)
+    np.testing.assert_array_equal(got["data"], ok[b"data"])
+
+
+def test_cifar_refuses_float_labels(tmp_path, make_cifar):
+    folder = make_cifar(tmp_path)
+    entry = {b"data": np.zeros((4, 3072), np.uint8), b"labels": [0, 2.7, 2, 3]}
+    with open(folder / "data_batch_3", "wb") as f:
+        pickle.dump(entry, f, protocol=2)
+    with pytest.raises(ValueError, match="data_batch_3 'labels' must be integers, got float64"):
+        CIFAR10(tmp_path)
 
 
 def test_cifar_corrupt_and_missing(tmp_path, make_cifar):
