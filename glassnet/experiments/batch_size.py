@@ -35,9 +35,10 @@ def _settings(quick: bool) -> dict:
             "train_limit": 20000, "test_limit": 5000, "fixed_lr": 0.03}
 
 
-def train(model, x, y, batch_size, lr, epochs, rng):
-    """Plain SGD over ``epochs`` shuffled passes; per-epoch mean loss, and the step of
-    the first non-finite loss (None when it stays finite)."""
+def train(model, x, y, batch_size: int, lr: float, epochs: int, rng) -> tuple:
+    """Plain SGD over ``epochs`` shuffled passes. Returns the per-epoch mean loss, the
+    step of the first non-finite loss (None when it stays finite; training stops there)
+    and the number of steps taken."""
     opt = optim.SGD(model.parameters(), lr=lr)
     model.train()
     epoch_loss, diverged_at, step = [], None, 0

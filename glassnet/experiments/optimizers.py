@@ -105,9 +105,10 @@ def _lr_of(name, fn):
             "L-BFGS": 1.0}[name]
 
 
-def trajectory(fn, name, steps, rng):
-    """Run optimizer ``name`` for ``steps`` steps on test function ``fn``; the points
-    (start first) and ``f - f*`` at each."""
+def trajectory(fn: dict, name: str, steps: int, rng) -> tuple:
+    """Run optimizer ``name`` for ``steps`` steps on the test function ``fn`` (an entry of
+    :data:`FUNCTIONS`); returns the points ``(steps + 1, 2)`` (start first) and
+    ``f - f*`` at each (stops early when the loss leaves the float range)."""
     p = gn.tensor(list(fn["start"]), dtype=gn.float64, requires_grad=True)
     opt = _make_2d(name, [p], fn)
     f = fn["f"]
@@ -163,21 +164,31 @@ _CNN_LR = {"SGD": 0.05, "Momentum": 0.05, "Nesterov": 0.05, "AdaGrad": 0.03,
 
 def _make_cnn_opt(name, params):
     lr = _CNN_LR[name]
-    return {"SGD": lambda: optim.SGD(params, lr=lr),
-            "Momentum": lambda: optim.SGD(params, lr=lr, momentum=0.9),
-            "Nesterov": lambda: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True),
-            "AdaGrad": lambda: optim.Adagrad(params, lr=lr),
-            "RMSProp": lambda: optim.RMSprop(params, lr=lr),
-            "AdaDelta": lambda: optim.Adadelta(params, lr=lr),
-            "Adam": lambda: optim.Adam(params, lr=lr),
-            "NAdam": lambda: optim.NAdam(params, lr=lr)}[name]()
+    if name == "SGD":
+        return optim.SGD(params, lr=lr)
+    if name == "Momentum":
+        return optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "Nesterov":
+        return optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
+    if name == "AdaGrad":
+        return optim.Adagrad(params, lr=lr)
+    if name == "RMSProp":
+        return optim.RMSprop(params, lr=lr)
+    if name == "AdaDelta":
+        return optim.Adadelta(params, lr=lr)
+    if name == "Adam":
+        return optim.Adam(params, lr=lr)
+    if name == "NAdam":
+        return optim.NAdam(params, lr=lr)
+    raise ValueError(f"optimizers: unknown CNN optimizer {name!r}; expected one of "
+                     f"{', '.join(CNN_OPTIMIZERS)}")
 
 
 def _settings(quick: bool) -> dict:
     if quick:
         return {"steps_2d": 300, "cnn_steps": 150, "batch_size": 32, "train_limit": None,
                 "test_limit": None}
-    return {"steps_2d": 300, "cnn_steps": 600, "batch_size": 64, "train_limit": 20000,
+    return {"steps_2d": 300, "cnn_steps": 800, "batch_size": 64, "train_limit": 20000,
             "test_limit": 5000}
 
 
