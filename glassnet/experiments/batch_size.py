@@ -172,6 +172,7 @@ def _plot_best(ctx, plt, s, test_acc, train_acc, best_j, jf):
         ax.annotate(f"gap {a - c:+.3f}", (b, c), textcoords="offset points", xytext=(0, -14),
                     ha="center", fontsize=7)
     ax.set_xscale("log", base=2)
+    ax.margins(x=0.08, y=0.12)
     ax.set_xlabel("batch size")
     ax.set_ylabel("accuracy (at the best lr)")
     ax.set_title(f"Train vs test at the best lr, {s['epochs']} epochs")

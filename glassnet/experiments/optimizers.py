@@ -339,7 +339,7 @@ def _plot_cnn(ctx, plt, cnn, s):
     b.set_ylabel("test accuracy")
     b.set_title("Final test accuracy")
     b.tick_params(axis="x", labelrotation=30)
-    b.legend(fontsize=8)
+    b.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     ctx.savefig(fig, "cnn_training.png")
 
