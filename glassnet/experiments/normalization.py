@@ -39,9 +39,9 @@ def _settings(quick: bool) -> dict:
                 "place_lr": 0.1, "place_steps": 250, "small_batches": [2, 32],
                 "small_steps": 500, "small_lr": 0.01, "test_limit": None}
     return {"channels": [16, 32], "hidden": 64, "groups": 4, "lrs": [0.01, 0.03, 0.1, 0.3, 1.0],
-            "steps": 500, "batch_size": 64, "threshold": 0.3, "common_lr": 0.03,
-            "place_lr": 0.1, "place_steps": 600, "small_batches": [2, 64],
-            "small_steps": 1500, "small_lr": 0.01, "test_limit": 5000}
+            "steps": 300, "batch_size": 64, "threshold": 0.3, "common_lr": 0.03,
+            "place_lr": 0.1, "place_steps": 400, "small_batches": [2, 64],
+            "small_steps": 800, "small_lr": 0.01, "test_limit": 2000}
 
 
 def _norm(kind, channels, hw=None, groups=4):
