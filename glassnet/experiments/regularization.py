@@ -228,7 +228,8 @@ def run(ctx) -> dict:
     a.set_ylabel("train accuracy - test accuracy")
     a.set_title("Generalisation gap (accuracy) per epoch")
     c.set_xlabel("epoch")
-    c.set_ylabel("test cross-entropy")
+    c.set_yscale("log")
+    c.set_ylabel("test cross-entropy (log scale)")
     c.set_title("Test loss per epoch (overconfidence shows as a rise)")
     for ax in (a, c):
         ax.grid(True, alpha=0.3)
