@@ -18,8 +18,6 @@ the classic way to kill ReLUs. The derivative curves come from glassnet's autogr
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 import glassnet as gn
@@ -31,7 +29,7 @@ NAME = "activations"
 SUMMARY = ("sigmoid, tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, SiLU, Mish, Hardswish: the "
            "same MLP trained with each, dead units, each function and its derivative")
 
-# name -> (module factory, weight initialiser)
+# name -> module class (its initialiser: init_for)
 ACTIVATIONS = {
     "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU,
     "PReLU": nn.PReLU, "ELU": nn.ELU, "SELU": nn.SELU, "SiLU": nn.SiLU, "Mish": nn.Mish,

@@ -195,7 +195,8 @@ def _findings(r: dict) -> str:
     s, c, depths = r["settings"], r["lag1_correlation"], r["depths"]
     L = depths[-1]
     top = r["at_max_depth"]
-    lines = [f"Lag-1 autocorrelation of df/dx along {s['points']} inputs in [-2, 2], mean of "
+    lines = [f"Lag-1 autocorrelation of df/dx along {s['points']} inputs in [-2, 2] (a "
+             "synthetic input: no data set is used), mean of "
              f"{s['inits']} random initialisations (width {s['width']}; 1 = smooth, 0 = white "
              f"noise, white-noise estimates spread about {r['white_noise_level']:.3f}).", "",
              "| depth | " + " | ".join(VARIANTS) + " |", "|---" * (len(VARIANTS) + 1) + "|"]
