@@ -165,7 +165,7 @@ def run(ctx) -> dict:
         a.plot(depths, m, color=c, ls=ls, marker="o", ms=4, label=variant)
     a.plot(depths, 2.0 ** -depths, color="0.4", ls=":", label="reference $2^{-L}$")
     a.plot(depths, 1 / np.sqrt(depths), color="0.2", ls="-.", label=r"reference $1/\sqrt{L}$")
-    a.axhspan(floor / 4, floor, color="0.85", label="white-noise level")
+    a.axhspan(floor / 4, floor, color="0.85", label="white-noise level (lower means clipped)")
     a.set_yscale("log")
     a.set_ylim(floor / 5, 1.3)
     a.set_xlabel("depth L (hidden layers or residual blocks)")
