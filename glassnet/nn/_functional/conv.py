@@ -5,6 +5,8 @@ Public wrappers validate their arguments, document shapes and call the Functions
 """
 from __future__ import annotations
 
+import numpy as np
+
 from glassnet._checks import check_float, check_positive, check_tensor, ntuple, pair
 from glassnet.ops.conv import Conv2d, ConvTranspose2d, Fold, Unfold, Window
 from glassnet.ops.shape import squeeze, unsqueeze
@@ -55,6 +57,37 @@ def _batched(x, nd, fn, what):
 # -----------------------------------------------------------------------------
 # Convolution
 # -----------------------------------------------------------------------------
+def _skip_unread_rows(x, size, out, kernel, stride, before, totals, dilation):
+    """Where the stride exceeds the dilated kernel, keep only the rows the windows read.
+
+    A stride-``s`` window of extent ``e < s`` never reads the ``s - e`` rows between two
+    windows; the phase decomposition of :class:`~glassnet.ops.conv.Window` would still
+    allocate (and loop over) all ``s`` phases, so memory and time would grow with the
+    stride (stride 50,000 on a 5x5 image would ask for gigabytes). Gathering the read
+    rows (zero padding included) gives an input of ``out * e`` rows on which the same
+    convolution has stride ``e`` and no padding; the gather is differentiable, so the
+    backward pass scatters the gradient back to the rows that were read.
+    """
+    from glassnet.ops.shape import pad as _pad
+
+    nd = len(size)
+    widths = []
+    for i in reversed(range(nd)):
+        widths += [before[i], totals[i] - before[i]]
+    if any(widths):
+        x = _pad(x, widths)
+    new_size, new_stride = list(size), list(stride)
+    for i in range(nd):
+        eff = dilation[i] * (kernel[i] - 1) + 1
+        new_size[i] = x.shape[2 + i]
+        if stride[i] <= eff:
+            continue
+        rows = (np.arange(out[i])[:, None] * stride[i] + np.arange(eff)).reshape(-1)
+        x = x[(slice(None),) * (2 + i) + (rows,)]
+        new_size[i], new_stride[i] = out[i] * eff, eff
+    return x, tuple(new_size), tuple(new_stride), (0,) * nd
+
+
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fn):
     check_float(input, "input", fn)
     check_tensor(weight, "weight", fn)
@@ -111,6 +144,9 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fn):
         padded = tuple(s + t for s, t in zip(size, totals))
         raise ValueError(f"{fn}: kernel size after dilation {eff} is larger than the padded "
                          f"input {padded} {spatial}; the output would be empty")
+    if any(st > d * (k - 1) + 1 for st, k, d in zip(stride, kernel, dilation)):
+        x, size, stride, before = _skip_unread_rows(x, size, out, kernel, stride, before,
+                                                    totals, dilation)
     if nd == 1:
         x = unsqueeze(x, 2)
         weight = unsqueeze(weight, 2)
