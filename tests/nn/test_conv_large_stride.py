@@ -93,3 +93,63 @@ def test_huge_stride_costs_no_memory():
     expected[:3, :3] = w.detach().numpy()[0, 0]
     np.testing.assert_allclose(x.grad.numpy()[0, 0], expected, rtol=1e-6)
     assert peak < 1 << 20
+
+
+POOLS = [  # (kwargs, nd): stride beyond the window, dilation, one axis only, ceil/padding
+    (dict(kernel_size=3, stride=5), 2),
+    (dict(kernel_size=(2, 3), stride=(7, 4), dilation=(2, 1)), 2),
+    (dict(kernel_size=3, stride=5, ceil_mode=True), 2),  # last window past the end
+    (dict(kernel_size=3, stride=6, padding=1), 2),  # padded axis: the general path
+    (dict(kernel_size=2, stride=5), 1),
+    (dict(kernel_size=2, stride=(5, 3, 4)), 3),
+]
+
+
+def _pool_fns(kind, nd):
+    name = f"{kind}_pool{nd}d"
+    return getattr(F, name), getattr(torch.nn.functional, name)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("kwargs,nd", POOLS)
+def test_large_stride_pools_match_torch(kind, kwargs, nd):
+    if kind == "avg" and "dilation" in kwargs:
+        pytest.skip("avg pools have no dilation")
+    rng = np.random.default_rng(3)
+    xn = rng.standard_normal((2, 3) + (17, 13, 11)[:nd]).astype(np.float32)
+    ours, theirs = _pool_fns(kind, nd)
+    x, xt = gn.tensor(xn, requires_grad=True), torch.tensor(xn, requires_grad=True)
+    extra = {"return_indices": True} if kind == "max" else {}
+    y, yt = ours(x, **kwargs, **extra), theirs(xt, **kwargs, **extra)
+    if kind == "max":
+        (y, idx), (yt, idxt) = y, yt
+        np.testing.assert_array_equal(idx.numpy(), idxt.numpy())
+    gy = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+    y.backward(gn.tensor(gy))
+    yt.backward(torch.tensor(gy))
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_large_stride_pools_gradcheck_float64(kind):
+    x = gn.tensor(np.random.default_rng(4).standard_normal((2, 2, 11, 9)), requires_grad=True)
+    fn = F.max_pool2d if kind == "max" else F.avg_pool2d
+    assert gradcheck(lambda x: fn(x, (2, 3), stride=(4, 5)), [x])
+
+
+def test_huge_stride_pools_cost_no_memory():
+    x = gn.tensor(np.arange(25, dtype=np.float32).reshape(1, 1, 5, 5), requires_grad=True)
+    tracemalloc.start()
+    try:
+        y = F.max_pool2d(x, 3, stride=50000) + F.avg_pool2d(x, 3, stride=50000)
+        y.sum().backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert y.detach().numpy().tolist() == [[[[12.0 + 6.0]]]]  # max 12, mean 6
+    expected = np.zeros((5, 5), np.float32)
+    expected[:3, :3] = 1 / 9
+    expected[2, 2] += 1
+    np.testing.assert_allclose(x.grad.numpy()[0, 0], expected, rtol=1e-6)
+    assert peak < 1 << 20

@@ -92,15 +92,44 @@ def _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fn,
     return Window(size, out, kernel, stride, padding, dilation)
 
 
+def _skip_unread_rows(x, win):
+    """As convolutions do (see ``conv._skip_unread_rows``): where the stride exceeds the
+    dilated window along an unpadded axis whose windows all lie inside the input, keep
+    only the rows the windows read, so that memory and time do not grow with the stride.
+    Returns ``(x, window, maps)``: ``maps[i]`` is the original row of each kept row of
+    spatial axis ``i`` (None where nothing changed)."""
+    maps = [None] * len(win.in_size)
+    size, stride = list(win.in_size), list(win.stride)
+    for i, (n, o, k, st, p, d) in enumerate(zip(win.in_size, win.out_size, win.kernel,
+                                               win.stride, win.pad, win.dilation)):
+        eff = d * (k - 1) + 1
+        if st <= eff or p or (o - 1) * st + eff > n:
+            continue
+        rows = (np.arange(o)[:, None] * st + np.arange(eff)).reshape(-1)
+        x = x[(slice(None),) * (2 + i) + (rows,)]
+        maps[i], size[i], stride[i] = rows, o * eff, eff
+    if all(m is None for m in maps):
+        return x, win, maps
+    return x, Window(tuple(size), win.out_size, win.kernel, tuple(stride), win.pad,
+                     win.dilation), maps
+
+
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
               nd, fn):
     x, added = _pool_input(input, nd, fn)
     win = _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fn, False)
+    in_size = win.in_size
+    x, win, maps = _skip_unread_rows(x, win)
     side = {} if return_indices else None
     y = _pool_output(MaxPool2d.apply(x, window=win, side=side), nd, added)
     if not return_indices:
         return y
-    idx = Tensor._wrap(side["indices"].reshape(y.shape))
+    flat = side["indices"]
+    if any(m is not None for m in maps):  # back to flat indices into the input plane
+        pos = np.unravel_index(flat, win.in_size)
+        pos = [p if m is None else m[p] for p, m in zip(pos, maps)]
+        flat = np.ravel_multi_index(pos, in_size)
+    idx = Tensor._wrap(flat.reshape(y.shape))
     return y, idx
 
 
@@ -177,6 +206,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     x, added = _pool_input(input, nd, fn)
     win = _pool_geometry(x, nd, kernel_size, stride, padding, 1, ceil_mode, fn, True)
     divisor = _avg_divisor(win, count_include_pad, divisor_override, fn)
+    x, win, _ = _skip_unread_rows(x, win)
     return _pool_output(AvgPool2d.apply(x, window=win, divisor=divisor), nd, added)
 
 
