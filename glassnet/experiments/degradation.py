@@ -75,7 +75,7 @@ def lr_at(step: int, steps: int, lr: float, warmup: int, cosine: bool = False) -
 
 
 def train(model, x, y, steps, batch_size, lr, rng, weight_decay=0.0, warmup=0,
-          track=None) -> dict:
+          cosine=False, track=None) -> dict:
     """SGD with momentum 0.9 and the :func:`lr_at` schedule; per step the batch's
     cross-entropy and error rate."""
     opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
@@ -84,7 +84,7 @@ def train(model, x, y, steps, batch_size, lr, rng, weight_decay=0.0, warmup=0,
     it = range(steps) if track is None else track(range(steps))
     for step in it:
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, lr, warmup)
+            g["lr"] = lr_at(step, steps, lr, warmup, cosine)
         idx = rng.integers(0, len(x), batch_size)
         yb = y[idx]
         opt.zero_grad()

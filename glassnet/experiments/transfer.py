@@ -32,12 +32,12 @@ COLORS = {"frozen": "tab:blue", "fine-tuned": "tab:green", "scratch": "tab:red"}
 
 def _settings(quick: bool) -> dict:
     if quick:
-        return {"channels": [8, 16], "pretrain_epochs": 8, "batch_size": 32,
-                "pretrain_lr": 0.05, "per_class": 10, "epochs": 30, "transfer_batch": 10,
-                "lr": 0.02, "pretrain_limit": None, "test_limit": None}
+        return {"channels": [16, 32], "pretrain_epochs": 20, "batch_size": 32,
+                "pretrain_lr": 0.05, "per_class": 3, "epochs": 15, "transfer_batch": 10,
+                "lr": 0.005, "pretrain_limit": None, "test_limit": None}
     return {"channels": [16, 32], "pretrain_epochs": 2, "batch_size": 64,
-            "pretrain_lr": 0.05, "per_class": 100, "epochs": 30, "transfer_batch": 25,
-            "lr": 0.02, "pretrain_limit": 30000, "test_limit": None}
+            "pretrain_lr": 0.05, "per_class": 100, "epochs": 20, "transfer_batch": 25,
+            "lr": 0.005, "pretrain_limit": 30000, "test_limit": None}
 
 
 class SmallCNN(nn.Module):
@@ -143,6 +143,7 @@ def run(ctx) -> dict:
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         runs[method] = {"train_loss": losses, "test_accuracy": accs,
                         "final_test_accuracy": accs[-1], "best_test_accuracy": max(accs),
+                        "mean_test_accuracy": float(np.mean(accs)),
                         "train_accuracy": accuracy(model, xb, yb),
                         "feature_max_abs_change": change,
                         "feature_checksum_before": float(sum(np.sum(v, dtype=np.float64)
@@ -201,18 +202,26 @@ def _findings(r: dict) -> str:
              f"learnt from {s['per_class']} labelled images per class ({s['target_train_images']} "
              f"in all; {s['epochs']} epochs, SGD lr {s['lr']}, momentum 0.9) and tested on "
              f"{s['target_test_images']} images.", "",
-             "| method | trainable parameters | final test accuracy 5-9 | best | "
-             "training accuracy |", "|---|---|---|---|---|"]
+             "| method | trainable parameters | final test accuracy 5-9 | best | mean over "
+             "the epochs | training accuracy |", "|---|---|---|---|---|---|"]
     for m, x in runs.items():
         lines.append(f"| {m} | {x['trainable_parameters']} | {x['final_test_accuracy']:.3f} | "
-                     f"{x['best_test_accuracy']:.3f} | {x['train_accuracy']:.3f} |")
-    lines += ["", f"- **Transfer helps**: frozen features + a new head reach "
-              f"{fr['final_test_accuracy']:.3f} and full fine-tuning "
-              f"{ft['final_test_accuracy']:.3f}, against {sc['final_test_accuracy']:.3f} from "
-              f"scratch ({fr['final_test_accuracy'] - sc['final_test_accuracy']:+.3f} and "
-              f"{ft['final_test_accuracy'] - sc['final_test_accuracy']:+.3f}): strokes, loops "
-              "and corners learnt on 0-4 are also what 5-9 are made of, while the net from "
-              "scratch must learn them from a handful of images and overfits.",
+                     f"{x['best_test_accuracy']:.3f} | {x['mean_test_accuracy']:.3f} | "
+                     f"{x['train_accuracy']:.3f} |")
+    d_fr = fr["mean_test_accuracy"] - sc["mean_test_accuracy"]
+    d_ft = ft["mean_test_accuracy"] - sc["mean_test_accuracy"]
+    lines += ["", f"- **Transfer {'helps' if min(d_fr, d_ft) > 0 else 'does not clearly help'}"
+              f"**: averaged over the {s['epochs']} epochs of the learning curve, frozen "
+              f"features + a new head reach {fr['mean_test_accuracy']:.3f} and full "
+              f"fine-tuning {ft['mean_test_accuracy']:.3f}, against "
+              f"{sc['mean_test_accuracy']:.3f} from scratch ({d_fr:+.3f} and {d_ft:+.3f}); "
+              f"after the last epoch {fr['final_test_accuracy']:.3f} and "
+              f"{ft['final_test_accuracy']:.3f} against {sc['final_test_accuracy']:.3f} "
+              f"({fr['final_test_accuracy'] - sc['final_test_accuracy']:+.3f} and "
+              f"{ft['final_test_accuracy'] - sc['final_test_accuracy']:+.3f}). The strokes, "
+              "loops and corners learnt on 0-4 are also what 5-9 are made of; the net from "
+              "scratch has to find them in a handful of images, so it learns more slowly "
+              "(every net fits its few training images perfectly or nearly).",
               f"- **Freezing**: with `requires_grad_(False)` the features' largest weight change "
               f"is {fr['feature_max_abs_change']:.1e} (fine-tuning moved them by up to "
               f"{ft['feature_max_abs_change']:.3f})."]
