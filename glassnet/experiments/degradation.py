@@ -37,10 +37,10 @@ COLORS = {"plain-20": "tab:orange", "plain-56": "tab:red",
 
 def _settings(quick: bool) -> dict:
     if quick:
-        return {"base_width": 4, "steps": 150, "batch_size": 32, "lr": 0.1,
+        return {"base_width": 4, "steps": 120, "batch_size": 32, "lr": 0.1,
                 "weight_decay": 0.0, "train_limit": None, "downsample": 1,
                 "smooth": 25, "final_window": 40, "eval_limit": 1000}
-    return {"base_width": 8, "steps": 600, "batch_size": 64, "lr": 0.1,
+    return {"base_width": 4, "steps": 600, "batch_size": 64, "lr": 0.1,
             "weight_decay": 0.0, "train_limit": 20000, "downsample": 2,
             "smooth": 50, "final_window": 100, "eval_limit": 5000}
 
@@ -67,24 +67,14 @@ def build(depth: int, shortcut: str, base_width: int, in_channels: int = 1):
                         in_channels=in_channels)
 
 
-def lr_at(step: int, steps: int, lr: float, warmup: int, cosine: bool = False) -> float:
-    """Linear warm-up over ``warmup`` steps, then constant (or cosine decay to 0 at
-    ``steps``)."""
-    decay = 0.5 * (1 + math.cos(math.pi * step / steps)) if cosine else 1.0
-    return lr * min(1.0, (step + 1) / max(warmup, 1)) * decay
-
-
-def train(model, x, y, steps, batch_size, lr, rng, weight_decay=0.0, warmup=0,
-          cosine=False, track=None) -> dict:
-    """SGD with momentum 0.9 and the :func:`lr_at` schedule; per step the batch's
+def train(model, x, y, steps, batch_size, lr, rng, weight_decay=0.0, track=None) -> dict:
+    """SGD with momentum 0.9 at a constant learning rate; per step the batch's
     cross-entropy and error rate."""
     opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
     loss_curve, err_curve = [], []
     model.train()
     it = range(steps) if track is None else track(range(steps))
-    for step in it:
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, lr, warmup, cosine)
+    for _ in it:
         idx = rng.integers(0, len(x), batch_size)
         yb = y[idx]
         opt.zero_grad()
@@ -142,7 +132,7 @@ def run(ctx) -> dict:
         ax.set_title(f"Training {what}: plain (dashed) vs residual (solid)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=9)
-    fig.suptitle(f"Degradation on {ctx.dataset_name} {s['image_size'][0]}x"
+    fig.suptitle(f"Degradation on {ctx.dataset_name.split(' ')[0]} at {s['image_size'][0]}x"
                  f"{s['image_size'][1]}: base width {s['base_width']}, SGD lr {s['lr']}, "
                  f"momentum 0.9, batch {s['batch_size']}")
     fig.tight_layout()
@@ -169,7 +159,10 @@ def run(ctx) -> dict:
     results = {"settings": s, "runs": runs,
                "plain_56_over_20": runs["plain-56"]["final_loss"] / runs["plain-20"]["final_loss"],
                "resnet_56_over_20": (runs["ResNet-56"]["final_loss"]
-                                     / runs["ResNet-20"]["final_loss"])}
+                                     / runs["ResNet-20"]["final_loss"]),
+               "depth_penalty": {  # final loss of the 56-layer net minus the 20-layer one's
+                   "plain": runs["plain-56"]["final_loss"] - runs["plain-20"]["final_loss"],
+                   "resnet": runs["ResNet-56"]["final_loss"] - runs["ResNet-20"]["final_loss"]}}
     return ctx.finish(results, _findings(results), "Degradation: deeper plain nets train worse")[
         "results"]
 
@@ -198,6 +191,13 @@ def _findings(r: dict) -> str:
               f"- **Residual nets**: the ResNet-56 reaches {r56['final_loss']:.3f} against the "
               f"ResNet-20's {r20['final_loss']:.3f} ({r['resnet_56_over_20']:.2f}x), "
               f"training error {100 * r56['final_error']:.1f}% vs "
-              f"{100 * r20['final_error']:.1f}%: with identity shortcuts the extra 36 layers "
-              "only have to learn a residual around the identity, and depth no longer hurts."]
+              f"{100 * r20['final_error']:.1f}%"
+              + (": with identity shortcuts the extra 36 layers only have to learn a residual "
+                 "around the identity, and depth no longer hurts." if r["resnet_56_over_20"]
+                 <= 1.1 else
+                 f". The deeper ResNet is still behind after only {s['steps']} steps (it "
+                 "starts more slowly), but adding the 36 layers costs it "
+                 f"{r['depth_penalty']['resnet']:+.3f} in training loss against "
+                 f"{r['depth_penalty']['plain']:+.3f} for the plain nets, and it ends far "
+                 "below both plain nets.")]
     return "\n".join(lines)
