@@ -37,7 +37,7 @@ COLORS = {"plain-20": "tab:orange", "plain-56": "tab:red",
 
 def _settings(quick: bool) -> dict:
     if quick:
-        return {"base_width": 4, "steps": 120, "batch_size": 32, "lr": 0.1,
+        return {"base_width": 4, "steps": 150, "batch_size": 32, "lr": 0.1,
                 "weight_decay": 0.0, "train_limit": None, "downsample": 1,
                 "smooth": 25, "final_window": 40, "eval_limit": 1000}
     return {"base_width": 4, "steps": 600, "batch_size": 64, "lr": 0.1,
