@@ -101,6 +101,7 @@ def _feature_weights(model):
 
 def run(ctx) -> dict:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     s = _settings(ctx.quick)
     x, y = ctx.images(train=True, limit=s["pretrain_limit"])
@@ -169,6 +170,8 @@ def run(ctx) -> dict:
     b.set_ylim(0, 1.02)
     b.grid(True, alpha=0.3)
     b.legend(fontsize=9, loc="lower right")
+    for ax in (a, b):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(f"Transfer learning on {ctx.dataset_name}")
     fig.tight_layout()
     ctx.savefig(fig, "transfer_curves.png")
