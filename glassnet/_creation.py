@@ -105,10 +105,22 @@ def full_like(t, fill_value, dtype=None, requires_grad=False, device=None) -> Te
     return _make(np.full(t.shape, fill_value, to_dtype(dtype) or t.dtype), requires_grad)
 
 
+def _check_count(v, name, fn):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{fn}: {name} must be an int, got {type(v).__name__} {v!r}")
+    if v < 0:
+        raise ValueError(f"{fn}: {name} must be non-negative, got {v}")
+
+
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
     _check_device(device, "arange")
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError(f"arange: step must be nonzero, got {step!r}")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: upper bound and lower bound are inconsistent with the "
+                         f"sign of step: start={start!r}, end={end!r}, step={step!r}")
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else get_default_dtype()
@@ -117,12 +129,16 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> Tensor:
     _check_device(device, "linspace")
+    _check_count(steps, "steps", "linspace")
     arr = np.linspace(start, end, steps).astype(to_dtype(dtype) or get_default_dtype())
     return _make(arr, requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     _check_device(device, "eye")
+    _check_count(n, "n", "eye")
+    if m is not None:
+        _check_count(m, "m", "eye")
     return _make(np.eye(n, m, dtype=to_dtype(dtype) or get_default_dtype()), requires_grad)
 
 

@@ -164,6 +164,11 @@ def linear(input, weight, bias=None):
     Shape: input ``(*, in_features)``, weight ``(out_features, in_features)``,
     bias ``(out_features,)``, output ``(*, out_features)``.
     """
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"linear: bias must be a Tensor or None, got {type(bias).__name__}")
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must have shape (out_features, in_features), got "
                          f"{tuple(weight.shape)}")

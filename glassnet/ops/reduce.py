@@ -393,6 +393,10 @@ def _arg_extreme(input, dim, keepdim, take_max):
     d = input._data
     xp = _xp(d)
     f = xp.argmax if take_max else xp.argmin
+    fn = "argmax" if take_max else "argmin"
+    if d.size == 0 and (dim is None or d.ndim == 0 or d.shape[_axes(dim, d.ndim, fn)[0]] == 0):
+        raise IndexError(f"{fn}: cannot take the {fn} of an empty dimension (input shape "
+                         f"{tuple(d.shape)}, dim={dim}); specify a non-empty dim")
     if dim is None:
         out = f(d)
         if keepdim:

@@ -163,15 +163,21 @@ class Triangle(Function):
         return xp.triu(g, diagonal) if upper else xp.tril(g, diagonal)
 
 
-def _sizes(shape):
+def _sizes(shape, fn=None):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = tuple(shape[0])
+    shape = tuple(shape)
+    if fn is not None:
+        for s in shape:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+                raise TypeError(f"{fn}: sizes must be ints, got {type(s).__name__} {s!r} in "
+                                f"{shape}")
+    return shape
 
 
 def reshape(input, *shape):
     """A tensor with the same data and a new shape (one dim may be -1)."""
-    shape = tuple(int(s) for s in _sizes(shape))
+    shape = tuple(int(s) for s in _sizes(shape, "reshape"))
     n = input.numel()
     known = int(np.prod([s for s in shape if s != -1]))
     n_infer = sum(1 for s in shape if s == -1)
@@ -307,7 +313,9 @@ def expand_as(input, other):
 
 def repeat(input, *sizes):
     """Tile the tensor ``sizes`` times along each dimension (``torch.Tensor.repeat``)."""
-    reps = _sizes(sizes)
+    reps = _sizes(sizes, "repeat")
+    if any(r < 0 for r in reps):
+        raise ValueError(f"repeat: repeats must be non-negative, got {tuple(reps)}")
     if len(reps) < input.ndim:
         raise ValueError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller "
                          f"than the number of tensor dims ({input.ndim})")
@@ -364,8 +372,15 @@ def _promote_all(tensors):
     return [cast(t, dt) if t.dtype != dt else t for t in tensors]
 
 
+def _check_sequence(tensors, fn):
+    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{fn}: expected a sequence of Tensors (a tuple or list), got "
+                        f"{type(tensors).__name__}")
+
+
 def cat(tensors, dim=0):
     """Concatenate along an existing dimension."""
+    _check_sequence(tensors, "cat")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -386,6 +401,7 @@ concatenate = cat
 
 def stack(tensors, dim=0):
     """Stack tensors of equal shape along a new dimension."""
+    _check_sequence(tensors, "stack")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
@@ -399,7 +415,21 @@ def stack(tensors, dim=0):
 
 
 def narrow(input, dim, start, length):
+    """``length`` entries of ``dim`` from ``start`` (a negative start counts from the end),
+    as ``torch.narrow``: the range must lie inside the dimension."""
     d = _dim(dim, input.ndim, "narrow")
+    for name, v in (("start", start), ("length", length)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"narrow: {name} must be an int, got {type(v).__name__} {v!r}")
+    n = input.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start {start} is out of range for dimension {dim} of "
+                         f"size {n} (expected {-n}..{n})")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise ValueError(f"narrow: start ({start}) + length ({length}) must lie in 0..{n} "
+                         f"(the size of dimension {dim}), with length >= 0")
     idx = [slice(None)] * input.ndim
     idx[d] = slice(start, start + length)
     return getitem(input, tuple(idx))
@@ -427,6 +457,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small)."""
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
     n = input.shape[_dim(dim, input.ndim, "chunk")]
     size = -(-n // chunks)
     return split(input, max(size, 1), dim)
