@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -62,7 +63,7 @@ def register(sub):
 
 def run(args) -> int:
     from glassnet.train.recipe import TrainConfig, run_training
-    from glassnet.train.trainer import TrainingInterrupted
+    from glassnet.train.trainer import TrainingDiverged, TrainingInterrupted
 
     if args.tensorboard:
         try:
@@ -84,4 +85,10 @@ def run(args) -> int:
     except TrainingInterrupted as e:
         print(f"{e}; resume with: glassnet train ... --resume {e.path}", file=sys.stderr)
         return 130
+    except TrainingDiverged as e:
+        last = os.path.join(cfg.out, "last.ckpt") if cfg.out else None
+        kept = (f"; the last good checkpoint is {last}" if last and os.path.exists(last)
+                else "; no checkpoint was written")
+        print(f"glassnet train: error: {e}{kept}", file=sys.stderr)
+        return 1
     return 0

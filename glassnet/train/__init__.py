@@ -6,5 +6,6 @@ from glassnet.train.metrics import (  # noqa: F401
     MetricAccumulator, accuracy, classification_report, confusion_matrix, precision_recall_f1,
     topk_accuracy,
 )
-from glassnet.train.trainer import Trainer, TrainingInterrupted, evaluate  # noqa: F401
+from glassnet.train.trainer import (Trainer, TrainingDiverged, TrainingInterrupted,  # noqa: F401
+                                    evaluate)
 from glassnet.train.transfer import freeze, replace_head, trainable_parameters, unfreeze  # noqa

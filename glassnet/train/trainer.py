@@ -60,6 +60,17 @@ class TrainingInterrupted(Exception):
         self.path = path
 
 
+class TrainingDiverged(FloatingPointError):
+    """Raised by :meth:`Trainer.fit` when the loss becomes non-finite or explodes (more
+    than ``divergence_factor`` times the first loss); the optimizer step that would have
+    used it is not taken, and checkpoints written so far are left as they were."""
+
+    def __init__(self, loss, step, reason):
+        super().__init__(f"training diverged at step {step}: the loss {reason}; lower the "
+                         f"learning rate or clip gradients (--clip-grad-norm)")
+        self.loss, self.step = loss, step
+
+
 class Trainer:
     """Fit a classifier with a PyTorch-style model, optimizer and data loaders.
 
@@ -83,6 +94,9 @@ class Trainer:
         Also report top-k accuracy.
     progress : bool
         Show a rich progress bar with loss, accuracy, img/s and ETA.
+    divergence_factor : float or None
+        Stop with :class:`TrainingDiverged` when a training loss exceeds this many times
+        the first one (default 1e4; None: only non-finite losses stop training).
     meta : dict, optional
         Extra JSON-serialisable information stored in every checkpoint (model name,
         dataset, class names...).
@@ -93,10 +107,15 @@ class Trainer:
                  scheduler_monitor: str = "val_loss", clip_grad_norm: float | None = None,
                  callbacks=(), topk: int | None = None, num_classes: int | None = None,
                  progress: bool = True, meta: dict | None = None, out_dir=None,
-                 max_steps: int | None = None):
+                 max_steps: int | None = None, divergence_factor: float | None = 1e4):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"Trainer: scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
+        if divergence_factor is not None and not divergence_factor > 1:
+            raise ValueError(f"Trainer: divergence_factor must be > 1 or None, got "
+                             f"{divergence_factor!r}")
+        self.divergence_factor = divergence_factor
+        self._first_loss = None
         if clip_grad_norm is not None and not clip_grad_norm > 0:
             raise ValueError(f"Trainer: clip_grad_norm must be > 0, got {clip_grad_norm}")
         for cb in callbacks:
@@ -138,6 +157,7 @@ class Trainer:
             "history": self.history,
             "callbacks": [cb.state_dict() for cb in self.callbacks],
             "meta": self.meta,
+            "first_loss": self._first_loss,
         }
         if self.scheduler is not None:
             state["scheduler"] = self.scheduler.state_dict()
@@ -165,6 +185,8 @@ class Trainer:
         self.global_step = int(state["global_step"])
         self.batch_in_epoch = int(state.get("batch_in_epoch", 0))
         self.history = list(state.get("history", []))
+        first = state.get("first_loss")
+        self._first_loss = None if first is None else float(first)
         for cb, s in zip(self.callbacks, state.get("callbacks", [])):
             cb.load_state_dict(s)
         acc = state.get("accumulator")
@@ -201,9 +223,16 @@ class Trainer:
         self.optimizer.zero_grad()
         logits = self.model(inputs)
         loss = self.loss_fn(logits, targets)
-        if not math.isfinite(float(loss.item())):
-            raise FloatingPointError(f"Trainer: loss became {loss.item()} at step "
-                                     f"{self.global_step}; lower the learning rate")
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise TrainingDiverged(value, self.global_step, f"became {value}")
+        if self._first_loss is None:
+            self._first_loss = max(abs(value), 1e-3)
+        elif self.divergence_factor is not None \
+                and abs(value) > self.divergence_factor * self._first_loss:
+            raise TrainingDiverged(value, self.global_step,
+                                   f"reached {value:.4g}, more than {self.divergence_factor:g} "
+                                   f"times the first loss {self._first_loss:.4g}")
         loss.backward()
         for cb in self.callbacks:
             cb.on_after_backward(self)
