@@ -580,7 +580,20 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
     if (not transposed and _winograd_ok(x, w, win) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
             and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
         return "winograd"
+    if not transposed and _few_input_channels(w, groups):
+        return "im2col"
     return "shift" if _shift_ok(x, w) else "im2col"
+
+
+# NOTE: the shifted GEMMs have K = C_in/groups; with one or two input channels (the first
+# layer of a grey-image net), or a few channels under a large kernel (LeNet's 5x5), they
+# are too thin to run near peak, and one im2col GEMM with K = C_in * taps wins (measured,
+# 1 thread: 1x28x28 5x5 -> 6: 23 vs 13 ms; 6x14x14 5x5 -> 16: 20 vs 14 ms; 1x8x8 3x3 -> 32:
+# 2.1 vs 1.0 ms; but 3x32x32 3x3 -> 16: shift 26 vs 29 ms and 16 channels: 48 vs 105 ms).
+def _few_input_channels(w, groups) -> bool:
+    cin = w.shape[1]
+    taps = int(np.prod(w.shape[2:]))
+    return cin <= 2 or (cin <= 8 and taps > 9)
 
 
 def _winograd():

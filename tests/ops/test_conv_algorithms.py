@@ -163,16 +163,23 @@ def test_winograd_refuses_layers_it_cannot_run():
 
 
 def test_dispatcher_choices_and_forcing():
-    x = np.zeros((1, 4, 5, 5), np.float32)
-    dense = np.zeros((6, 2, 3, 3), np.float32)
-    dw = np.zeros((4, 1, 3, 3), np.float32)
-    assert choose_algorithm(x, dw, 4) == "depthwise"
+    x = np.zeros((1, 8, 5, 5), np.float32)
+    dense = np.zeros((6, 4, 3, 3), np.float32)
+    dw = np.zeros((8, 1, 3, 3), np.float32)
+    # thin shifted GEMMs (K = C_in/groups): one or two input channels, or few under 5x5
+    shift = "shift" if _blas.AVAILABLE else "im2col"
+    assert choose_algorithm(x[:, :1], np.zeros((6, 1, 3, 3), np.float32), 1) == "im2col"
+    assert choose_algorithm(x[:, :6], np.zeros((16, 6, 5, 5), np.float32), 1) == "im2col"
+    assert choose_algorithm(x[:, :3], np.zeros((16, 3, 3, 3), np.float32), 1) == shift
+    assert choose_algorithm(x, np.zeros((16, 8, 5, 5), np.float32), 1) == "im2col"
+    assert choose_algorithm(x, np.zeros((16, 8, 3, 3), np.float32), 1) == shift
+    assert choose_algorithm(x, dw, 8) == "depthwise"
     assert choose_algorithm(x, dense, 2) == ("shift" if _blas.AVAILABLE else "im2col")
     assert choose_algorithm(x.astype(np.float16), dense.astype(np.float16), 2) == "im2col"
     with use_algorithm("im2col"):
-        assert choose_algorithm(x, dw, 4) == "im2col"
+        assert choose_algorithm(x, dw, 8) == "im2col"
         with use_algorithm("depthwise"):
-            assert choose_algorithm(x, dw, 4) == "depthwise"
+            assert choose_algorithm(x, dw, 8) == "depthwise"
             with pytest.raises(ValueError, match="'depthwise' needs a depthwise layer"):
                 choose_algorithm(x, dense, 2)
         assert choose_algorithm(x, dense, 2) == "im2col"
