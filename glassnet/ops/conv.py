@@ -580,7 +580,7 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
     if (not transposed and _winograd_ok(x, w, win) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
             and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
         return "winograd"
-    if not transposed and _few_input_channels(w, groups):
+    if not transposed and (_few_input_channels(w, groups) or _mostly_garbage(win)):
         return "im2col"
     return "shift" if _shift_ok(x, w) else "im2col"
 
@@ -590,6 +590,13 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
 # are too thin to run near peak, and one im2col GEMM with K = C_in * taps wins (measured,
 # 1 thread: 1x28x28 5x5 -> 6: 23 vs 13 ms; 6x14x14 5x5 -> 16: 20 vs 14 ms; 1x8x8 3x3 -> 32:
 # 2.1 vs 1.0 ms; but 3x32x32 3x3 -> 16: shift 26 vs 29 ms and 16 channels: 48 vs 105 ms).
+def _mostly_garbage(win) -> bool:
+    """The shifted GEMMs compute every canvas position of the padded plane; when the
+    output is much smaller (a valid convolution with a large kernel: LeNet's last 5x5
+    conv maps 5x5 to 1x1, 25 columns computed per useful one) im2col wins."""
+    return win is not None and win.cplane > 2 * int(np.prod(win.out_size))
+
+
 def _few_input_channels(w, groups) -> bool:
     cin = w.shape[1]
     taps = int(np.prod(w.shape[2:]))

@@ -192,6 +192,12 @@ def test_dispatcher_choices_and_forcing():
     assert choose_algorithm(big_x, big_w, 1, strided) != "winograd"
     assert choose_algorithm(big_x, big_w, 1, same, transposed=True) != "winograd"
     assert choose_algorithm(x, dense, 2, same) != "winograd"  # too few channels
+    # a valid 5x5 conv of a 5x5 plane: 25 canvas columns per output, im2col
+    valid = Window((5, 5), (1, 1), (5, 5), (1, 1), (0, 0), (1, 1))
+    w16 = np.zeros((120, 16, 5, 5), np.float32)
+    x16 = np.zeros((1, 16, 5, 5), np.float32)
+    assert choose_algorithm(x16, w16, 1, valid) == "im2col"
+    assert choose_algorithm(x16, w16, 1, valid, transposed=True) == shift
     with pytest.raises(ValueError, match="use_algorithm: name must be one of"):
         use_algorithm("fft")
 
