@@ -456,7 +456,7 @@ def save(obj, f) -> None:
                         f"{type(f).__name__}")
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path) + f"{os.getpid()}.", suffix=".tmp",
                                dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -475,6 +475,43 @@ def save(obj, f) -> None:
             pass
         raise
     _fsync_dir(directory)
+    _remove_stale_temps(path)
+
+
+def _tmp_prefix(path) -> str:
+    return "." + os.path.basename(path) + "."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: keep its file
+    return True
+
+
+def _remove_stale_temps(path) -> None:
+    """Delete the temporary files that earlier saves of ``path`` left behind when they
+    were killed mid-write (``.NAME.<pid>.<random>.tmp``, written by :func:`save`): those
+    whose writing process no longer exists. A save in progress elsewhere is left alone."""
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = _tmp_prefix(path)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
 
 
 def load(f, map_location=None, weights_only=None):

@@ -577,3 +577,59 @@ def test_data_parallel_and_padding_modules_round_trip(tmp_path):
     back = glassnet.load(tmp_path / "dp.safetensors")
     assert type(back) is nn.DataParallel and repr(back) == repr(model)
     _same_outputs(model, back, glassnet.randn(1, 1, 5, 4))
+
+
+def test_save_removes_temp_files_left_by_killed_saves(tmp_path):
+    # issue 12 item 8: every SIGKILL during a save left a hidden temp file behind
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.safetensors"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(dead.stdout)  # a process that has exited
+    stale = tmp_path / f".model.safetensors.{dead_pid}.abc123.tmp"
+    stale.write_bytes(b"\0" * 1000)
+    alive = tmp_path / f".model.safetensors.{os.getppid()}.def456.tmp"  # a live writer
+    alive.write_bytes(b"\0" * 10)
+    other = tmp_path / f".other.safetensors.{dead_pid}.x.tmp"  # another file's temp
+    other.write_bytes(b"\0")
+    glassnet.save({"w": glassnet.ones(3)}, path)
+    assert not stale.exists()
+    assert alive.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [alive.name, other.name, "model.safetensors"])
+    np.testing.assert_array_equal(glassnet.load(path)["w"].numpy(), np.ones(3, np.float32))
+
+
+def test_a_save_killed_mid_write_leaves_the_previous_file_loadable(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "ckpt.safetensors"
+    glassnet.save({"w": glassnet.zeros(4)}, path)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import glassnet, numpy as np, sys\n"
+            "big = {f'w{i}': glassnet.tensor(np.ones(2_000_000, np.float32)) for i in range(40)}\n"
+            "print('ready', flush=True)\n"
+            "while True:\n"
+            f"    glassnet.save(big, {str(path)!r})\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        x for x in (root, os.environ.get("PYTHONPATH")) if x))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env=env)
+    assert proc.stdout.readline().strip() == "ready"
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(p.name.endswith(".tmp")
+                                             for p in tmp_path.iterdir()):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    got = glassnet.load(path)  # the old file or a complete new one, never a torn one
+    assert set(got) in ({"w"}, {f"w{i}" for i in range(40)})
+    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    glassnet.save({"w": glassnet.ones(4)}, path)  # the next save cleans the dead writer's
+    assert all(not p.exists() for p in leftovers)
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.safetensors"]
