@@ -91,6 +91,26 @@ def test_bench_import_does_not_import_torch():
     assert out.strip() == "False"
 
 
+def test_no_module_of_the_package_imports_torch():
+    import ast
+
+    import glassnet
+
+    root = os.path.dirname(glassnet.__file__)
+    offenders = []
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(folder, name)
+            for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+                mods = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                        [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if any(m == "torch" or m.startswith("torch.") for m in mods):
+                    offenders.append(f"{os.path.relpath(path, root)}:{node.lineno}")
+    assert offenders == []
+
+
 # -- the torch twins -----------------------------------------------------------------
 @needs_torch
 @pytest.mark.parametrize("name", list(MODEL_WORKLOADS))

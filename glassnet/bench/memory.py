@@ -116,11 +116,10 @@ def _main(argv=None) -> int:
 
     limiter = set_threads(args.threads)  # noqa: F841 - kept alive for the whole run
     case = next(c for c in select([args.case], batch=args.batch) if c.name == args.case)
-    if args.framework == "torch":
-        import torch
+    if args.framework == "torch" and args.threads is not None:
+        from glassnet.bench.reference import load_reference
 
-        if args.threads is not None:
-            torch.set_num_threads(args.threads)
+        load_reference()[0].torch.set_num_threads(args.threads)
     side = glassnet_side(case, args.seed, count_flops=False)
     if args.framework == "torch":
         side = torch_side(case, side)

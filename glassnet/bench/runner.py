@@ -96,13 +96,13 @@ def _load_note():
 
 
 def _import_torch(use_torch):
+    """torch (through the reference in ``benchmarks/``), or None and why not."""
     if not use_torch:
         return None, "torch disabled (--no-torch): glassnet numbers only"
-    try:
-        import torch
-    except ImportError:
-        return None, "torch is not installed: glassnet numbers only"
-    return torch, None
+    from glassnet.bench.reference import load_reference
+
+    ref, note = load_reference()
+    return (None, note) if ref is None else (ref.torch, None)
 
 
 def _versions(torch):

@@ -328,115 +328,16 @@ def glassnet_side(case: Case, seed: int = 0, count_flops: bool = True):
 
 
 # -- torch side ----------------------------------------------------------------------
-class _TorchModel:
-    def __init__(self, case, gn_side):
-        import torch
-
-        from glassnet.bench import _torch_models
-
-        self.case, self.torch = case, torch
-        self.model = _torch_models.from_glassnet(case.spec["model"], gn_side.model,
-                                                 **case.spec["kwargs"])
-        self.x = torch.from_numpy(gn_side.x_np.copy())
-        self.y = torch.from_numpy(gn_side.y_np.copy())
-        if case.kind == "train":
-            self.model.train()
-            self.opt = torch.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
-        else:
-            self.model.eval()
-
-    def step(self):
-        torch = self.torch
-        if self.case.kind == "infer":
-            with torch.no_grad():
-                self.model(self.x)
-            return
-        loss = torch.nn.functional.cross_entropy(self.model(self.x), self.y)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-
-    def check(self):
-        torch = self.torch
-        with torch.no_grad(), _dropout_off(self.model):
-            out = self.model(self.x)
-            if self.case.kind == "infer":
-                return {"output": out.numpy()}
-            return {"loss": torch.nn.functional.cross_entropy(out, self.y).numpy()}
-
-
-class _TorchConv:
-    def __init__(self, case, gn_side):
-        import torch
-
-        self.g, self.torch = case.spec, torch
-        self.x = torch.tensor(gn_side.x_np, requires_grad=True)
-        self.w = torch.tensor(gn_side.w_np, requires_grad=True)
-        self.grad = torch.from_numpy(gn_side.g_np.copy())
-
-    def _forward(self):
-        g = self.g
-        return self.torch.nn.functional.conv2d(self.x, self.w, None, g["stride"], g["padding"],
-                                               g["dilation"], g["groups"])
-
-    def step(self):
-        self.x.grad = self.w.grad = None
-        self._forward().backward(self.grad)
-
-    def check(self):
-        self.x.grad = self.w.grad = None
-        out = self._forward()
-        out.backward(self.grad)
-        return {"output": out.detach().numpy(), "grad_input": self.x.grad.numpy(),
-                "grad_weight": self.w.grad.numpy()}
-
-
-class _TorchOp:
-    def __init__(self, case, gn_side):
-        import torch
-
-        self.torch, self.op, self.calls = torch, gn_side.op, gn_side.calls
-        self.a = torch.tensor(gn_side.a_np, requires_grad=True)
-        self.b = torch.tensor(gn_side.b_np, requires_grad=True)
-        self.linear = None
-        if self.op == "linear":
-            self.linear = torch.nn.Linear(16, 16)
-            with torch.no_grad():
-                self.linear.weight.copy_(torch.from_numpy(gn_side.linear.weight.detach().numpy()))
-                self.linear.bias.copy_(torch.from_numpy(gn_side.linear.bias.detach().numpy()))
-        self.g = torch.from_numpy(gn_side.g.numpy().copy())
-
-    def _once(self):
-        self.a.grad = self.b.grad = None
-        if self.op == "add":
-            y = self.a + self.b
-        elif self.op == "relu":
-            y = self.torch.relu(self.a)
-        else:
-            y = self.linear(self.a)
-        y.backward(self.g)
-        return y
-
-    def step(self):
-        for _ in range(self.calls):
-            self._once()
-
-    def check(self):
-        if self.linear is not None:
-            self.linear.zero_grad()
-        out = {"output": self._once().detach().numpy(), "grad_a": self.a.grad.numpy()}
-        if self.linear is not None:
-            out["grad_weight"] = self.linear.weight.grad.numpy()
-        return out
-
-
 def torch_side(case: Case, gn_side):
-    """torch's step for ``case``, from ``gn_side``'s initial weights and inputs."""
-    if case.kind in ("train", "infer"):
-        return _TorchModel(case, gn_side)
-    if case.kind == "conv":
-        return _TorchConv(case, gn_side)
-    return _TorchOp(case, gn_side)
+    """torch's step for ``case``, from ``gn_side``'s initial weights and inputs (built by
+    ``benchmarks/torch_reference.py``, outside the package: glassnet never imports
+    torch)."""
+    from glassnet.bench.reference import load_reference
+
+    ref, note = load_reference()
+    if ref is None:
+        raise RuntimeError(f"torch_side: {note}")
+    return ref.torch_side(case, gn_side)
 
 
 class _dropout_off:

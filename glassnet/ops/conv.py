@@ -40,6 +40,9 @@ import numpy as np
 
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module
+from glassnet.ops._conv_engine import (  # noqa: F401  (public names re-exported)
+    ALGORITHMS, WINOGRAD_MIN_CHANNELS, _is_depthwise, _shift_adjoint, _shift_apply,
+    _shift_weight_grad, _winograd, choose_algorithm, use_algorithm)
 
 __all__ = ["Window", "Conv2d", "ConvTranspose2d", "Unfold", "Fold", "ALGORITHMS",
            "use_algorithm", "choose_algorithm"]
@@ -343,10 +346,6 @@ def _nchw(y):
 # The three products of a (grouped) convolution, on phase grids and canvases.
 #   xq: input grid (N, C, sh, sw, *), w: (O, C/G, kh, kw), y: output canvas (O, N, L)
 # -----------------------------------------------------------------------------
-def _is_depthwise(w, groups):
-    return w.shape[1] == 1 and groups > 1
-
-
 def _conv_apply(xq, w, win, groups):
     """Output canvas ``(O, N, Ho*Wq)`` of the convolution of grid ``xq`` with ``w``."""
     n, c = xq.shape[:2]
@@ -416,197 +415,6 @@ def _conv_weight_grad(yp, xq, w_shape, win, groups):
     # there, so they contribute nothing.
     gw = xp.matmul(yp.reshape(groups, o // groups, n * win.L), cols.transpose(0, 2, 1))
     return gw.reshape(w_shape)
-
-
-# -----------------------------------------------------------------------------
-# The shifted-GEMM engine: no column buffer. On the channel-major grid, tap t of the
-# whole batch is the 2-D window g[:, phase_t, off_t : off_t + M] (M = N * cplane), so
-#   output      y          = sum_t W_t @ window_t            (C/G -> O/G rows per group)
-#   input grad  window_t  += W_t^T @ gy
-#   weight grad gW_t       = gy @ window_t^T
-# each a GEMM that accumulates in place (BLAS beta = 1, see glassnet.ops._blas). The
-# batch axis is cut into column chunks so that the accumulated block stays in cache
-# across the taps.
-# -----------------------------------------------------------------------------
-_CHUNK_BYTES = 4 << 20
-
-
-def _chunks(m, rows, itemsize):
-    step = max(4096, _CHUNK_BYTES // max(1, rows * itemsize))
-    return [(s, min(m, s + step)) for s in range(0, m, step)]
-
-
-def _tap_weights(w, groups, ntaps):
-    """``(O, C/G, *k)`` -> contiguous ``(T, O, C/G)``: tap t's ``(O, C/G)`` matrix."""
-    o, cg = w.shape[:2]
-    return np.ascontiguousarray(w.reshape(o, cg, ntaps).transpose(2, 0, 1))
-
-
-def _shift_apply(g, w, win, groups, n):
-    """Output canvas ``(O, N*cplane)`` of the convolution of channel-major grid ``g``."""
-    gemm = _gemm()
-    c = g.shape[0]
-    o = w.shape[0]
-    cg, og = c // groups, o // groups
-    m = win.ccols(n)
-    wt = _tap_weights(w, groups, win.ntaps)
-    y = np.empty((o, m), dtype=g.dtype)
-    for s, e in _chunks(m, cg + og, g.itemsize):
-        for gi in range(groups):
-            gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
-            for t, (ph, off) in enumerate(win.ctaps):
-                gemm(wt[t, go], g[gc, ph, s + off:e + off], y[go, s:e],
-                     beta=0.0 if t == 0 else 1.0)
-    return y
-
-
-def _shift_adjoint(yc, w, win, groups, in_channels, n):
-    """Channel-major input-grid gradient of :func:`_shift_apply` for canvas ``yc``."""
-    gemm = _gemm()
-    o = w.shape[0]
-    cg, og = in_channels // groups, o // groups
-    m = win.ccols(n)
-    wt = _tap_weights(w, groups, win.ntaps)
-    gq = np.zeros((in_channels, win.nphase, m + win.maxoff), dtype=yc.dtype)
-    for s, e in _chunks(m, cg + og, yc.itemsize):
-        for gi in range(groups):
-            gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
-            for t, (ph, off) in enumerate(win.ctaps):
-                gemm(wt[t, go], yc[go, s:e], gq[gc, ph, s + off:e + off], trans_a=True,
-                     beta=1.0)
-    return gq
-
-
-def _shift_weight_grad(yc, g, w_shape, win, groups, n):
-    """Weight gradient of :func:`_shift_apply`: ``gW_t = gy @ window_t^T``."""
-    gemm = _gemm()
-    o, cg = w_shape[:2]
-    og = o // groups
-    m = win.ccols(n)
-    gw = np.zeros((win.ntaps, o, cg), dtype=yc.dtype)
-    # NOTE: the garbage canvas positions of the windows hold real pixels, but ``yc`` is
-    # zero there, so they add nothing.
-    for s, e in _chunks(m, cg + og, yc.itemsize):
-        for gi in range(groups):
-            gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
-            for t, (ph, off) in enumerate(win.ctaps):
-                gemm(yc[go, s:e], g[gc, ph, s + off:e + off], gw[t, go], trans_b=True,
-                     beta=1.0)
-    return np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w_shape)
-
-
-def _gemm():
-    from glassnet.ops._blas import gemm
-
-    return gemm
-
-
-# -----------------------------------------------------------------------------
-# Choosing the algorithm
-# -----------------------------------------------------------------------------
-ALGORITHMS = ("shift", "winograd", "im2col", "depthwise")
-_forced: list = []
-
-# Winograd F(2x2, 3x3) wins over the shifted GEMM once both channel counts per group are
-# large enough for its 16 GEMMs of K = C/G to run near BLAS peak; below that its extra
-# transform passes over memory cost more than the 2.25x fewer multiplies save
-# (benchmarks/bench_winograd.py; measured on ResNet-20/-18 layer shapes).
-WINOGRAD_MIN_CHANNELS = 128
-
-
-class use_algorithm:
-    """Context manager forcing the convolution algorithm (tests, benchmarks).
-
-    ``with use_algorithm("im2col"): ...`` runs every conv / conv-transpose built inside
-    with that algorithm; an algorithm that cannot run a given layer (``"shift"`` without
-    a CBLAS, ``"winograd"`` on anything but a stride-1, dilation-1, symmetrically padded
-    3x3 2-D convolution, ``"depthwise"`` on a non-depthwise layer) raises ValueError.
-    """
-
-    def __init__(self, name: str):
-        if name not in ALGORITHMS:
-            raise ValueError(f"use_algorithm: name must be one of {ALGORITHMS}, got "
-                             f"{name!r}")
-        self.name = name
-
-    def __enter__(self):
-        _forced.append(self.name)
-        return self
-
-    def __exit__(self, *exc):
-        _forced.pop()
-
-
-def _shift_ok(x, w):
-    from glassnet.ops._blas import AVAILABLE
-
-    return (AVAILABLE and isinstance(x, np.ndarray) and isinstance(w, np.ndarray)
-            and x.dtype == w.dtype and x.dtype in (np.float32, np.float64))
-
-
-def _winograd_ok(x, w, win):
-    """A 2-D (not 1-D) stride-1, dilation-1 3x3 conv with the same padding on both sides."""
-    if win is None or win.nd != 2:
-        return False
-    return (isinstance(x, np.ndarray) and isinstance(w, np.ndarray) and x.dtype == w.dtype
-            and x.dtype in (np.float32, np.float64) and win.kernel == (3, 3)
-            and win.stride == (1, 1) and win.dilation == (1, 1)
-            and all(o == i + 2 * p - 2 for o, i, p in zip(win.out_size, win.in_size, win.pad)))
-
-
-def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
-    """The algorithm a convolution of array ``x`` with weight ``w`` runs with.
-
-    ``win`` is the layer's :class:`Window` (needed to consider Winograd, which only the
-    forward convolution uses, not the transposed one).
-    """
-    depthwise = _is_depthwise(w, groups)
-    if _forced:
-        name = _forced[-1]
-        if name == "depthwise" and not depthwise:
-            raise ValueError(f"use_algorithm: 'depthwise' needs a depthwise layer (one "
-                             f"input channel per group), got weight {w.shape} with "
-                             f"groups={groups}")
-        if name == "shift" and not _shift_ok(x, w):
-            raise ValueError("use_algorithm: 'shift' needs NumPy float32/float64 arrays and "
-                             "a CBLAS (glassnet.ops._blas.AVAILABLE)")
-        if name == "winograd" and (transposed or not _winograd_ok(x, w, win)):
-            raise ValueError("use_algorithm: 'winograd' needs a 2-D stride-1, dilation-1 "
-                             "3x3 convolution (not transposed) padded equally on both "
-                             "sides, on NumPy float32/float64 arrays")
-        return name
-    if depthwise:
-        return "depthwise"
-    if (not transposed and _winograd_ok(x, w, win) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
-            and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
-        return "winograd"
-    if not transposed and (_few_input_channels(w, groups) or _mostly_garbage(win)):
-        return "im2col"
-    return "shift" if _shift_ok(x, w) else "im2col"
-
-
-# NOTE: the shifted GEMMs have K = C_in/groups; with one or two input channels (the first
-# layer of a grey-image net), or a few channels under a large kernel (LeNet's 5x5), they
-# are too thin to run near peak, and one im2col GEMM with K = C_in * taps wins (measured,
-# 1 thread: 1x28x28 5x5 -> 6: 23 vs 13 ms; 6x14x14 5x5 -> 16: 20 vs 14 ms; 1x8x8 3x3 -> 32:
-# 2.1 vs 1.0 ms; but 3x32x32 3x3 -> 16: shift 26 vs 29 ms and 16 channels: 48 vs 105 ms).
-def _mostly_garbage(win) -> bool:
-    """The shifted GEMMs compute every canvas position of the padded plane; when the
-    output is much smaller (a valid convolution with a large kernel: LeNet's last 5x5
-    conv maps 5x5 to 1x1, 25 columns computed per useful one) im2col wins."""
-    return win is not None and win.cplane > 2 * int(np.prod(win.out_size))
-
-
-def _few_input_channels(w, groups) -> bool:
-    cin = w.shape[1]
-    taps = int(np.prod(w.shape[2:]))
-    return cin <= 2 or (cin <= 8 and taps > 9)
-
-
-def _winograd():
-    from glassnet.ops import _conv_winograd
-
-    return _conv_winograd
 
 
 # -----------------------------------------------------------------------------
