@@ -153,3 +153,19 @@ def test_huge_stride_pools_cost_no_memory():
     expected[2, 2] += 1
     np.testing.assert_allclose(x.grad.numpy()[0, 0], expected, rtol=1e-6)
     assert peak < 1 << 20
+
+
+def test_strided_1x1_conv_matches_torch():
+    # ResNet's downsampling shortcut: the 1-wide windows are a strided view
+    rng = np.random.default_rng(5)
+    xn = rng.standard_normal((2, 4, 9, 8)).astype(np.float32)
+    wn = rng.standard_normal((6, 4, 1, 1)).astype(np.float32)
+    x, w = gn.tensor(xn, requires_grad=True), gn.tensor(wn, requires_grad=True)
+    xt, wt = torch.tensor(xn, requires_grad=True), torch.tensor(wn, requires_grad=True)
+    y, yt = F.conv2d(x, w, stride=2), torch.nn.functional.conv2d(xt, wt, stride=2)
+    gy = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+    y.backward(gn.tensor(gy))
+    yt.backward(torch.tensor(gy))
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-5, atol=1e-5)

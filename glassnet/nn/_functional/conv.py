@@ -82,7 +82,10 @@ def _skip_unread_rows(x, size, out, kernel, stride, before, totals, dilation):
         new_size[i] = x.shape[2 + i]
         if stride[i] <= eff:
             continue
-        rows = (np.arange(out[i])[:, None] * stride[i] + np.arange(eff)).reshape(-1)
+        # NOTE: a 1-wide window (a strided 1x1 conv: ResNet's downsampling shortcuts) is
+        # a strided view, whose backward is a plain strided write.
+        rows = (slice(0, (out[i] - 1) * stride[i] + 1, stride[i]) if eff == 1 else
+                (np.arange(out[i])[:, None] * stride[i] + np.arange(eff)).reshape(-1))
         x = x[(slice(None),) * (2 + i) + (rows,)]
         new_size[i], new_stride[i] = out[i] * eff, eff
     return x, tuple(new_size), tuple(new_stride), (0,) * nd

@@ -106,7 +106,8 @@ def _skip_unread_rows(x, win):
         if st <= eff or p or (o - 1) * st + eff > n:
             continue
         rows = (np.arange(o)[:, None] * st + np.arange(eff)).reshape(-1)
-        x = x[(slice(None),) * (2 + i) + (rows,)]
+        x = x[(slice(None),) * (2 + i) + (slice(0, (o - 1) * st + 1, st) if eff == 1
+                                             else rows,)]
         maps[i], size[i], stride[i] = rows, o * eff, eff
     if all(m is None for m in maps):
         return x, win, maps
