@@ -16,13 +16,19 @@ __all__ = ["set_threads", "numpy_threads", "alternate", "choose_steps", "stats"]
 
 
 def set_threads(n: int | None):
-    """Limit NumPy's BLAS (and any OpenMP pool it uses) to ``n`` threads with threadpoolctl;
+    """Limit NumPy's BLAS (and any OpenMP pool it uses) to ``n`` threads with threadpoolctl,
+    and numba's pool (glassnet's compiled kernels) with ``numba.set_num_threads``;
     return the limiter (keep it alive), or None when ``n`` is None or threadpoolctl is
     missing (then the BLAS keeps its own default)."""
     if n is None:
         return None
     if n < 1:
         raise ValueError(f"bench: threads must be >= 1, got {n}")
+    try:  # the compiled kernels' thread pool (glassnet.ops.kernels), where numba exists
+        import numba
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    except ImportError:
+        pass
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

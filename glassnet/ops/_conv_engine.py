@@ -96,7 +96,7 @@ def _gemm():
 # -----------------------------------------------------------------------------
 # Choosing the algorithm
 # -----------------------------------------------------------------------------
-ALGORITHMS = ("shift", "winograd", "im2col", "depthwise")
+ALGORITHMS = ("shift", "winograd", "im2col", "depthwise", "pointwise")
 _forced: list = []
 
 # Winograd F(2x2, 3x3) wins over the shifted GEMM once both channel counts per group are
@@ -112,7 +112,8 @@ class use_algorithm:
     ``with use_algorithm("im2col"): ...`` runs every conv / conv-transpose built inside
     with that algorithm; an algorithm that cannot run a given layer (``"shift"`` without
     a CBLAS, ``"winograd"`` on anything but a stride-1, dilation-1, symmetrically padded
-    3x3 2-D convolution, ``"depthwise"`` on a non-depthwise layer) raises ValueError.
+    3x3 2-D convolution, ``"depthwise"`` on a non-depthwise layer, ``"pointwise"`` on
+    anything but an ungrouped, unpadded 1x1 convolution) raises ValueError.
     """
 
     def __init__(self, name: str):
@@ -166,9 +167,15 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
             raise ValueError("use_algorithm: 'winograd' needs a 2-D stride-1, dilation-1 "
                              "3x3 convolution (not transposed) padded equally on both "
                              "sides, on NumPy float32/float64 arrays")
+        if name == "pointwise" and (transposed or not _pointwise_ok(x, w, groups, win)):
+            raise ValueError(f"use_algorithm: 'pointwise' needs an ungrouped, unpadded 1x1 "
+                             f"convolution (not transposed), got weight {w.shape} with "
+                             f"groups={groups}")
         return name
     if depthwise:
         return "depthwise"
+    if not transposed and _pointwise_ok(x, w, groups, win):
+        return "pointwise"
     if (not transposed and _winograd_ok(x, w, win) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
             and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
         return "winograd"
@@ -187,6 +194,14 @@ def _mostly_garbage(win) -> bool:
     output is much smaller (a valid convolution with a large kernel: LeNet's last 5x5
     conv maps 5x5 to 1x1, 25 columns computed per useful one) im2col wins."""
     return win is not None and win.cplane > 2 * int(np.prod(win.out_size))
+
+
+def _pointwise_ok(x, w, groups, win) -> bool:
+    """An ungrouped 1x1 convolution without padding: a plain GEMM per image on NCHW."""
+    return (win is not None and groups == 1 and all(k == 1 for k in win.kernel)
+            and not any(win.pad)
+            and all(o == (i - 1) // s + 1
+                    for o, i, s in zip(win.out_size, win.in_size, win.stride)))
 
 
 def _few_input_channels(w, groups) -> bool:

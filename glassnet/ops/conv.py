@@ -32,7 +32,10 @@ The conv engine has three algorithms (:data:`ALGORITHMS`, picked per layer by
   BLAS GEMM on a pitched window that accumulates in place (:mod:`glassnet.ops._blas`),
   in column chunks that stay in cache across the taps.
 - ``"im2col"``: columns + one GEMM per product, as above (any array module and dtype).
-- ``"depthwise"``: one input channel per group: a multiply-add per tap.
+- ``"depthwise"``: one input channel per group: a multiply-add per tap (the direct
+  kernels of :mod:`glassnet.ops.kernels.depthwise` where numba is installed).
+- ``"pointwise"``: an ungrouped 1x1 convolution is ``W @ x[n]`` on the NCHW input as it
+  is (strided: on its subsampled view): one stacked GEMM, no grid, no copy back.
 """
 from __future__ import annotations
 
@@ -337,6 +340,24 @@ def _output(y, bias=None):
     return out
 
 
+def _subsample_index(win):
+    return (slice(None), slice(None)) + tuple(
+        slice(0, (o - 1) * s + 1, s) for o, s in zip(win.out_size, win.stride))
+
+
+def _subsample(x, win):
+    """The input values a 1x1 window reads: ``x`` itself, or its strided view."""
+    if all(s == 1 for s in win.stride) and tuple(x.shape[2:]) == win.out_size:
+        return x
+    return x[_subsample_index(win)]
+
+
+def _dw_kernels():
+    from glassnet.ops.kernels import depthwise
+
+    return depthwise
+
+
 def _nchw(y):
     """``(O, N, *spatial)`` -> ``(N, O, *spatial)`` view (and back)."""
     return y.swapaxes(0, 1)
@@ -444,6 +465,15 @@ class Conv2d(Function):
             if self.needs_input_grad[1]:
                 self.xq = g
             return _output(window.ccrop(_shift_apply(g, w, window, groups, n), n), b)
+        if algo == "pointwise":
+            xs = _subsample(x, window).reshape(n, x.shape[1], -1)
+            y = get_array_module(x, w).matmul(w.reshape(w.shape[0], -1), xs)  # (N, O, HoWo)
+            if b is not None:
+                y += b.reshape(-1, 1)
+            return y.reshape((n, w.shape[0]) + window.out_size)
+        if algo == "depthwise" and _dw_kernels().supports(x, w, window):
+            self.algo = "depthwise-direct"
+            return _dw_kernels().forward(x, w, b, window)
         xq = window.to_grid(x)
         if self.needs_input_grad[1]:
             self.xq = xq
@@ -461,6 +491,27 @@ class Conv2d(Function):
                 gx = wg.winograd_conv2d_input_grad(gc, w, x.shape, win.pad, 2, groups=groups)
             if self.needs_input_grad[1]:
                 gw = wg.winograd_conv2d_weight_grad(gc, x, w.shape, win.pad, 2, groups=groups)
+        elif self.algo == "pointwise":
+            xp = get_array_module(g, w)
+            n, o = g.shape[:2]
+            gy = g.reshape(n, o, -1)
+            w2 = w.reshape(o, -1)
+            if self.needs_input_grad[0]:
+                gs = xp.matmul(w2.T, gy)  # (N, C, Ho*Wo)
+                if _subsample(x, win) is x:
+                    gx = gs.reshape(x.shape)
+                else:
+                    gx = xp.zeros(x.shape, dtype=g.dtype)
+                    gx[_subsample_index(win)] = gs.reshape(x.shape[:2] + win.out_size)
+            if self.needs_input_grad[1]:
+                xs = _subsample(x, win).reshape(n, x.shape[1], -1)
+                gw = xp.matmul(gy, xs.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
+        elif self.algo == "depthwise-direct":
+            k = _dw_kernels()
+            if self.needs_input_grad[0]:
+                gx = k.input_grad(g, w, x.shape, win)
+            if self.needs_input_grad[1]:
+                gw = k.weight_grad(g, x, w.shape, win)
         elif self.algo == "shift":
             n = x.shape[0]
             gp = win.cpad(g)

@@ -76,6 +76,16 @@ class StatNorm(Function):
         else:
             mean, var = (s.astype(x.dtype, copy=False) for s in stats)
             invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+            if self.fused:
+                # Fixed statistics (eval): y = x * scale + shift in two passes, as torch's
+                # inference batch norm computes it, instead of subtract, scale, shift.
+                self.save_for_backward(x)
+                self.mean, self.invstd = mean, invstd
+                scale = invstd * weight if has_weight else invstd
+                shift = bias - mean * scale if has_bias else -mean * scale
+                y = xs * scale
+                y += shift
+                return y.reshape(x.shape)
             xc = xs - mean
         self.invstd = invstd
         if self.fused:

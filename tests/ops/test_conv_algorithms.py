@@ -10,9 +10,10 @@ import glassnet as gn
 import glassnet.nn.functional as F
 from glassnet.ops import _blas
 from glassnet.ops.conv import ALGORITHMS, choose_algorithm, use_algorithm
+from glassnet.ops.kernels import depthwise as dw_kernels
 from glassnet.testing.gradcheck import gradcheck
 
-GENERAL = [a for a in ALGORITHMS if a not in ("depthwise", "winograd")]
+GENERAL = [a for a in ALGORITHMS if a not in ("depthwise", "winograd", "pointwise")]
 if not _blas.AVAILABLE:  # pragma: no cover - numpy without a CBLAS
     GENERAL.remove("shift")
 
@@ -86,32 +87,122 @@ DEPTHWISE = [  # (n, channels, multiplier, kernel, stride, padding, dilation, si
     (1, 3, 1, (3, 3), (1, 1), (1, 1), (1, 1), (7, 9)),
     (2, 4, 2, (3, 3), (2, 2), (1, 1), (1, 1), (8, 7)),
     (3, 2, 1, (5, 3), (1, 2), (2, 1), (2, 1), (9, 9)),
+    (2, 3, 3, (3, 5), (3, 1), (0, 2), (1, 2), (10, 11)),   # stride 3, multiplier 3
+    (1, 2, 1, (1, 1), (1, 1), (0, 0), (1, 1), (4, 5)),     # 1x1 depthwise
+    (2, 2, 2, (3, 3), (1, 1), (3, 2), (2, 1), (5, 6)),     # padding beyond the reach
 ]
+# The direct kernels (numba) where installed, and the NumPy reference in any case.
+DW_PATHS = (["direct"] if dw_kernels.available() else []) + ["numpy"]
 
 
-@pytest.mark.parametrize("cfg", DEPTHWISE, ids=lambda c: f"c{c[1]}m{c[2]}s{c[4]}d{c[6]}")
-def test_depthwise_gradcheck_and_torch(cfg):
+@pytest.mark.parametrize("path", DW_PATHS)
+@pytest.mark.parametrize("cfg", DEPTHWISE, ids=lambda c: f"c{c[1]}m{c[2]}k{c[3]}s{c[4]}d{c[6]}")
+def test_depthwise_gradcheck_and_torch(cfg, path):
     n, c, m, k, s, p, d, size = cfg
     rng = np.random.default_rng(3)
     x = rng.standard_normal((n, c) + size)
     w = rng.standard_normal((c * m, 1) + k)
+    b = rng.standard_normal(c * m)
     kw = dict(stride=s, padding=p, dilation=d, groups=c)
 
-    def f(x, w):
+    def f(x, w, b):
         with use_algorithm("depthwise"):
-            return F.conv2d(x, w, **kw)
+            if path == "numpy":
+                with dw_kernels.disabled():
+                    y = F.conv2d(x, w, b, **kw)
+            else:
+                y = F.conv2d(x, w, b, **kw)
+        want = "depthwise-direct" if path == "direct" else "depthwise"
+        assert y.grad_fn is None or y.grad_fn.algo == want
+        return y
 
-    assert gradcheck(f, [gn.tensor(x, requires_grad=True), gn.tensor(w, requires_grad=True)])
+    assert gradcheck(f, [gn.tensor(a, requires_grad=True) for a in (x, w, b)])
     torch = pytest.importorskip("torch")
-    ours = [gn.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w)]
-    ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w)]
+    ours = [gn.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b)]
+    ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b)]
     y = f(*ours)
     ty = torch.nn.functional.conv2d(*ref, **kw)
     np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
-    y.sum().backward()
-    ty.sum().backward()
+    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(gn.tensor(cot))
+    ty.backward(torch.tensor(cot))
     for a, t in zip(ours, ref):
         np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(not dw_kernels.available(), reason="numba not installed")
+def test_depthwise_direct_kernels_equal_the_numpy_reference_on_a_mobilenet_block():
+    """float32, 14x14 planes (the canvas loops) and a stride-2 layer (the row loops)."""
+    rng = np.random.default_rng(5)
+    for s in (1, 2):
+        x = gn.tensor(rng.standard_normal((3, 24, 14, 14)).astype(np.float32),
+                      requires_grad=True)
+        w = gn.tensor(rng.standard_normal((24, 1, 3, 3)).astype(np.float32),
+                      requires_grad=True)
+        cot = gn.tensor(rng.standard_normal((3, 24, 14 // s, 14 // s)).astype(np.float32))
+        results = []
+        for off in (False, True):
+            x.grad = w.grad = None
+            if off:
+                with dw_kernels.disabled():
+                    y = F.conv2d(x, w, stride=s, padding=1, groups=24)
+            else:
+                y = F.conv2d(x, w, stride=s, padding=1, groups=24)
+            y.backward(cot)
+            results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+        for a, b in zip(*results):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+
+
+POINTWISE = [  # (nd, n, c, o, stride, size, bias)
+    (2, 1, 3, 4, (1, 1), (7, 9), True),
+    (2, 2, 5, 3, (2, 2), (8, 7), False),
+    (2, 3, 2, 6, (3, 1), (10, 5), True),
+    (1, 2, 4, 3, (2,), (9,), True),
+    (3, 1, 2, 3, (1, 2, 2), (3, 5, 4), True),
+]
+
+
+@pytest.mark.parametrize("cfg", POINTWISE, ids=lambda c: f"{c[0]}d-n{c[1]}-s{c[4]}-b{c[6]}")
+def test_pointwise_gradcheck_and_torch(cfg):
+    nd, n, c, o, s, size, bias = cfg
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal((n, c) + size), rng.standard_normal((o, c) + (1,) * nd)]
+    if bias:
+        arrays.append(rng.standard_normal(o))
+    fn = _CONV[nd]
+
+    def f(*args):
+        with use_algorithm("pointwise"):
+            y = fn(*args, stride=s)
+        return y
+
+    assert gradcheck(f, [gn.tensor(a, requires_grad=True) for a in arrays])
+    torch = pytest.importorskip("torch")
+    ours = [gn.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    y = f(*ours)
+    ty = getattr(torch.nn.functional, fn.__name__)(*ref, stride=s)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(gn.tensor(cot))
+    ty.backward(torch.tensor(cot))
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_pointwise_is_chosen_for_1x1_and_refuses_other_layers():
+    x = gn.randn(2, 4, 6, 6)
+    y = F.conv2d(x.requires_grad_(), gn.randn(3, 4, 1, 1), stride=2)
+    assert y.grad_fn.algo == "pointwise"
+    for kw, w in ((dict(padding=1), gn.randn(3, 4, 1, 1)),   # padded
+                  (dict(groups=2), gn.randn(4, 2, 1, 1)),    # grouped
+                  ({}, gn.randn(3, 4, 3, 3))):               # not 1x1
+        assert F.conv2d(x, w, **kw).grad_fn.algo != "pointwise"
+        with use_algorithm("pointwise"), pytest.raises(ValueError, match="'pointwise' needs"):
+            F.conv2d(x, w, **kw)
+    with use_algorithm("pointwise"), pytest.raises(ValueError, match="not transposed"):
+        F.conv_transpose2d(x, gn.randn(4, 3, 1, 1))
 
 
 WINOGRAD = [  # (n, groups, c_per_group, o_per_group, padding, size): stride 1, 3x3

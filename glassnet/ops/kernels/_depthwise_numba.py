@@ -1,0 +1,267 @@
+"""The numba kernels of :mod:`glassnet.ops.kernels.depthwise` (imported only where numba
+is installed; see that module for what they compute). Module-level functions, so that
+numba's on-disk cache finds them again in the next process."""
+import numpy as np
+from numba import njit, prange
+
+
+@njit(inline="always")
+def _cols(off, sw, width, wo):
+    # Output columns ow whose input column ow*sw + off lies in [0, width).
+    lo = 0 if off >= 0 else (-off + sw - 1) // sw
+    hi = (width - off + sw - 1) // sw
+    if hi > wo:
+        hi = wo
+    return lo, hi
+
+
+@njit(parallel=True, cache=True)
+def fwd(x, w, b, out, sh, sw, ph, pw, dh, dw):
+    n_, c_, h_, w_ = x.shape
+    o_, _, kh, kw = w.shape
+    ho, wo = out.shape[2], out.shape[3]
+    m = o_ // c_
+    for p in prange(n_ * o_):
+        n = p // o_
+        o = p - n * o_
+        c = o // m
+        for oh in range(ho):
+            orow = out[n, o, oh]
+            bv = b[o]
+            for ow in range(wo):
+                orow[ow] = bv
+            for i in range(kh):
+                ih = oh * sh - ph + i * dh
+                if ih < 0 or ih >= h_:
+                    continue
+                xrow = x[n, c, ih]
+                for j in range(kw):
+                    wv = w[o, 0, i, j]
+                    off = j * dw - pw
+                    lo, hi = _cols(off, sw, w_, wo)
+                    if hi <= lo:
+                        continue
+                    # NOTE: slices, then loops from 0: numba's wraparound check on a
+                    # signed index that might be negative blocks vectorisation
+                    # (7x slower); an index counted up from 0 is provably >= 0.
+                    os_ = orow[lo:hi]
+                    if sw == 1:  # contiguous slices: a vectorised loop
+                        xs = xrow[lo + off:hi + off]
+                        for t in range(hi - lo):
+                            os_[t] += wv * xs[t]
+                    else:
+                        xs = xrow[lo * sw + off:(hi - 1) * sw + off + 1:sw]
+                        for t in range(hi - lo):
+                            os_[t] += wv * xs[t]
+
+
+@njit(parallel=True, cache=True)
+def bwd_input(gy, w, gx, sh, sw, ph, pw, dh, dw):
+    n_, c_, h_, w_ = gx.shape
+    o_, _, kh, kw = w.shape
+    ho, wo = gy.shape[2], gy.shape[3]
+    m = o_ // c_
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        plane = gx[n, c]
+        for ih in range(h_):
+            for iw in range(w_):
+                plane[ih, iw] = 0.0
+        for k in range(m):
+            o = c * m + k
+            for oh in range(ho):
+                grow = gy[n, o, oh]
+                for i in range(kh):
+                    ih = oh * sh - ph + i * dh
+                    if ih < 0 or ih >= h_:
+                        continue
+                    xrow = plane[ih]
+                    for j in range(kw):
+                        wv = w[o, 0, i, j]
+                        off = j * dw - pw
+                        lo, hi = _cols(off, sw, w_, wo)
+                        if hi <= lo:
+                            continue
+                        gs = grow[lo:hi]
+                        if sw == 1:
+                            xs = xrow[lo + off:hi + off]
+                            for t in range(hi - lo):
+                                xs[t] += wv * gs[t]
+                        else:
+                            xs = xrow[lo * sw + off:(hi - 1) * sw + off + 1:sw]
+                            for t in range(hi - lo):
+                                xs[t] += wv * gs[t]
+
+
+@njit(parallel=True, cache=True)
+def bwd_weight(gy, x, gw, sh, sw, ph, pw, dh, dw):
+    n_, c_, h_, w_ = x.shape
+    o_, _, kh, kw = gw.shape
+    ho, wo = gy.shape[2], gy.shape[3]
+    m = o_ // c_
+    for o in prange(o_):
+        c = o // m
+        # Per-tap partial sums, one lane per output column: the inner loop is an
+        # elementwise multiply-add (vectorised), reduced once at the end.
+        acc = np.zeros((kh * kw, wo), dtype=gy.dtype)
+        for n in range(n_):
+            for oh in range(ho):
+                grow = gy[n, o, oh]
+                for i in range(kh):
+                    ih = oh * sh - ph + i * dh
+                    if ih < 0 or ih >= h_:
+                        continue
+                    xrow = x[n, c, ih]
+                    for j in range(kw):
+                        off = j * dw - pw
+                        lo, hi = _cols(off, sw, w_, wo)
+                        if hi <= lo:
+                            continue
+                        gs = grow[lo:hi]
+                        a = acc[i * kw + j, lo:hi]
+                        if sw == 1:
+                            xs = xrow[lo + off:hi + off]
+                            for t in range(hi - lo):
+                                a[t] += gs[t] * xs[t]
+                        else:
+                            xs = xrow[lo * sw + off:(hi - 1) * sw + off + 1:sw]
+                            for t in range(hi - lo):
+                                a[t] += gs[t] * xs[t]
+        for i in range(kh):
+            for j in range(kw):
+                s = 0.0
+                a = acc[i * kw + j]
+                for ow in range(wo):
+                    s += a[ow]
+                gw[o, 0, i, j] = s
+
+
+# -- stride 1: the padded plane as one flat canvas ---------------------------------
+# With stride 1, tap (i, j) of output position q = oh * Wp + ow (Wp = padded width)
+# reads the padded plane at q + i*dh*Wp + j*dw: ONE long unit-stride loop per tap over
+# the whole plane (Ho * Wp values, the Wp - Wo extra columns per row are garbage,
+# cropped), instead of Ho short row loops -- 7x7 and 14x14 planes are loop-overhead
+# bound otherwise. Each thread keeps its padded plane and canvas buffers.
+
+
+@njit(parallel=True, cache=True)
+def fwd_s1(x, w, b, out, ph, pw, dh, dw, nthreads):
+    n_, c_, h_, w_ = x.shape
+    o_, _, kh, kw = w.shape
+    ho, wo = out.shape[2], out.shape[3]
+    m = o_ // c_
+    wp = w_ + 2 * pw
+    hp = h_ + 2 * ph
+    lc = ho * wp
+    for tid in prange(nthreads):
+        xpf = np.zeros((hp + 1) * wp, dtype=x.dtype)
+        acc = np.empty(lc, dtype=x.dtype)
+        last = -1
+        for p in range(tid, n_ * o_, nthreads):
+            n = p // o_
+            o = p - n * o_
+            c = o // m
+            if n * c_ + c != last:  # a new input plane: copy it in
+                last = n * c_ + c
+                for ih in range(h_):
+                    dst = xpf[(ih + ph) * wp + pw:(ih + ph) * wp + pw + w_]
+                    src = x[n, c, ih]
+                    for t in range(w_):
+                        dst[t] = src[t]
+            bv = b[o]
+            for t in range(lc):
+                acc[t] = bv
+            for i in range(kh):
+                for j in range(kw):
+                    wv = w[o, 0, i, j]
+                    base = i * dh * wp + j * dw
+                    xs = xpf[base:base + lc]
+                    for t in range(lc):
+                        acc[t] += wv * xs[t]
+            for oh in range(ho):
+                orow = out[n, o, oh]
+                src = acc[oh * wp:oh * wp + wo]
+                for t in range(wo):
+                    orow[t] = src[t]
+
+
+@njit(parallel=True, cache=True)
+def bwd_input_s1(gy, w, gx, ph, pw, dh, dw, nthreads):
+    n_, c_, h_, w_ = gx.shape
+    o_, _, kh, kw = w.shape
+    ho, wo = gy.shape[2], gy.shape[3]
+    m = o_ // c_
+    wp = w_ + 2 * pw
+    hp = h_ + 2 * ph
+    lc = ho * wp
+    for tid in prange(nthreads):
+        gxf = np.empty((hp + 1) * wp, dtype=gy.dtype)
+        gyc = np.zeros(lc, dtype=gy.dtype)  # garbage columns stay 0
+        for p in range(tid, n_ * c_, nthreads):
+            n = p // c_
+            c = p - n * c_
+            for t in range(gxf.shape[0]):
+                gxf[t] = 0.0
+            for k in range(m):
+                o = c * m + k
+                for oh in range(ho):
+                    dst = gyc[oh * wp:oh * wp + wo]
+                    src = gy[n, o, oh]
+                    for t in range(wo):
+                        dst[t] = src[t]
+                for i in range(kh):
+                    for j in range(kw):
+                        wv = w[o, 0, i, j]
+                        base = i * dh * wp + j * dw
+                        xs = gxf[base:base + lc]
+                        for t in range(lc):
+                            xs[t] += wv * gyc[t]
+            for ih in range(h_):
+                dst = gx[n, c, ih]
+                src = gxf[(ih + ph) * wp + pw:(ih + ph) * wp + pw + w_]
+                for t in range(w_):
+                    dst[t] = src[t]
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def bwd_weight_s1(gy, x, gw, ph, pw, dh, dw, nthreads):
+    # NOTE: fastmath lets LLVM vectorise the dot products (reassociated partial sums,
+    # accumulated in float64); each weight is summed by one thread, in a fixed order.
+    n_, c_, h_, w_ = x.shape
+    o_, _, kh, kw = gw.shape
+    ho, wo = gy.shape[2], gy.shape[3]
+    m = o_ // c_
+    wp = w_ + 2 * pw
+    hp = h_ + 2 * ph
+    lc = ho * wp
+    for tid in prange(nthreads):
+        xpf = np.zeros((hp + 1) * wp, dtype=x.dtype)
+        gyc = np.zeros(lc, dtype=gy.dtype)
+        sums = np.zeros(kh * kw, dtype=np.float64)
+        for o in range(tid, o_, nthreads):
+            c = o // m
+            for t in range(kh * kw):
+                sums[t] = 0.0
+            for n in range(n_):
+                for ih in range(h_):
+                    dst = xpf[(ih + ph) * wp + pw:(ih + ph) * wp + pw + w_]
+                    src = x[n, c, ih]
+                    for t in range(w_):
+                        dst[t] = src[t]
+                for oh in range(ho):
+                    dst = gyc[oh * wp:oh * wp + wo]
+                    src = gy[n, o, oh]
+                    for t in range(wo):
+                        dst[t] = src[t]
+                for i in range(kh):
+                    for j in range(kw):
+                        base = i * dh * wp + j * dw
+                        xs = xpf[base:base + lc]
+                        s = 0.0
+                        for t in range(lc):
+                            s += gyc[t] * xs[t]
+                        sums[i * kw + j] += s
+            for i in range(kh):
+                for j in range(kw):
+                    gw[o, 0, i, j] = sums[i * kw + j]
