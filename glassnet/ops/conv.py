@@ -21,7 +21,7 @@ contiguous block adds (no ``np.add.at``, no per-pixel loop). Columns are channel
 weight gradient) is one GEMM per group over the whole batch, e.g. the forward
 ``(C_out/G, C_in/G * kh*kw) @ (C_in/G * kh*kw, N * Ho*Wq)``.
 
-The conv engine has three algorithms (:data:`ALGORITHMS`, picked per layer by
+The conv engine has five algorithms (:data:`ALGORITHMS`, picked per layer by
 :func:`choose_algorithm`, forced with :class:`use_algorithm`):
 
 - ``"shift"`` (the default where NumPy's BLAS exposes CBLAS): the same geometry on a
