@@ -260,7 +260,8 @@ class DistributedDataParallel(Module):
                 from mpi4py import MPI
 
                 MPI.Request.Waitall([b.request for b in self._buckets if b.request])
-                names = [self._param_names[self._module_params.index(p)] for p in missing]
+                names = [n for p, n in zip(self._module_params, self._param_names)
+                         if id(p) not in self._ready]
                 raise RuntimeError(
                     f"DistributedDataParallel: {len(missing)} parameters received no "
                     f"gradient in this backward: {names}; pass "
