@@ -94,3 +94,31 @@ def test_no_sync_unused_parameters_buffers_and_overlap(tmp_path):
         assert int(res[r]["buckets"]) == 6
         assert int(res[r]["started_before_first_layer"]) >= 3
         np.testing.assert_allclose(res[r]["first_layer_grad"], expected, rtol=1e-12)
+
+
+def test_ddp_rejects_bad_arguments_and_needs_a_process_group():
+    from glassnet.nn.parallel import DistributedDataParallel
+
+    with pytest.raises(TypeError, match="DistributedDataParallel: module must be a "
+                                        "glassnet.nn.Module, got function"):
+        DistributedDataParallel(lambda x: x)
+    with pytest.raises(ValueError, match="DistributedDataParallel: bucket_cap_mb must be a "
+                                         "number > 0, got 0"):
+        DistributedDataParallel(nn.Linear(2, 2), bucket_cap_mb=0)
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        DistributedDataParallel(nn.Linear(2, 2))
+
+
+def test_buckets_pack_parameters_in_reverse_order_by_size_and_dtype():
+    from glassnet.nn.parallel.distributed import _buckets_by_size
+
+    params = [gn.zeros(1000), gn.zeros(10), gn.zeros(300000), gn.zeros(5, dtype=gn.float64),
+              gn.zeros(20)]
+    buckets = _buckets_by_size(params[::-1], 1024 * 1024, 4 * 1024 * 1024)
+    # Reverse order: 20 floats, then 5 doubles (their own dtype), 300000 floats (1.2 MB)
+    # close the first, 1 MB, bucket; the open ones follow in order of their first
+    # parameter.
+    assert [[p.numel() for p in b.params] for b in buckets] == [[20, 300000], [5],
+                                                                [10, 1000]]
+    assert [b.flat.dtype for b in buckets] == [np.float32, np.float64, np.float32]
+    assert [b.flat.size for b in buckets] == [300020, 5, 1010]

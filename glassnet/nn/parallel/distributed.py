@@ -142,12 +142,12 @@ class DistributedDataParallel(Module):
         if not isinstance(module, Module):
             raise TypeError(f"{fn}: module must be a glassnet.nn.Module, got "
                             f"{type(module).__name__}")
-        from glassnet.distributed._group import _group
-
-        group = _group(process_group, fn)
         cap = _DEFAULT_BUCKET_MB if bucket_cap_mb is None else bucket_cap_mb
         if isinstance(cap, bool) or not isinstance(cap, (int, float)) or cap <= 0:
             raise ValueError(f"{fn}: bucket_cap_mb must be a number > 0, got {cap!r}")
+        from glassnet.distributed._group import _group
+
+        group = _group(process_group, fn)
         self.module = module
         self.dim = _check_int(dim, "dim", fn, None)
         self.device_ids = None
