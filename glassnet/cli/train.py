@@ -72,7 +72,7 @@ def _argv(parser, args) -> list:
         if not action.option_strings or action.dest in ("help", "nproc"):
             continue
         value = getattr(args, action.dest, None)
-        if value is None or value is False or value == action.default:
+        if value is None or value == action.default:
             continue
         flag = action.option_strings[0]
         if isinstance(action, argparse.BooleanOptionalAction):

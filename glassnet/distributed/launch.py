@@ -13,8 +13,10 @@ import sysconfig
 
 __all__ = ["find_mpiexec", "mpiexec_command", "launch", "under_mpiexec"]
 
-# Variables that MPICH's and Open MPI's launchers set in every rank they start.
-_LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK")
+# Variables that MPICH's and Open MPI's launchers set in every rank they start, and the
+# one launch() sets, so that a rank never starts a group of its own.
+_LAUNCHED = "GLASSNET_MPI_RANK_OF"
+_LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", _LAUNCHED)
 
 
 def find_mpiexec() -> str | None:
@@ -49,7 +51,7 @@ def launch(nproc: int, argv: list[str], blas_threads: int = 1, timeout=None) -> 
     Each rank gets ``blas_threads`` BLAS/OpenMP threads (default 1, so that ``N`` ranks
     do not oversubscribe the cores).
     """
-    env = dict(os.environ)
+    env = dict(os.environ, **{_LAUNCHED: str(nproc)})
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(blas_threads)
     return subprocess.run(mpiexec_command(nproc, argv), env=env, timeout=timeout).returncode
