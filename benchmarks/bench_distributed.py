@@ -2,6 +2,7 @@
 backward with bucketed all-reduce overlap vs all-reduce after backward.
 
     python3 benchmarks/bench_distributed.py [--nproc 2] [--steps 30] [--batch 64]
+                                            [--bucket-cap-mb 25]
 
 Each configuration runs as its own ``mpiexec -n R`` group; every rank trains a LeNet-sized
 CNN on (batch, 1, 28, 28) inputs for ``--steps`` steps after 3 warm-up steps and reports
@@ -41,7 +42,7 @@ def _model():
                          nn.Linear(256, 10))
 
 
-def worker(steps: int, batch: int) -> None:
+def worker(steps: int, batch: int, bucket_cap_mb: float) -> None:
     import numpy as np
     from mpi4py import MPI
 
@@ -53,7 +54,7 @@ def worker(steps: int, batch: int) -> None:
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     gn.manual_seed(0)
-    ddp = DistributedDataParallel(_model())
+    ddp = DistributedDataParallel(_model(), bucket_cap_mb=bucket_cap_mb)
     opt = gn.optim.SGD(ddp.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(rank)
     x = gn.tensor(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32))
@@ -61,21 +62,19 @@ def worker(steps: int, batch: int) -> None:
     loss_fn = nn.CrossEntropyLoss()
     comm = ddp.process_group.comm
     times = {"step": [], "backward_overlap": [], "backward_after": []}
-    for i in range(steps + 3):
-        comm.Barrier()
-        t0 = time.perf_counter()
+    def overlapped():
         opt.zero_grad()
         loss = loss_fn(ddp(x), y)
-        t1 = time.perf_counter()
+        t0 = time.perf_counter()
         loss.backward()  # buckets all-reduce during backward
-        t2 = time.perf_counter()
-        opt.step()
-        t3 = time.perf_counter()
+        return time.perf_counter() - t0
+
+    def after():
         # The same backward without overlap: local backward, then the buckets' all-reduces.
         opt.zero_grad()
         with ddp.no_sync():
             loss = loss_fn(ddp(x), y)
-            t4 = time.perf_counter()
+            t0 = time.perf_counter()
             loss.backward()
         for b in ddp._buckets:
             flat = np.concatenate([p.grad._data.ravel() for p in b.params])
@@ -83,11 +82,23 @@ def worker(steps: int, batch: int) -> None:
             flat /= world
             for p, sl in zip(b.params, b.slices):
                 p.grad._data[...] = flat[sl].reshape(p.shape)
-        t5 = time.perf_counter()
+        return time.perf_counter() - t0
+
+    for i in range(steps + 3):
+        comm.Barrier()
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss_fn(ddp(x), y).backward()
+        opt.step()
+        step = time.perf_counter() - t0
+        comm.Barrier()
+        # Alternate which variant runs first, so that neither always meets warm caches.
+        first, second = (overlapped, after) if i % 2 else (after, overlapped)
+        a, b = first(), second()
         if i >= 3:
-            times["step"].append(t3 - t0)
-            times["backward_overlap"].append(t2 - t1)
-            times["backward_after"].append(t5 - t4)
+            times["step"].append(step)
+            times["backward_overlap" if first is overlapped else "backward_after"].append(a)
+            times["backward_after" if first is overlapped else "backward_overlap"].append(b)
     med = {k: statistics.median(v) for k, v in times.items()}
     worst = {k: comm.allreduce(v, op=MPI.MAX) for k, v in med.items()}
     if rank == 0:
@@ -103,10 +114,11 @@ def main() -> int:
     ap.add_argument("--nproc", type=int, default=2)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--bucket-cap-mb", type=float, default=25.0)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.steps, args.batch)
+        worker(args.steps, args.batch, args.bucket_cap_mb)
         return 0
     from glassnet.distributed.launch import mpiexec_command
 
@@ -114,7 +126,8 @@ def main() -> int:
     rows = []
     for world in (1, args.nproc):
         cmd = mpiexec_command(world, [sys.executable, __file__, "--worker", "--steps",
-                                      str(args.steps), "--batch", str(args.batch)])
+                                      str(args.steps), "--batch", str(args.batch),
+                                      "--bucket-cap-mb", str(args.bucket_cap_mb)])
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]))
