@@ -13,6 +13,7 @@ def _train(out, *extra):
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "glassnet", "train", "--dataset", "digits", "--nproc", "2",
+           "--batch-size", "64",
            "--no-progress", "--out", str(out), *extra]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
                           cwd=str(REPO))
@@ -31,7 +32,7 @@ def test_train_nproc_2_logs_once_and_resumes_exactly(tmp_path):
     # A constant learning rate, so that a 1-epoch run is the first half of a 2-epoch run.
     text = _train(tmp_path / "full", "--epochs", "2", "--scheduler", "none")
     assert text.count("test accuracy") == 1  # rank 0 only
-    assert "group of 2 ranks:" in text and "(batch 32 per rank, 64 per step)" in text
+    assert "group of 2 ranks:" in text and "(batch 64 per rank, 128 per step)" in text
     summary = json.loads((tmp_path / "full" / "test_metrics.json").read_text())
     assert summary["world_size"] == 2 and summary["epochs"] == 2
     assert summary["test"]["accuracy"] > 0.8  # digits, 2 epochs of the small CNN
