@@ -94,6 +94,9 @@ def test_no_sync_unused_parameters_buffers_and_overlap(tmp_path):
         assert int(res[r]["buckets"]) == 6
         assert int(res[r]["started_before_first_layer"]) >= 3
         np.testing.assert_allclose(res[r]["first_layer_grad"], expected, rtol=1e-12)
+    # DistributedSampler's defaults come from the group: 7 indices padded to 8.
+    assert res[0]["sampler"].tolist() == [2, 0, 0, 2, 4, 6]
+    assert res[1]["sampler"].tolist() == [2, 1, 1, 3, 5, 0]
 
 
 def test_ddp_rejects_bad_arguments_and_needs_a_process_group():

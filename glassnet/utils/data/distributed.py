@@ -16,12 +16,9 @@ __all__ = ["DistributedSampler"]
 
 def _process_group(fn: str, what: str) -> int:
     """``what`` ('world_size' or 'rank') of the default process group, if one exists."""
-    try:
-        import glassnet.distributed as dist
-    except ImportError:
-        dist = None
-    if dist is None or not dist.is_available() or not dist.is_initialized():
-        # TODO(issue 9): process groups come with glassnet.distributed (a later issue).
+    import glassnet.distributed as dist
+
+    if not dist.is_initialized():
         raise ValueError(f"{fn}: num_replicas and rank must be given when no distributed "
                          f"process group is initialized; got {what}=None (pass "
                          f"num_replicas=WORLD_SIZE, rank=RANK)")

@@ -74,5 +74,10 @@ mse(ddp(x), y).backward()
 res["buckets"] = np.array(len(ddp._buckets))
 res["started_before_first_layer"] = np.array(seen[0])
 res["first_layer_grad"] = model[0].weight.grad.numpy()
+# DistributedSampler takes num_replicas and rank from the group.
+from glassnet.utils.data import DistributedSampler  # noqa: E402
+
+sampler = DistributedSampler(list(range(7)), shuffle=False)
+res["sampler"] = np.array([sampler.num_replicas, sampler.rank, *sampler])
 np.savez(out / f"rank{rank}.npz", **res)
 dist.destroy_process_group()
