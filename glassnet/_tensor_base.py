@@ -194,6 +194,20 @@ class TensorBase:
         self._hooks[handle.id] = hook
         return handle
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor) -> None``, run on a leaf after backward adds into
+        its ``.grad`` (torch's name; DistributedDataParallel's buckets use it)."""
+        if self._ctx is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook "
+                               "on a tensor that doesn't require gradient")
+        hooks = self.__dict__.setdefault("_post_acc_hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Compute gradients of this tensor w.r.t. graph leaves (see ``autograd.backward``)."""
         autograd.backward(self, gradient, retain_graph=retain_graph)

@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = [
     "Function", "sum_to", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
-    "is_grad_enabled", "backward",
+    "is_grad_enabled", "backward", "queue_callback",
 ]
 
 # ---------------------------------------------------------------------------
@@ -485,6 +485,16 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
     retain_graph : bool
         Keep the graph's saved arrays so that backward can run through it again.
     """
+    _STATE.in_backward = getattr(_STATE, "in_backward", 0) + 1
+    try:
+        _backward(tensor, gradient, retain_graph)
+    finally:
+        _STATE.in_backward -= 1
+        if not _STATE.in_backward:
+            _STATE.__dict__.get("callbacks", []).clear()
+
+
+def _backward(tensor, gradient, retain_graph):
     if not tensor.requires_grad:
         raise RuntimeError("backward: tensor does not require grad and has no grad_fn")
     from glassnet.backend import get_array_module
@@ -517,9 +527,19 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
         leaves[id(root)] = root
         order = []
 
+    # A leaf's gradient is complete once every Function with an edge to it has run: it is
+    # accumulated then, as torch's AccumulateGrad node, so that post-accumulate hooks
+    # (DistributedDataParallel's bucket all-reduce) fire during backward, not after it.
+    pending = {}
+    for fn in order:
+        for e in fn._edges:
+            if e is not None and not isinstance(e, Function):
+                pending[id(e)] = pending.get(id(e), 0) + 1
+    callbacks = _STATE.__dict__.setdefault("callbacks", [])
     for fn in reversed(order):
         g = grads.pop(id(fn), None)
         if g is None:
+            _leaves_done(fn, pending, leaves, leaf_grads)
             continue
         if fn._released:
             raise RuntimeError(
@@ -555,13 +575,40 @@ def backward(tensor, gradient=None, retain_graph: bool = False):
                 leaf_grads[key] = ig if key not in leaf_grads else leaf_grads[key] + ig
         if not retain_graph:
             fn.release()
+        _leaves_done(fn, pending, leaves, leaf_grads)
 
-    for key, g in leaf_grads.items():
-        leaf = leaves[key]
-        if leaf._hooks:
-            g = _apply_hooks(leaf, g)
-        if leaf.grad is None:
-            # NOTE: copy, since one array may be the gradient of several inputs (add).
-            leaf.grad = leaf._wrap_grad(g.copy())
-        else:
-            leaf.grad._data += g
+    for key in list(leaf_grads):
+        _accumulate(leaves.pop(key), leaf_grads.pop(key))
+    while callbacks:  # queue_callback: run once the whole graph is done, in order
+        callbacks.pop(0)()
+
+
+def _leaves_done(fn, pending, leaves, leaf_grads) -> None:
+    """Accumulate the leaves of ``fn`` that no later Function sends a gradient to."""
+    for e in fn._edges:
+        if e is not None and not isinstance(e, Function):
+            pending[id(e)] -= 1
+            if pending[id(e)] == 0 and id(e) in leaf_grads:
+                _accumulate(leaves.pop(id(e)), leaf_grads.pop(id(e)))
+
+
+def _accumulate(leaf, g) -> None:
+    """AccumulateGrad: tensor hooks, ``+=`` into ``.grad``, then post-accumulate hooks."""
+    if leaf._hooks:
+        g = _apply_hooks(leaf, g)
+    if leaf.grad is None:
+        # NOTE: copy, since one array may be the gradient of several inputs (add).
+        leaf.grad = leaf._wrap_grad(g.copy())
+    else:
+        leaf.grad._data += g
+    for hook in tuple(getattr(leaf, "_post_acc_hooks", {}).values()):
+        hook(leaf)
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` at the end of the backward pass now running on this thread (as
+    torch's ``Variable._execution_engine.queue_callback``); DistributedDataParallel
+    waits for its gradient all-reduces there, before ``optimizer.step()``."""
+    if not getattr(_STATE, "in_backward", 0):
+        raise RuntimeError("queue_callback: no backward pass is running on this thread")
+    _STATE.callbacks.append(callback)

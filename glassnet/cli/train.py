@@ -55,16 +55,54 @@ def register(sub):
                    "losses, metrics and learning rate per step and epoch, activation "
                    "histograms and gradient norms per layer and epoch (needs "
                    "pip install 'glassnet[tensorboard]'; view with tensorboard --logdir DIR)")
+    p.add_argument("--nproc", type=_positive_int, metavar="N", help="train on N processes "
+                   "(data-parallel over MPI: DistributedDataParallel, one BLAS thread each, "
+                   "--batch-size per process; needs pip install 'glassnet[mpi]'); under an "
+                   "outer 'mpiexec -n N glassnet train ...' the ranks join that group")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--max-steps", type=_positive_int, help=argparse.SUPPRESS)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, _parser=p)
     return p
+
+
+def _argv(parser, args) -> list:
+    """The command line that gives ``args`` back (re-run by each MPI rank)."""
+    argv = []
+    for action in parser._actions:
+        if not action.option_strings or action.dest in ("help", "nproc"):
+            continue
+        value = getattr(args, action.dest, None)
+        if value is None or value == action.default:
+            continue
+        flag = action.option_strings[0]
+        if isinstance(action, argparse.BooleanOptionalAction):
+            argv.append(flag if value else f"--no-{flag[2:]}")
+        elif value is True:
+            argv.append(flag)
+        else:
+            argv += [flag, str(value)]
+    return argv
+
+
+def _launch(args) -> int:
+    from glassnet.distributed.launch import launch
+
+    argv = [sys.executable, "-m", "glassnet", "train", *_argv(args._parser, args)]
+    try:
+        return launch(args.nproc, argv)
+    except RuntimeError as e:
+        print(f"glassnet train: error: --nproc: {e}", file=sys.stderr)
+        return 1
 
 
 def run(args) -> int:
     from glassnet.train.recipe import TrainConfig, run_training
     from glassnet.train.trainer import TrainingDiverged, TrainingInterrupted
 
+    from glassnet.distributed.launch import under_mpiexec
+
+    if args.nproc and args.nproc > 1 and not under_mpiexec():
+        return _launch(args)
     if args.tensorboard:
         try:
             import glassnet.utils.tensorboard  # noqa: F401  (the optional package)
@@ -79,7 +117,8 @@ def run(args) -> int:
                       freeze=args.freeze, val_fraction=args.val_fraction,
                       num_workers=args.workers, progress=not args.no_progress,
                       max_steps=args.max_steps, download=args.download,
-                      log_stats=args.log_stats, tensorboard=args.tensorboard)
+                      log_stats=args.log_stats, tensorboard=args.tensorboard,
+                      distributed=under_mpiexec())
     try:
         run_training(cfg)
     except TrainingInterrupted as e:

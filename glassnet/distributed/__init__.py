@@ -1,44 +1,36 @@
-"""``glassnet.distributed``: torch.distributed's names for a build without a backend.
+"""``glassnet.distributed``: torch.distributed's process groups and collectives over MPI.
 
-Data-parallel training over MPI (process groups, collectives, DistributedDataParallel)
-is not built yet, so no backend is available: ``is_available()`` is False and no process
-group is ever initialised.  That is the state torch reports before
-``init_process_group``, so scripts that guard their distributed code
-(``if dist.is_available() and dist.is_initialized(): ...``) run unchanged on one process;
-the rank and world-size queries raise torch's error for an uninitialised group.
+Run ``N`` processes with ``mpiexec -n N python3 script.py`` (``glassnet train --nproc N``
+does it for the CLI); each calls :func:`init_process_group` (``backend="mpi"``, the only
+backend), then the collectives (:func:`all_reduce`, :func:`broadcast`,
+:func:`all_gather`, :func:`reduce_scatter`, ...) work in place on Tensors, and
+``nn.parallel.DistributedDataParallel`` averages gradients during backward.  The MPI
+runtime is mpi4py plus an MPI library (``pip install 'glassnet[mpi]'`` brings the
+``mpich`` wheel with its ``mpiexec``).  Without mpi4py :func:`is_available` is False
+and :func:`init_process_group` says what to install.
+
+An uncaught exception on any rank prints its traceback and calls ``MPI_Abort``, so
+the whole group exits with an error instead of hanging in the next collective.
+
+Examples
+--------
+>>> import glassnet.distributed as dist
+>>> dist.is_initialized()
+False
 """
 from __future__ import annotations
 
-__all__ = ["is_available", "is_initialized", "get_rank", "get_world_size",
-           "init_process_group"]
+from glassnet.distributed._group import (Backend, GroupMember, ProcessGroup,
+                                         destroy_process_group, get_backend, get_rank,
+                                         get_world_size, init_process_group, is_available,
+                                         is_initialized, is_mpi_available, new_group)
+from glassnet.distributed.collectives import (ReduceOp, Work, all_gather,
+                                              all_gather_into_tensor, all_reduce, barrier,
+                                              broadcast, reduce, reduce_scatter,
+                                              reduce_scatter_tensor)
 
-_NOT_INITIALISED = ("Default process group has not been initialized, please make sure to "
-                    "call init_process_group.")
-
-
-def is_available() -> bool:
-    """False: this glassnet has no distributed backend."""
-    return False
-
-
-def is_initialized() -> bool:
-    """False: no process group exists."""
-    return False
-
-
-def get_rank(group=None) -> int:
-    """Raises ValueError, as torch does before ``init_process_group``."""
-    raise ValueError(_NOT_INITIALISED)
-
-
-def get_world_size(group=None) -> int:
-    """Raises ValueError, as torch does before ``init_process_group``."""
-    raise ValueError(_NOT_INITIALISED)
-
-
-def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1,
-                       rank=-1, **kwargs) -> None:
-    """Raises RuntimeError: no distributed backend is available in glassnet yet."""
-    raise RuntimeError(f"init_process_group: no distributed backend is available in "
-                       f"glassnet (backend={backend!r}); glassnet.distributed.is_available() "
-                       f"is False")
+__all__ = ["Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "is_available",
+           "is_mpi_available", "is_initialized", "init_process_group",
+           "destroy_process_group", "get_rank", "get_world_size", "get_backend", "new_group",
+           "all_reduce", "reduce", "broadcast", "all_gather", "all_gather_into_tensor",
+           "reduce_scatter", "reduce_scatter_tensor", "barrier"]

@@ -65,3 +65,4 @@ from glassnet.nn.padding import (  # noqa: F401,E402
 )
 from glassnet.nn import parallel  # noqa: F401,E402
 from glassnet.nn.parallel import DataParallel  # noqa: F401,E402
+from glassnet.nn.syncbatchnorm import SyncBatchNorm  # noqa: F401,E402  (issue 16)

@@ -91,7 +91,8 @@ NON_DIFFERENTIABLE = {
         "is_tensor", "size", "dim", "ndimension", "nelement", "data_ptr", "element_size",
         "is_contiguous", "is_floating_point")},
     **{n: "not an op: autograd control" for n in (
-        "backward", "detach", "detach_", "requires_grad_", "retain_grad", "register_hook")},
+        "backward", "detach", "detach_", "requires_grad_", "retain_grad", "register_hook",
+        "register_post_accumulate_grad_hook")},
     **{n: "not an op: conversion out of glassnet" for n in ("numpy", "item", "tolist")},
     # in-place writes: recorded by autograd as torch does (ops/inplace.py; checked against
     # torch in tests/test_autograd_inplace.py): the overwritten values get zero gradient

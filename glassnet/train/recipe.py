@@ -85,6 +85,7 @@ class TrainConfig:
     download: bool = False
     log_stats: bool = False
     tensorboard: str | None = None
+    distributed: bool = False  # one rank of an mpiexec group (glassnet train --nproc N)
     model_kwargs: dict = field(default_factory=dict)
 
     def resolved(self) -> "TrainConfig":
@@ -226,6 +227,17 @@ def build_scheduler(name, optimizer, epochs, steps_per_epoch, lr):
 
 
 # ---------------------------------------------------------------------------- runs
+def _join_group(cfg: TrainConfig) -> tuple:
+    """(rank, world size): the MPI group's when ``cfg.distributed``, else (0, 1)."""
+    if not cfg.distributed:
+        return 0, 1
+    import glassnet.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("mpi")
+    return dist.get_rank(), dist.get_world_size()
+
+
 def run_training(cfg: TrainConfig, log=print) -> dict:
     """Train, evaluate on the test split, write checkpoints, metrics and plots.
 
@@ -240,6 +252,9 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
 
     cfg = cfg.resolved()
     spec = DATASETS[cfg.dataset]
+    rank, world = _join_group(cfg)
+    if rank:  # rank 0 alone logs, shows progress and writes files
+        log, cfg.progress = (lambda *args, **kwargs: None), False
     glassnet.manual_seed(cfg.seed)
     train_ds, val_ds, test_ds = build_datasets(cfg)
     classes = _classes(train_ds)
@@ -252,22 +267,33 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     optimizer = build_optimizer(cfg.optimizer, trainable_parameters(model), cfg.lr,
                                 cfg.weight_decay)
     gen = np.random.default_rng(cfg.seed)
-    train_loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True,
-                              num_workers=cfg.num_workers, generator=gen)
+    if world > 1:  # each rank reads its share; --batch-size is per rank, as in torch
+        from glassnet.utils.data import DistributedSampler
+
+        train_loader = DataLoader(train_ds, batch_size=cfg.batch_size,
+                                  sampler=DistributedSampler(train_ds, world, rank,
+                                                             seed=cfg.seed),
+                                  num_workers=cfg.num_workers, generator=gen)
+    else:
+        train_loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True,
+                                  num_workers=cfg.num_workers, generator=gen)
     val_loader = (DataLoader(val_ds, batch_size=256, num_workers=cfg.num_workers)
                   if val_ds is not None else None)
     test_loader = DataLoader(test_ds, batch_size=256, num_workers=cfg.num_workers)
     scheduler, interval = build_scheduler(cfg.scheduler, optimizer, cfg.epochs,
                                           len(train_loader), cfg.lr)
-    os.makedirs(cfg.out, exist_ok=True)
     monitor = "val_accuracy" if val_loader is not None else "train_accuracy"
-    callbacks = [MetricLogger(cfg.out), ModelCheckpoint(cfg.out, monitor=monitor, mode="max")]
-    if cfg.log_stats:
+    callbacks = []
+    if rank == 0:
+        os.makedirs(cfg.out, exist_ok=True)
+        callbacks = [MetricLogger(cfg.out), ModelCheckpoint(cfg.out, monitor=monitor,
+                                                            mode="max")]
+    if cfg.log_stats and rank == 0:
         # A fixed probe batch for the activation statistics: validation (else test) images.
         callbacks.append(StatsLogger(os.path.join(cfg.out, "stats"),
                                      probe=val_loader if val_loader is not None else
                                      test_loader))
-    if cfg.tensorboard:
+    if cfg.tensorboard and rank == 0:
         # losses, metrics, learning rate; per epoch activation histograms (same probe as
         # --log-stats) and gradient norms per layer
         callbacks.append(TensorBoardLogger(cfg.tensorboard,
@@ -280,7 +306,13 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
             "num_classes": num_classes, "classes": classes, "in_channels": spec.in_channels,
             "input_size": spec.input_size, "mean": list(spec.mean), "std": list(spec.std),
             "config": {k: v for k, v in asdict(cfg).items() if k != "model_kwargs"}}
-    trainer = Trainer(model, optimizer, train_loader, val_loader, scheduler=scheduler,
+    if world > 1:
+        from glassnet.nn.parallel import DistributedDataParallel
+
+        trained = DistributedDataParallel(model)
+    else:
+        trained = model
+    trainer = Trainer(trained, optimizer, train_loader, val_loader, scheduler=scheduler,
                       scheduler_interval=interval, clip_grad_norm=cfg.clip_grad_norm,
                       callbacks=callbacks, num_classes=num_classes, progress=cfg.progress,
                       meta=meta, out_dir=cfg.out, max_steps=cfg.max_steps,
@@ -296,6 +328,8 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     t0 = time.perf_counter()
     trainer.fit(cfg.epochs)
     wall = time.perf_counter() - t0
+    if rank:
+        return {"rank": rank, "epochs": trainer.epoch, "wall_time_s": wall}
     test_metrics, cm = trainer.evaluate(test_loader)
     try:
         png = plot_confusion_matrix(cm, os.path.join(cfg.out, "confusion_matrix.png"), classes,
@@ -308,6 +342,10 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
                                                  trainer.history])) if trainer.history else 0,
                "data_time_fraction": float(np.mean([h["data_time_fraction"] for h in
                                                     trainer.history])) if trainer.history else 0,
+               "world_size": world,
+               "group_img_per_s": float(np.mean([h.get("group_img_per_s", h["train_img_per_s"])
+                                                 for h in trainer.history]))
+               if trainer.history else 0,
                "out": cfg.out, "checkpoint": os.path.join(cfg.out, "last.ckpt"),
                "confusion_matrix_png": png}
     with open(os.path.join(cfg.out, "test_metrics.json"), "w", encoding="utf-8") as f:
@@ -317,6 +355,9 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
         f"({wall:.1f} s, {summary['train_img_per_s']:.0f} img/s, "
         f"{100 * summary['data_time_fraction']:.0f}% of step time in data loading); "
         f"wrote {cfg.out}/")
+    if world > 1:
+        log(f"group of {world} ranks: {summary['group_img_per_s']:.0f} img/s "
+            f"(batch {cfg.batch_size} per rank, {world * cfg.batch_size} per step)")
     return summary
 
 

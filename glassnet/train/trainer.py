@@ -52,6 +52,39 @@ def evaluate(model, loader, loss_fn=None, num_classes: int | None = None,
     return acc.compute(), acc.confusion_matrix()
 
 
+def _is_ddp(model) -> bool:
+    return type(model).__name__ == "DistributedDataParallel"
+
+
+def _unwrap(model):
+    """The replica inside DistributedDataParallel: checkpoints keep the plain keys, so a
+    distributed run resumes a single-process checkpoint and vice versa."""
+    return model.module if _is_ddp(model) else model
+
+
+def _own_batches(loader, state: dict, epoch: int) -> dict:
+    """Loader state for this rank: the checkpoint (written by rank 0) holds rank 0's index
+    lists; a DistributedSampler rebuilds this rank's from the seed and the epoch."""
+    sampler = getattr(loader, "sampler", None)
+    if state.get("batches") is None or not hasattr(sampler, "set_epoch") \
+            or getattr(loader, "batch_sampler", None) is None:
+        return state
+    sampler.set_epoch(epoch)
+    return dict(state, batches=[list(b) for b in loader.batch_sampler])
+
+
+def _group_rate(model, seen: int, seconds: float) -> float:
+    """Samples per second of the whole group: all ranks' samples over the slowest rank."""
+    import glassnet.distributed as dist
+    from glassnet.tensor import Tensor
+
+    totals = Tensor._wrap(np.array([float(seen)]))
+    slowest = Tensor._wrap(np.array([float(seconds)]))
+    dist.all_reduce(totals, group=model.process_group)
+    dist.all_reduce(slowest, op=dist.ReduceOp.MAX, group=model.process_group)
+    return float(totals._data[0] / max(slowest._data[0], 1e-9))
+
+
 class TrainingInterrupted(Exception):
     """Raised by :meth:`Trainer.fit` after Ctrl-C once the checkpoint has been written."""
 
@@ -148,7 +181,7 @@ class Trainer:
     def state_dict(self) -> dict:
         """Everything needed to resume training exactly."""
         state = {
-            "model": self.model.state_dict(),
+            "model": _unwrap(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "rng": get_rng_state(),
             "epoch": self.epoch,
@@ -174,12 +207,14 @@ class Trainer:
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
+        _unwrap(self.model).load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and "scheduler" in state:
             self.scheduler.load_state_dict(state["scheduler"])
         if "train_loader" in state and hasattr(self.train_loader, "load_state_dict"):
-            self.train_loader.load_state_dict(state["train_loader"])
+            self.train_loader.load_state_dict(_own_batches(self.train_loader,
+                                                           state["train_loader"],
+                                                           int(state["epoch"])))
         set_rng_state(state["rng"])
         self.epoch = int(state["epoch"])
         self.global_step = int(state["global_step"])
@@ -279,6 +314,9 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_epoch_begin(self, epoch)
         self.model.train()
+        sampler = getattr(self.train_loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):  # DistributedSampler: this epoch's permutation
+            sampler.set_epoch(epoch)
         if self.batch_in_epoch == 0 or self._accum is None:
             self._accum = self._new_accumulator()
         n_batches = len(self.train_loader)
@@ -310,6 +348,8 @@ class Trainer:
         logs["train_time_s"] = time.perf_counter() - t0
         logs["train_img_per_s"] = seen / max(logs["train_time_s"], 1e-9)
         logs["data_time_fraction"] = data_time / max(logs["train_time_s"], 1e-9)
+        if _is_ddp(self.model):
+            logs["group_img_per_s"] = _group_rate(self.model, seen, logs["train_time_s"])
         if self.val_loader is not None:
             val, _ = self.evaluate(self.val_loader)
             logs.update({f"val_{k}": v for k, v in val.items()})

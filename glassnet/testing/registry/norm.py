@@ -197,7 +197,19 @@ def _cross_map_samples(rng):
     return out
 
 
+def _sync_bn_one_rank(x, weight=None, bias=None, momentum=0.1, eps=1e-5):
+    # nn.SyncBatchNorm's Function with a group of one rank (the identity all-reduce);
+    # its multi-rank path is checked under mpiexec in tests/distributed/test_ddp.py.
+    from glassnet.ops.sync_norm import SyncBatchNormFn
+
+    params = tuple(p for p in (weight, bias) if p is not None)
+    return SyncBatchNormFn.apply(x, *params, eps=eps, has_weight=weight is not None,
+                                 has_bias=bias is not None, allreduce=lambda a: None)
+
+
 ROWS = [
+    OpInfo("sync_batch_norm", _sync_bn_one_rank, _torch_bn_train, _bn_train_samples,
+           notes="SyncBatchNorm's op on one rank: torch's training-mode batch_norm"),
     OpInfo("batch_norm", _bn_train, _torch_bn_train, _bn_train_samples,
            notes="training mode: batch statistics, fresh running buffers per call"),
     OpInfo("batch_norm_eval", _bn_eval, _torch_bn_eval, _bn_eval_samples),

@@ -40,22 +40,20 @@ def test_unshuffled_indices_equal_torch(n, replicas, drop_last):
 @pytest.mark.parametrize("drop_last", [False, True])
 @pytest.mark.parametrize("replicas", REPLICAS)
 @pytest.mark.parametrize("n", [1, 3, 7, 10, 12, 101])
-def test_shuffled_structure_equals_torch(n, replicas, drop_last):
-    ours, ref = _ranks(n, replicas, shuffle=True, seed=3, drop_last=drop_last)
-    assert [len(o) for o in ours] == [len(r) for r in ref]
-    full = _interleave(ours)
-    ref_full = _interleave(ref)
-    if drop_last:
-        # A prefix of a permutation: no index read twice, the same number dropped.
-        assert len(set(full)) == len(full) == len(ref_full)
-        assert set(full) <= set(range(n))
-    else:
-        # A permutation of every index, then its own first indices repeated as padding.
-        head = full[:n]
-        assert sorted(head) == list(range(n))
-        pad = full[n:]
-        assert pad == (head * (len(pad) // n + 1))[:len(pad)]
-        assert len(pad) == len(ref_full) - n
+def test_shuffled_indices_equal_torch(n, replicas, drop_last):
+    for seed in (0, 3):
+        ours, ref = _ranks(n, replicas, shuffle=True, seed=seed, drop_last=drop_last)
+        assert ours == ref
+
+
+def test_set_epoch_gives_torchs_permutation_of_each_epoch():
+    data = list(range(1000))
+    ours = DistributedSampler(data, 3, 2, seed=41)
+    ref = torch_dist.DistributedSampler(data, 3, 2, seed=41)
+    for epoch in (0, 1, 7):
+        ours.set_epoch(epoch)
+        ref.set_epoch(epoch)
+        assert list(ours) == list(ref)
 
 
 def test_shuffle_is_deterministic_per_epoch_and_changes_across_epochs():
