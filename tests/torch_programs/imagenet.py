@@ -4,8 +4,8 @@ checkpoint dict (model, optimizer and scheduler state), ``validate`` with
 ``AverageMeter``/``ProgressMeter`` and top-1/top-5 ``accuracy``, then ``save_checkpoint``
 with ``shutil.copyfile``.  Shortened: no training loop (the MNIST program has one; a
 resnet18 on a handful of small images is too ill-conditioned in float32 to compare training
-step by step), a 28-pixel centre crop instead of Resize(256)/CenterCrop(224), and without
-the example's ``import torch.distributed as dist`` (glassnet has no ``distributed`` yet).
+step by step), a 28-pixel centre crop instead of Resize(256)/CenterCrop(224); the
+example's ``import torch.distributed as dist`` stays (single process: never initialised).
 
 Both runs (torch with the torchvision stand-in, and glassnet); each resumes from a
 checkpoint its own library wrote from the same weights.
@@ -17,6 +17,7 @@ from enum import Enum
 
 import torch
 import torch.backends.cudnn as cudnn
+import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn as nn
 import torch.nn.parallel
@@ -27,6 +28,7 @@ import torchvision.models as models
 import torchvision.transforms as transforms
 from torch.optim.lr_scheduler import StepLR
 
+assert not dist.is_initialized()
 model_names = sorted(name for name in models.__dict__
                      if name.islower() and not name.startswith("__")
                      and callable(models.__dict__[name]))
