@@ -55,8 +55,10 @@ def check_map_location(map_location) -> None:
     device(map_location)
 
 
-def saved_locations(tensors: dict, metadata: dict, path) -> dict:
-    """``{id(host array): saved location}`` for the arrays of a loaded file."""
+def saved_locations(tensors: dict, metadata: dict, path, obj=None) -> dict:
+    """``{id(host array): saved location}`` for the arrays of a loaded file; for a loaded
+    Module ``obj``, the arrays of its parameters and buffers (copied from the file's
+    tensors, which are named by the module's state-dict keys)."""
     raw = metadata.get(DEVICES_KEY)
     if raw is None:
         return {}
@@ -68,10 +70,14 @@ def saved_locations(tensors: dict, metadata: dict, path) -> dict:
     if not isinstance(by_name, dict):
         raise ValueError(f"load: {path}: the {DEVICES_KEY!r} metadata must map tensor "
                          f"names to devices, got {type(by_name).__name__}")
+    arrays = {name: t for name, t in tensors.items()}
+    state_dict = getattr(obj, "state_dict", None)
+    if callable(state_dict):
+        arrays.update((k, v._data) for k, v in state_dict(keep_vars=True).items())
     out = {}
     for name, loc in by_name.items():
-        if name in tensors and isinstance(loc, str):
-            out[id(tensors[name])] = str(device(loc))
+        if name in arrays and isinstance(loc, str):
+            out[id(arrays[name])] = str(device(loc))
     return out
 
 

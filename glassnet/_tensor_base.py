@@ -576,7 +576,7 @@ def parse_to_args(args, kwargs, fn: str):
         where, dtype = other.device, other.dtype
     elif rest and (rest[0] is None or _is_device_like(rest[0])):
         where = rest.pop(0)
-        if rest and not isinstance(rest[0], bool):
+        if rest and not isinstance(rest[0], bool) and not _is_device_like(rest[0]):
             dtype = rest.pop(0)
     elif rest and not isinstance(rest[0], bool):
         dtype = rest.pop(0)

@@ -555,7 +555,7 @@ def load(f, map_location=None, weights_only=None):
     check_map_location(map_location)
     read = {}
     obj = _load(f, read)
-    return relocate(obj, saved_locations(read["tensors"], read["metadata"], read["path"]),
+    return relocate(obj, saved_locations(read["tensors"], read["metadata"], read["path"], obj),
                     map_location)
 
 

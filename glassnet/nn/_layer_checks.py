@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.backend import FLOAT_DTYPES, to_dtype
+from glassnet.backend import FLOAT_DTYPES, device as _device, to_dtype
 
 __all__: list = []
 
 
 def _factory_dtype(dtype, device, fn: str) -> np.dtype:
     """The dtype of a layer's new parameters (float32 unless ``dtype``); ``device`` must
-    be None or 'cpu' (layers accept PyTorch's factory keywords)."""
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"{fn}: device must be None or 'cpu', got {device!r}")
+    name the CPU (layers accept PyTorch's factory keywords).
+
+    NOTE: layers build their parameters in host memory; for a GPU, build the model and
+    call ``model.to("cuda")`` (issue 17: constructors' ``device="cuda"`` is not wired).
+    """
+    if device is not None and device_type(device, fn) != "cpu":
+        raise ValueError(f"{fn}: device must be None or a cpu device, got {device!r} "
+                         f"(build the layer on the CPU, then call .to({str(device)!r}))")
     if dtype is None:
         return np.dtype(np.float32)
     dt = to_dtype(dtype)
     if dt not in FLOAT_DTYPES:
         raise TypeError(f"{fn}: dtype must be a floating dtype, got {dt}")
     return dt
+
+
+def device_type(where, fn: str) -> str:
+    """The type (``"cpu"``, ``"cuda"``...) of a ``device=`` argument."""
+    if isinstance(where, bool) or not isinstance(where, (str, int, _device)):
+        raise TypeError(f"{fn}: device must be a str, an int or a glassnet.device, got "
+                        f"{type(where).__name__} {where!r}")
+    return _device(where).type
 
 
 def _check_int(value, name: str, fn: str, minimum: int | None = 1) -> int:

@@ -24,7 +24,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from glassnet.autograd import is_grad_enabled
-from glassnet.backend import FLOAT_DTYPES, to_dtype
+from glassnet.backend import FLOAT_DTYPES, device_of, to_device, to_dtype
 from glassnet.nn._backward_hooks import _BackwardHook
 from glassnet.nn._init_record import _recording_init
 from glassnet.nn._layer_checks import _addindent
@@ -369,6 +369,7 @@ class Module:
                                   f"{tuple(arr.shape)} from checkpoint, the shape in current "
                                   f"model is {tuple(param.shape)}.")
                 continue
+            arr = to_device(arr, device_of(param._data), "load_state_dict")  # as torch
             param._data[...] = arr.astype(param.dtype, copy=False)
             param._bump()
         for key in state_dict:
