@@ -161,6 +161,9 @@ def sum_to(grad, shape):
 _TENSOR = None
 
 
+_NDARRAY = np.ndarray
+
+
 def _same_device(fn: str, arrays, needs):
     """The inputs of op ``fn`` on one device (a 0-d CPU input that needs no gradient is
     copied to the others' device, as torch); RuntimeError naming both devices otherwise."""
@@ -231,9 +234,15 @@ class Function:
         fn.needs_input_grad = needs
         arrays = [t._data for t in tensors]
         if len(arrays) > 1:
+            # One device per op: all-NumPy inputs (the common case) pass at a type check.
             kind = type(arrays[0])
-            if kind is not np.ndarray or any([type(a) is not kind for a in arrays]):
+            if kind is not _NDARRAY:
                 arrays = _same_device(cls.__name__, arrays, needs)
+            else:
+                for a in arrays:
+                    if type(a) is not kind:
+                        arrays = _same_device(cls.__name__, arrays, needs)
+                        break
         out_data = fn.forward(*arrays, **attrs)
         record = any(needs) and is_grad_enabled()
         out = tensor_cls._wrap(out_data, requires_grad=record)
