@@ -464,3 +464,21 @@ def test_cli_device_cuda_without_a_gpu_fails_clearly(command, capsys):
     assert f"glassnet {command}: error: --device cuda: " in err and "CUDA is not available" in err
     assert main([command, "--device", "gpu", *extra]) == 2
     assert "invalid device type 'gpu'" in capsys.readouterr().err
+
+
+def test_layers_built_with_a_device_live_there_and_save_without_it(tmp_path):
+    with fake_cuda():
+        layers = [gn.nn.Linear(2, 3, device="cuda:1"), gn.nn.Linear(2, 3, True, "cuda:1"),
+                  gn.nn.Conv2d(1, 2, 3, device=gn.device("cuda", 1)),
+                  gn.nn.BatchNorm2d(3, device="cuda:1")]
+        for layer in layers:
+            assert all(t.device == "cuda:1" for t in [*layer.parameters(), *layer.buffers()])
+        gn.save(layers[0], tmp_path / "l.safetensors")
+        assert layers[0]._init_args[2] == {} and layers[1]._init_args[1] == (2, 3, True, None)
+    with fake_cuda(device_count=0):  # no GPU: the saved layer still loads on the CPU
+        back = gn.load(tmp_path / "l.safetensors", map_location="cpu")
+        assert back.weight.device == "cpu"
+        np.testing.assert_array_equal(back.weight.detach().numpy(),
+                                      layers[0].weight.detach().cpu().numpy())
+        with pytest.raises(RuntimeError, match="^Linear: CUDA is not available"):
+            gn.nn.Linear(2, 3, device="cuda")

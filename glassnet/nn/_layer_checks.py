@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.backend import FLOAT_DTYPES, device as _device, to_dtype
+from glassnet.backend import FLOAT_DTYPES, device as _device, resolve_device, to_dtype
 
 __all__: list = []
 
 
 def _factory_dtype(dtype, device, fn: str) -> np.dtype:
-    """The dtype of a layer's new parameters (float32 unless ``dtype``); ``device`` must
-    name the CPU (layers accept PyTorch's factory keywords).
+    """The dtype of a layer's new parameters (float32 unless ``dtype``), after checking
+    PyTorch's factory keyword ``device`` (a CUDA device must be available).
 
-    NOTE: layers build their parameters in host memory; for a GPU, build the model and
-    call ``model.to("cuda")`` (issue 17: constructors' ``device="cuda"`` is not wired).
+    NOTE: layers build their parameters in host memory; a non-CPU ``device`` moves them
+    once the constructor returns (``glassnet.nn._init_record``).
     """
     if device is not None and device_type(device, fn) != "cpu":
-        raise ValueError(f"{fn}: device must be None or a cpu device, got {device!r} "
-                         f"(build the layer on the CPU, then call .to({str(device)!r}))")
+        resolve_device(device, fn)  # RuntimeError now if CUDA is not available
     if dtype is None:
         return np.dtype(np.float32)
     dt = to_dtype(dtype)
