@@ -482,3 +482,12 @@ def test_layers_built_with_a_device_live_there_and_save_without_it(tmp_path):
                                       layers[0].weight.detach().cpu().numpy())
         with pytest.raises(RuntimeError, match="^Linear: CUDA is not available"):
             gn.nn.Linear(2, 3, device="cuda")
+
+
+def test_accelerator_is_cuda_when_cuda_is_available():
+    with fake_cuda():
+        assert gn.accelerator.is_available() and gn.accelerator.device_count() == 2
+        assert gn.accelerator.current_accelerator() == gn.device("cuda")
+    with fake_cuda(device_count=0):
+        assert not gn.accelerator.is_available()
+        assert gn.accelerator.current_accelerator() is None
