@@ -297,8 +297,8 @@ class _CupyCuda:
                 import cupy
             except Exception as e:  # ImportError, or a CuPy that finds no CUDA libraries
                 self._why = (f"CuPy is not installed or cannot load ({type(e).__name__}: "
-                             f"{e}); install the CuPy wheel for your CUDA version, e.g. "
-                             f"pip install cupy-cuda12x")
+                             f"{e}); install the CuPy wheel for your CUDA version: "
+                             f"pip install 'glassnet[cuda]' (cupy-cuda12x) or cupy-cuda13x")
                 return None
             try:
                 count = cupy.cuda.runtime.getDeviceCount()
@@ -351,7 +351,7 @@ class _CupyCuda:
         """A copy of a device array on device ``index`` (peer copy)."""
         cp = self.require(fn)
         with cp.cuda.Device(index):
-            return cp.array(array, copy=True)
+            return cp.copy(array)  # allocated on the current device, copied across
 
 
 class _PeakTracker:
