@@ -491,3 +491,26 @@ def test_accelerator_is_cuda_when_cuda_is_available():
     with fake_cuda(device_count=0):
         assert not gn.accelerator.is_available()
         assert gn.accelerator.current_accelerator() is None
+
+
+def test_trainer_on_a_device_moves_batches_and_matches_the_cpu_run():
+    from glassnet.train import Trainer
+
+    def run(where):
+        gn.manual_seed(0)
+        model = gn.nn.Linear(4, 3).to(where)
+        gen = np.random.default_rng(1)
+        ds = gn.utils.data.TensorDataset(gn.from_numpy(gen.standard_normal((20, 4), "f4")),
+                                         gn.from_numpy(gen.integers(0, 3, 20)))
+        loader = gn.utils.data.DataLoader(ds, batch_size=5)
+        opt = gn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        history = Trainer(model, opt, loader, loader, progress=False, device=where).fit(2)
+        return model, history
+
+    with fake_cuda():
+        model, on_device = run("cuda")
+        assert model.weight.device == "cuda:0"
+        _, on_cpu = run("cpu")
+    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+        assert [h[key] for h in on_device] == pytest.approx([h[key] for h in on_cpu],
+                                                            rel=1e-6), key
