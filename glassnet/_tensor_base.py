@@ -17,8 +17,9 @@ from glassnet.utils.hooks import RemovableHandle
 
 if TYPE_CHECKING:
     from glassnet.tensor import Tensor
-from glassnet.backend import FLOAT_DTYPES, device, device_of, get_default_dtype, to_dtype
-from glassnet.backend import _CPU, resolve_device, to_host
+from glassnet.backend import FLOAT_DTYPES, device_of, get_default_dtype, to_dtype
+from glassnet.backend import _CPU, to_host
+from glassnet._tensor_device import TensorDevice
 
 __all__ = ["TensorBase", "Size", "is_tensor", "numel"]
 
@@ -51,7 +52,7 @@ def _is_device_array(data) -> bool:
     return isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy")
 
 
-class TensorBase:
+class TensorBase(TensorDevice):
     """The core of :class:`glassnet.Tensor`: storage, metadata, autograd state, conversion
     and the in-place machinery; no op.  ``glassnet.Tensor`` adds the op methods, one
     mixin per op family (:mod:`glassnet.ops.methods`).  The constructor's arguments are
@@ -381,58 +382,6 @@ class TensorBase:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    @property
-    def device(self) -> device:
-        """The :class:`glassnet.device` holding this tensor: ``cpu``, or ``cuda:N`` for a
-        tensor on a GPU (a CuPy array)."""
-        return device_of(self._data)
-
-    @property
-    def is_cuda(self) -> bool:
-        """True when the tensor is on a CUDA device."""
-        return device_of(self._data).type == "cuda"
-
-    @property
-    def is_cpu(self) -> bool:
-        """True when the tensor is in host memory."""
-        return device_of(self._data).type == "cpu"
-
-    # NOTE: torch's answers for devices glassnet has no backend for.
-    is_xpu = property(lambda self: False, doc="False: the tensor is not on an XPU.")
-    is_mps = property(lambda self: False, doc="False: the tensor is not on an MPS device.")
-    is_sparse = property(lambda self: False, doc="False: glassnet tensors are dense.")
-    is_quantized = property(lambda self: False, doc="False: not a quantized tensor.")
-    is_meta = property(lambda self: False, doc="False: the tensor has real storage.")
-
-    def get_device(self) -> int:
-        """The device ordinal: -1 for a CPU tensor, as torch."""
-        index = device_of(self._data).index
-        return -1 if index is None else index
-
-    def cpu(self, memory_format=None) -> "Tensor":
-        """This tensor in host memory: ``self`` when it is there, else a copy (recorded by
-        autograd: the gradient goes back to the tensor's device)."""
-        return self.to(_CPU)
-
-    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> "Tensor":
-        """This tensor on a CUDA device (``self`` when it is there already), as torch.
-
-        Parameters
-        ----------
-        device : int, str or glassnet.device, optional
-            The CUDA device; default the current one (:func:`glassnet.cuda.current_device`).
-        non_blocking : bool
-            Accepted (CuPy copies from pageable host memory synchronously).
-
-        Raises
-        ------
-        RuntimeError
-            When CUDA is not available (CuPy not installed or no GPU), or ``device`` is
-            not a CUDA device.
-        """
-        dev = resolve_device(_cuda_device(device, "Tensor.cuda"), "Tensor.cuda")
-        return self.to(dev, non_blocking=non_blocking)
-
     def apply_(self, callable) -> "Tensor":
         """Apply a Python function to each element, in place (CPU only, slow, as torch;
         not differentiable)."""
@@ -546,84 +495,6 @@ class Size(tuple):
 
 # Promotion categories: an in-place result may not move up (float into an int tensor).
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
-_TO_KEYWORDS = ("dtype", "device", "non_blocking", "copy", "memory_format")
-_TO_SIGNATURES = ("to(device=None, dtype=None, non_blocking=False, copy=False), "
-                  "to(dtype, non_blocking=False, copy=False) or "
-                  "to(tensor, non_blocking=False, copy=False)")
-
-
-def parse_to_args(args, kwargs, fn: str):
-    """Read ``.to(...)``'s arguments with torch's three overloads, ``to(device, dtype,
-    non_blocking, copy)``, ``to(dtype, non_blocking, copy)`` and ``to(tensor,
-    non_blocking, copy)``, plus the keywords ``dtype``, ``device``, ``non_blocking``,
-    ``copy`` and ``memory_format`` (accepted, ignored).
-
-    Returns ``(device or None, dtype or None, non_blocking, copy)``.
-    """
-    unknown = set(kwargs) - set(_TO_KEYWORDS)
-    if unknown:
-        raise TypeError(f"{fn}: unexpected keyword arguments {sorted(unknown)}; expected "
-                        f"{_TO_SIGNATURES}")
-    rest = list(args)
-    where = dtype = None
-    if rest and isinstance(rest[0], TensorBase):
-        other = rest.pop(0)
-        if "device" in kwargs or "dtype" in kwargs:
-            raise TypeError(f"{fn}: to(tensor) takes its device and dtype from the tensor; "
-                            f"got device= or dtype= as well")
-        where, dtype = other.device, other.dtype
-    elif rest and (rest[0] is None or _is_device_like(rest[0])):
-        where = rest.pop(0)
-        if rest and not isinstance(rest[0], bool) and not _is_device_like(rest[0]):
-            dtype = rest.pop(0)
-    elif rest and not isinstance(rest[0], bool):
-        dtype = rest.pop(0)
-    if len(rest) > 2 or not all(isinstance(a, bool) for a in rest):
-        got = ", ".join(type(a).__name__ for a in args)
-        raise TypeError(f"{fn}: expected {_TO_SIGNATURES}, got ({got})")
-    flags = dict(zip(("non_blocking", "copy"), rest))
-    for key in ("device", "dtype", "non_blocking", "copy"):
-        if key not in kwargs:
-            continue
-        given = {"device": where, "dtype": dtype}.get(key, flags.get(key))
-        if given is not None:
-            raise TypeError(f"{fn}: got multiple values for argument {key!r}")
-        if key == "device":
-            where = kwargs[key]
-        elif key == "dtype":
-            dtype = kwargs[key]
-        else:
-            flags[key] = kwargs[key]
-    if where is not None and not isinstance(where, device):
-        if not _is_device_like(where):
-            raise TypeError(f"{fn}: device must be a str, an int or a glassnet.device, got "
-                            f"{type(where).__name__} {where!r}")
-        where = device(where)
-    if dtype is not None:
-        try:
-            legacy = getattr(dtype, "dtype", None)  # glassnet.LongTensor and the like
-            dtype = to_dtype(legacy if isinstance(legacy, np.dtype) else dtype)
-        except TypeError:
-            raise TypeError(f"{fn}: dtype must be a glassnet dtype (glassnet.float32 ...), "
-                            f"got {type(dtype).__name__} {dtype!r}") from None
-    return where, dtype, bool(flags.get("non_blocking", False)), bool(flags.get("copy", False))
-
-
-def _is_device_like(value) -> bool:
-    return (isinstance(value, (str, device))
-            or (isinstance(value, (int, np.integer)) and not isinstance(value, bool)))
-
-
-def _cuda_device(where, fn: str) -> device:
-    """The CUDA device that ``.cuda(device)`` names (None: the current one)."""
-    if where is None:
-        return device("cuda")
-    dev = device(where)
-    if dev.type != "cuda":
-        raise RuntimeError(f"{fn}: invalid device, must be a cuda device, got {dev}")
-    return dev
 
 
 def _unwrap_index(index):

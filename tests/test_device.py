@@ -514,3 +514,9 @@ def test_trainer_on_a_device_moves_batches_and_matches_the_cpu_run():
     for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
         assert [h[key] for h in on_device] == pytest.approx([h[key] for h in on_cpu],
                                                             rel=1e-6), key
+
+
+def test_cuda_array_interface_only_on_cuda_tensors():
+    torch = pytest.importorskip("torch", reason="torch not installed: parity skipped")
+    assert not hasattr(gn.ones(2), "__cuda_array_interface__")
+    assert not hasattr(torch.ones(2), "__cuda_array_interface__")

@@ -24,14 +24,14 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from glassnet.autograd import is_grad_enabled
-from glassnet.backend import FLOAT_DTYPES, device_of, to_device, to_dtype
+from glassnet.backend import device_of, to_device
 from glassnet.nn._backward_hooks import _BackwardHook
 from glassnet.nn._init_record import _recording_init
 from glassnet.nn._layer_checks import _addindent
 from glassnet.nn.parameter import Parameter, is_lazy
 from glassnet.nn._placement import place_module
 from glassnet.tensor import Tensor
-from glassnet._tensor_base import _cuda_device, parse_to_args
+from glassnet._tensor_device import _cuda_device, parse_to_args
 from glassnet.utils.hooks import RemovableHandle
 
 __all__ = ["Module", "Parameter", "StateDictError"]

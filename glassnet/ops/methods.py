@@ -26,7 +26,8 @@ from glassnet.ops import scan as _scan
 from glassnet.ops import shape as _sh
 from glassnet.ops import softmax as _smx
 from glassnet.ops import unary as _un
-from glassnet._tensor_base import TensorBase, _infer_array, _shape, parse_to_args
+from glassnet._tensor_base import TensorBase, _infer_array, _shape
+from glassnet._tensor_device import parse_to_args
 
 if TYPE_CHECKING:
     from glassnet.tensor import Tensor
