@@ -520,3 +520,12 @@ def test_cuda_array_interface_only_on_cuda_tensors():
     torch = pytest.importorskip("torch", reason="torch not installed: parity skipped")
     assert not hasattr(gn.ones(2), "__cuda_array_interface__")
     assert not hasattr(torch.ones(2), "__cuda_array_interface__")
+
+
+def test_a_corrupt_devices_record_is_reported(tmp_path):
+    safetensors = pytest.importorskip("safetensors.numpy", reason="safetensors not installed")
+    path = tmp_path / "s.safetensors"
+    safetensors.save_file({"w": np.ones(2, np.float32)}, str(path),
+                          metadata={"glassnet.devices": "{not json"})
+    with pytest.raises(ValueError, match="'glassnet.devices' metadata is not valid JSON"):
+        gn.load(path)
