@@ -289,6 +289,7 @@ class _CupyCuda:
     def __init__(self):
         self._cupy = None
         self._why = None  # why CUDA is unavailable, once known
+        self._count = 0
         self.tracker = None
 
     def _load(self):
@@ -308,6 +309,7 @@ class _CupyCuda:
             if count < 1:
                 self._why = "CuPy found no CUDA device"
                 return None
+            self._count = int(count)  # fixed for the process (CUDA_VISIBLE_DEVICES)
             self._cupy = cupy
             self.tracker = _PeakTracker(cupy)
         return self._cupy
@@ -316,8 +318,7 @@ class _CupyCuda:
         return self._load() is not None
 
     def device_count(self) -> int:
-        cp = self._load()
-        return 0 if cp is None else int(cp.cuda.runtime.getDeviceCount())
+        return 0 if self._load() is None else self._count
 
     def require(self, fn: str):
         """CuPy, or RuntimeError naming ``fn`` and why CUDA cannot be used."""
