@@ -151,6 +151,13 @@ class ConversionMethods:
         ``copy=True``; otherwise a new tensor, recorded by autograd (the gradient goes
         back to this tensor's device and dtype).  Moving to ``"cuda"`` needs CuPy and a
         GPU (RuntimeError otherwise, see :func:`glassnet.cuda.is_available`).
+
+        Examples
+        --------
+        >>> import glassnet
+        >>> x = glassnet.ones(2)
+        >>> x.to("cpu") is x, x.to(glassnet.float64).dtype, x.to("cpu", copy=True) is x
+        (True, dtype('float64'), False)
         """
         where, dtype, _, copy = parse_to_args(args, kwargs, "Tensor.to")
         out = self
