@@ -219,7 +219,11 @@ class TensorBase(TensorDevice):
                             f"to numpy; use Tensor.cpu() to copy the tensor to host memory "
                             f"first")
 
-    def numpy(self) -> np.ndarray:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array sharing this tensor's memory; with ``force=True``
+        (as torch) a host copy of a device tensor or of one that requires grad."""
+        if force:
+            return to_host(self._data)
         self._check_host("numpy")
         if self.requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "

@@ -529,3 +529,13 @@ def test_a_corrupt_devices_record_is_reported(tmp_path):
                           metadata={"glassnet.devices": "{not json"})
     with pytest.raises(ValueError, match="'glassnet.devices' metadata is not valid JSON"):
         gn.load(path)
+
+
+def test_numpy_force_copies_device_tensors_to_the_host():
+    with fake_cuda():
+        y = gn.tensor([1.0, 2.0], requires_grad=True).cuda()
+        host = y.numpy(force=True)
+        assert type(host) is np.ndarray
+        np.testing.assert_array_equal(host, [1.0, 2.0])
+    x = gn.tensor([3.0], requires_grad=True)
+    assert x.numpy(force=True).tolist() == [3.0]
