@@ -269,7 +269,7 @@ def from_glassnet(name: str, gn_model, **kwargs) -> nn.Module:
     """Build the torch twin of ``gn_model`` and copy its parameters and buffers into it
     (``strict=True``: every name must line up)."""
     model = build(name, **kwargs)
-    state = {k: torch.from_numpy(np.array(v.numpy(), copy=True))
+    state = {k: torch.from_numpy(np.array(v.cpu().numpy(), copy=True))
              for k, v in gn_model.state_dict().items()}
     model.load_state_dict(state, strict=True)
     return model
@@ -279,9 +279,11 @@ def from_glassnet(name: str, gn_model, **kwargs) -> nn.Module:
 class _TorchModel:
     def __init__(self, case, gn_side):
         self.case, self.torch = case, torch
-        self.model = from_glassnet(case.spec["model"], gn_side.model, **case.spec["kwargs"])
-        self.x = torch.from_numpy(gn_side.x_np.copy())
-        self.y = torch.from_numpy(gn_side.y_np.copy())
+        dev = _device(gn_side)
+        self.model = from_glassnet(case.spec["model"], gn_side.model,
+                                   **case.spec["kwargs"]).to(dev)
+        self.x = torch.from_numpy(gn_side.x_np.copy()).to(dev)
+        self.y = torch.from_numpy(gn_side.y_np.copy()).to(dev)
         if case.kind == "train":
             self.model.train()
             self.opt = torch.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
@@ -304,16 +306,17 @@ class _TorchModel:
         with torch.no_grad(), _dropout_off(self.model):
             out = self.model(self.x)
             if self.case.kind == "infer":
-                return {"output": out.numpy()}
-            return {"loss": torch.nn.functional.cross_entropy(out, self.y).numpy()}
+                return {"output": out.cpu().numpy()}
+            return {"loss": torch.nn.functional.cross_entropy(out, self.y).cpu().numpy()}
 
 
 class _TorchConv:
     def __init__(self, case, gn_side):
         self.g, self.torch = case.spec, torch
-        self.x = torch.tensor(gn_side.x_np, requires_grad=True)
-        self.w = torch.tensor(gn_side.w_np, requires_grad=True)
-        self.grad = torch.from_numpy(gn_side.g_np.copy())
+        dev = _device(gn_side)
+        self.x = torch.tensor(gn_side.x_np, requires_grad=True, device=dev)
+        self.w = torch.tensor(gn_side.w_np, requires_grad=True, device=dev)
+        self.grad = torch.from_numpy(gn_side.g_np.copy()).to(dev)
 
     def _forward(self):
         g = self.g
@@ -328,22 +331,26 @@ class _TorchConv:
         self.x.grad = self.w.grad = None
         out = self._forward()
         out.backward(self.grad)
-        return {"output": out.detach().numpy(), "grad_input": self.x.grad.numpy(),
-                "grad_weight": self.w.grad.numpy()}
+        return {"output": out.detach().cpu().numpy(), "grad_input": self.x.grad.cpu().numpy(),
+                "grad_weight": self.w.grad.cpu().numpy()}
 
 
 class _TorchOp:
     def __init__(self, case, gn_side):
         self.torch, self.op, self.calls = torch, gn_side.op, gn_side.calls
-        self.a = torch.tensor(gn_side.a_np, requires_grad=True)
-        self.b = torch.tensor(gn_side.b_np, requires_grad=True)
+        dev = _device(gn_side)
+        self.a = torch.tensor(gn_side.a_np, requires_grad=True, device=dev)
+        self.b = torch.tensor(gn_side.b_np, requires_grad=True, device=dev)
         self.linear = None
         if self.op == "linear":
             self.linear = torch.nn.Linear(16, 16)
             with torch.no_grad():
-                self.linear.weight.copy_(torch.from_numpy(gn_side.linear.weight.detach().numpy()))
-                self.linear.bias.copy_(torch.from_numpy(gn_side.linear.bias.detach().numpy()))
-        self.g = torch.from_numpy(gn_side.g.numpy().copy())
+                self.linear.weight.copy_(torch.from_numpy(
+                    gn_side.linear.weight.detach().cpu().numpy()))
+                self.linear.bias.copy_(torch.from_numpy(
+                    gn_side.linear.bias.detach().cpu().numpy()))
+            self.linear.to(dev)
+        self.g = torch.from_numpy(gn_side.g.cpu().numpy().copy()).to(dev)
 
     def _once(self):
         self.a.grad = self.b.grad = None
@@ -363,10 +370,21 @@ class _TorchOp:
     def check(self):
         if self.linear is not None:
             self.linear.zero_grad()
-        out = {"output": self._once().detach().numpy(), "grad_a": self.a.grad.numpy()}
+        out = {"output": self._once().detach().cpu().numpy(), "grad_a": self.a.grad.cpu().numpy()}
         if self.linear is not None:
-            out["grad_weight"] = self.linear.weight.grad.numpy()
+            out["grad_weight"] = self.linear.weight.grad.cpu().numpy()
         return out
+
+
+def _device(gn_side) -> str:
+    """The torch device of the run: the glassnet side's (``cpu``, ``cuda:0``...)."""
+    return str(getattr(gn_side, "device", "cpu"))
+
+
+def synchronize(device) -> None:
+    """Wait for torch's queued GPU work (timing CUDA steps); nothing on the CPU."""
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def torch_side(case, gn_side):

@@ -17,7 +17,9 @@ from glassnet.utils.hooks import RemovableHandle
 
 if TYPE_CHECKING:
     from glassnet.tensor import Tensor
-from glassnet.backend import FLOAT_DTYPES, device, get_default_dtype, to_dtype
+from glassnet.backend import FLOAT_DTYPES, device_of, get_default_dtype, to_dtype
+from glassnet.backend import _CPU, to_host
+from glassnet._tensor_device import TensorDevice
 
 __all__ = ["TensorBase", "Size", "is_tensor", "numel"]
 
@@ -50,7 +52,7 @@ def _is_device_array(data) -> bool:
     return isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy")
 
 
-class TensorBase:
+class TensorBase(TensorDevice):
     """The core of :class:`glassnet.Tensor`: storage, metadata, autograd state, conversion
     and the in-place machinery; no op.  ``glassnet.Tensor`` adds the op methods, one
     mixin per op family (:mod:`glassnet.ops.methods`).  The constructor's arguments are
@@ -225,7 +227,18 @@ class TensorBase:
         return self
 
     # -- conversion ------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
+    def _check_host(self, fn: str) -> None:
+        if type(self._data) is not np.ndarray and device_of(self._data) != _CPU:
+            raise TypeError(f"{fn}: can't convert {device_of(self._data)} device type tensor "
+                            f"to numpy; use Tensor.cpu() to copy the tensor to host memory "
+                            f"first")
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array sharing this tensor's memory; with ``force=True``
+        (as torch) a host copy of a device tensor or of one that requires grad."""
+        if force:
+            return to_host(self._data)
+        self._check_host("numpy")
         if self.requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
                                "use tensor.detach().numpy()")
@@ -241,6 +254,7 @@ class TensorBase:
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        self._check_host("__array__")
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __format__(self, format_spec: str) -> str:
@@ -308,7 +322,10 @@ class TensorBase:
     ndimension = dim
 
     def data_ptr(self) -> int:
-        """Address of the first element (``ndarray.ctypes.data``)."""
+        """Address of the first element (``ndarray.ctypes.data``; on a GPU the device
+        pointer)."""
+        if type(self._data) is not np.ndarray and device_of(self._data).type == "cuda":
+            return int(self._data.data.ptr)
         return self._data.ctypes.data
 
     def element_size(self) -> int:
@@ -382,33 +399,6 @@ class TensorBase:
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
-
-    @property
-    def device(self) -> device:
-        return device("cpu")
-
-    # NOTE: glassnet tensors live on the CPU (a CuPy backend is a later step); these are
-    # torch's answers for a CPU tensor.
-    is_cuda = property(lambda self: False, doc="False: the tensor is not on a CUDA device.")
-    is_xpu = property(lambda self: False, doc="False: the tensor is not on an XPU.")
-    is_mps = property(lambda self: False, doc="False: the tensor is not on an MPS device.")
-    is_cpu = property(lambda self: True, doc="True: the tensor is in host memory.")
-    is_sparse = property(lambda self: False, doc="False: glassnet tensors are dense.")
-    is_quantized = property(lambda self: False, doc="False: not a quantized tensor.")
-    is_meta = property(lambda self: False, doc="False: the tensor has real storage.")
-
-    def get_device(self) -> int:
-        """The device ordinal: -1 for a CPU tensor, as torch."""
-        return -1
-
-    def cpu(self):
-        return self
-
-    def cuda(self, device=None, non_blocking: bool = False):
-        """Raises, as torch does on a machine without CUDA: glassnet has no GPU backend
-        yet; device-agnostic code picks ``"cpu"`` through ``glassnet.cuda.is_available()``."""
-        raise RuntimeError("cuda: glassnet was not built with a CUDA backend; use "
-                           "glassnet.cuda.is_available() to choose the device")
 
     def apply_(self, callable) -> "Tensor":
         """Apply a Python function to each element, in place (CPU only, slow, as torch;
@@ -490,8 +480,10 @@ class TensorBase:
 
     # -- printing ----------------------------------------------------------------
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
-        extras = []
+        where = device_of(self._data)
+        host = self._data if where == _CPU else to_host(self._data)
+        body = np.array2string(host, separator=", ", prefix="tensor(", precision=4)
+        extras = [] if where == _CPU else [f"device='{where}'"]
         if self._data.dtype not in (np.dtype(np.float32), np.dtype(np.int64),
                                    np.dtype(np.bool_)):
             extras.append(f"dtype=glassnet.{self._data.dtype}")
@@ -521,30 +513,6 @@ class Size(tuple):
 
 # Promotion categories: an in-place result may not move up (float into an int tensor).
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
-def parse_to_args(args, kwargs, fn: str):
-    """Read ``.to(...)``'s arguments: ``(dtype or None, copy)``; devices are ignored.
-
-    Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the
-    keywords ``dtype``, ``device``, ``non_blocking``, ``copy``, ``memory_format``.
-    """
-    unknown = set(kwargs) - {"dtype", "device", "non_blocking", "copy", "memory_format"}
-    if unknown:
-        raise TypeError(f"{fn}: unexpected keyword arguments {sorted(unknown)}")
-    dtype = kwargs.get("dtype")
-    if kwargs.get("device") is not None:
-        device(kwargs["device"])  # validates the device
-    for a in args:
-        if isinstance(a, TensorBase):
-            dtype = a.dtype
-        elif isinstance(a, (str, device)):
-            device(a)  # validates the device string
-        elif isinstance(a, bool):
-            continue  # non_blocking / copy given positionally
-        else:
-            dtype = a
-    return to_dtype(dtype), bool(kwargs.get("copy", False))
 
 
 def _unwrap_index(index):

@@ -161,6 +161,17 @@ def sum_to(grad, shape):
 _TENSOR = None
 
 
+_NDARRAY = np.ndarray
+
+
+def _same_device(fn: str, arrays, needs):
+    """The inputs of op ``fn`` on one device (a 0-d CPU input that needs no gradient is
+    copied to the others' device, as torch); RuntimeError naming both devices otherwise."""
+    from glassnet.backend import same_device
+
+    return same_device(fn, arrays, movable=[not n for n in needs])
+
+
 def register_tensor_class(cls) -> None:
     """Called once by :mod:`glassnet.tensor`: the class that wraps op outputs.
 
@@ -221,7 +232,18 @@ class Function:
                 t._grad_edge()  # a view whose base changed in place joins its graph first
         needs = tuple([t.requires_grad for t in tensors])
         fn.needs_input_grad = needs
-        out_data = fn.forward(*(t._data for t in tensors), **attrs)
+        arrays = [t._data for t in tensors]
+        if len(arrays) > 1:
+            # One device per op: all-NumPy inputs (the common case) pass at a type check.
+            kind = type(arrays[0])
+            if kind is not _NDARRAY:
+                arrays = _same_device(cls.__name__, arrays, needs)
+            else:
+                for a in arrays:
+                    if type(a) is not kind:
+                        arrays = _same_device(cls.__name__, arrays, needs)
+                        break
+        out_data = fn.forward(*arrays, **attrs)
         record = any(needs) and is_grad_enabled()
         out = tensor_cls._wrap(out_data, requires_grad=record)
         if cls.is_view:

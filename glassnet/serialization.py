@@ -70,6 +70,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from glassnet.tensor import Tensor
+from glassnet._map_location import check_map_location, host_tensors, relocate, saved_locations
 
 __all__ = ["save", "load", "ModuleSerializationError", "add_safe_globals", "get_safe_globals",
            "clear_safe_globals", "safe_globals"]
@@ -97,6 +98,7 @@ def _dtype_code(arr: np.ndarray, where: str) -> str:
 
 def _write(f, tensors: dict, metadata: dict) -> None:
     """Write ``tensors`` (name -> ndarray) and ``metadata`` in safetensors layout."""
+    tensors, metadata = host_tensors(tensors, metadata)  # device arrays: host copies
     header = {"__metadata__": metadata} if metadata else {}
     arrays, offset = [], 0
     for name, arr in tensors.items():
@@ -520,8 +522,12 @@ def load(f, map_location=None, weights_only=None):
     Parameters
     ----------
     f : str, os.PathLike or a binary file object
-    map_location
-        Accepted for ``torch.load`` compatibility and ignored (glassnet runs on the CPU).
+    map_location : None, str, int, glassnet.device, dict or callable
+        Where the tensors go, with ``torch.load``'s rules: None puts each back on the
+        device it was saved from; a device puts all there (``"cpu"``); a dict maps saved
+        locations to new ones (``{"cuda:1": "cuda:0"}``); a callable
+        ``f(tensor, location)`` returns the tensor to use or None (see
+        :mod:`glassnet._map_location`).
     weights_only : bool or None
         Accepted for ``torch.load`` compatibility; the load is *always* what torch calls
         weights-only: nothing is unpickled, and a saved Module is rebuilt only from
@@ -546,6 +552,15 @@ def load(f, map_location=None, weights_only=None):
     if weights_only is not None and not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only must be a bool or None, got "
                         f"{type(weights_only).__name__}")
+    check_map_location(map_location)
+    read = {}
+    obj = _load(f, read)
+    return relocate(obj, saved_locations(read["tensors"], read["metadata"], read["path"], obj),
+                    map_location)
+
+
+def _load(f, read: dict):
+    """The object in ``f``, its tensors on the host; what was read goes into ``read``."""
     if hasattr(f, "read"):
         path = getattr(f, "name", "<file object>")
         tensors, metadata = _read(path, f)
@@ -555,6 +570,7 @@ def load(f, map_location=None, weights_only=None):
     else:
         raise TypeError(f"load: f must be a path or a binary file object, got "
                         f"{type(f).__name__}")
+    read.update(tensors=tensors, metadata=metadata, path=path)
     if "glassnet.module" in metadata:
         from glassnet._module_tree import decode_module
 

@@ -17,6 +17,7 @@ def test_get_device_of_a_cpu_tensor_is_minus_one():
     assert gn.ones(3).get_device() == torch.ones(3).get_device() == -1
 
 
+@pytest.mark.skipif(gn.cuda.is_available(), reason="a CUDA device is the accelerator here")
 def test_accelerator_api_picks_the_cpu_like_torch_without_an_accelerator():
     # pytorch/examples: device = current_accelerator() if is_available() else "cpu".
     device = (gn.accelerator.current_accelerator() if gn.accelerator.is_available()

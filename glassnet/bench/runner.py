@@ -26,12 +26,20 @@ PARITY_RTOL = 1e-3  # max |glassnet - torch| / max |torch|, float32 through a wh
 def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
               steps: int | None = None, threads: int | None = None, use_torch: bool = True,
               measure_memory: bool = True, seed: int = 0, target_seconds: float = 2.0,
-              progress: bool = True, log=print) -> dict:
+              progress: bool = True, log=print, device="cpu") -> dict:
     """Run the selected workloads; return the report (the JSON document).
 
     ``steps``: timed steps per framework (default: enough for ``target_seconds``, at
-    least 10; ``quick``: 3). ``log`` receives the one-line parity checks.
+    least 10; ``quick``: 3). ``log`` receives the one-line parity checks.  ``device``:
+    where both frameworks run (``"cuda"``: glassnet on CuPy against torch CUDA, each
+    timed step ending with a device synchronisation; peak memory is measured on CPU
+    runs only).
     """
+    from glassnet.backend import resolve_device
+
+    device = str(resolve_device(device, "bench"))  # RuntimeError when CUDA is missing
+    if device != "cpu":
+        measure_memory = False
     cases = select(only, quick=quick, batch=batch)
     limiter = timing.set_threads(threads)  # noqa: F841 - kept alive for the whole run
     torch, torch_note = _import_torch(use_torch)
@@ -49,7 +57,8 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
         "threads": threads_used,
         "settings": {"quick": quick, "batch": batch, "steps": steps, "warmup": warmup,
                      "seed": seed, "target_seconds": target_seconds,
-                     "measure_memory": measure_memory, "torch": torch is not None},
+                     "measure_memory": measure_memory, "torch": torch is not None,
+                     "device": device},
         "conventions": {"ratio": RATIO_CONVENTION, "flops": FLOPS_CONVENTION,
                         "peak_memory": MEMORY_DEFINITION,
                         "parity": f"max |glassnet - torch| / max |torch| <= {PARITY_RTOL}"},
@@ -64,7 +73,8 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
         for case in cases:
             bar.start(case.name)
             record = _run_case(case, torch, warmup=warmup, steps=steps, quick=quick,
-                               seed=seed, target=target_seconds, bar=bar, log=bar.log or log)
+                               seed=seed, target=target_seconds, bar=bar, log=bar.log or log,
+                               device=device)
             if measure_memory and case.measures_memory:
                 bar.phase(case.name, "memory")
                 mem_steps = 2
@@ -113,10 +123,10 @@ def _versions(torch):
             "python": platform.python_version()}
 
 
-def _run_case(case, torch, *, warmup, steps, quick, seed, target, bar, log):
+def _run_case(case, torch, *, warmup, steps, quick, seed, target, bar, log, device="cpu"):
     start = time.perf_counter()
     bar.phase(case.name, "build")
-    gn = glassnet_side(case, seed)
+    gn = glassnet_side(case, seed, device=device)
     sides = {"glassnet": gn}
     record = {"name": case.name, "group": case.group, "kind": case.kind, "batch": case.batch,
               "calls_per_step": case.calls, "flops_per_step": gn.flops,
@@ -127,18 +137,19 @@ def _run_case(case, torch, *, warmup, steps, quick, seed, target, bar, log):
         record["parity"] = parity = _parity(sides["glassnet"].check(), sides["torch"].check())
         log(f"check {case.name}: {parity['summary']}")
 
+    steps_of = {k: _synced(k, s.step, device) for k, s in sides.items()}
     # Warm-up (first calls allocate workspaces, optimizer state), which also sizes the run.
     bar.phase(case.name, "warm-up")
     last = {}
-    for name, side in sides.items():
+    for name in sides:
         for _ in range(warmup):
             t0 = time.perf_counter()
-            side.step()
+            steps_of[name]()
             last[name] = time.perf_counter() - t0
     slowest = max(last.values())
     n = steps or (3 if quick else timing.choose_steps(slowest, target=target))
     bar.phase(case.name, "timing", total=n * len(sides))
-    times = timing.alternate({k: s.step for k, s in sides.items()}, n,
+    times = timing.alternate(steps_of, n,
                              warm_each_block=slowest < 0.25, on_step=bar.advance)
     for name, secs in times.items():
         st = timing.stats(secs, per=case.calls)
@@ -155,6 +166,27 @@ def _run_case(case, torch, *, warmup, steps, quick, seed, target, bar, log):
     gc.collect()
     record["wall_s"] = time.perf_counter() - start
     return record
+
+
+def _synced(framework: str, step, device: str):
+    """``step``, followed on a GPU by a wait for the framework's queued work, so that a
+    timed step is the work and not its launch."""
+    if device == "cpu":
+        return step
+    if framework == "torch":
+        from glassnet.bench.reference import load_reference
+
+        sync = load_reference()[0].synchronize
+    else:
+        from glassnet import cuda
+
+        sync = cuda.synchronize
+
+    def synced():
+        step()
+        sync(device)
+
+    return synced
 
 
 def _parity(a: dict, b: dict) -> dict:

@@ -195,17 +195,19 @@ def _inputs(case, seed):
 
 # -- glassnet side -------------------------------------------------------------------
 class _GlassnetModel:
-    def __init__(self, case, seed, count_flops):
+    def __init__(self, case, seed, count_flops, device="cpu"):
         import glassnet as gn
         from glassnet.models import get_model
 
-        self.case = case
+        self.case, self.device = case, device
         gn.manual_seed(seed)
         self.model = get_model(case.spec["model"], **case.spec["kwargs"])
         self.x_np, self.y_np = _inputs(case, seed)
-        self.x, self.y = gn.from_numpy(self.x_np), gn.from_numpy(self.y_np)
         self.flops = (model_flops(self.model, case.spec["input"], case.batch,
                                   case.kind == "train") if count_flops else None)
+        self.model.to(device)
+        self.x = gn.from_numpy(self.x_np).to(device)
+        self.y = gn.from_numpy(self.y_np).to(device)
         if case.kind == "train":
             self.model.train()
             self.opt = gn.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
@@ -232,28 +234,33 @@ class _GlassnetModel:
         with gn.no_grad(), _dropout_off(self.model):
             out = self.model(self.x)
             if self.case.kind == "infer":
-                return {"output": out.numpy()}
-            return {"loss": F.cross_entropy(out, self.y).numpy()}
+                return {"output": _host(out)}
+            return {"loss": _host(F.cross_entropy(out, self.y))}
+
+
+def _host(t) -> np.ndarray:
+    """A glassnet tensor's values as a NumPy array (copied from the device if needed)."""
+    return t.detach().cpu().numpy()
 
 
 class _GlassnetConv:
-    def __init__(self, case, seed):
+    def __init__(self, case, seed, device="cpu"):
         import glassnet as gn
 
         g, rng = case.spec, np.random.default_rng(seed)
-        self.g = g
+        self.g, self.device = g, device
         x = rng.standard_normal((case.batch, g["in_channels"], g["height"], g["width"]),
                                 dtype=np.float32)
         fan_in = g["in_channels"] // g["groups"] * g["kernel_size"] ** 2
         w = rng.standard_normal((g["out_channels"], g["in_channels"] // g["groups"],
                                  g["kernel_size"], g["kernel_size"]), dtype=np.float32)
         self.x_np, self.w_np = x, w * np.float32(np.sqrt(2.0 / fan_in))
-        self.x = gn.tensor(self.x_np, requires_grad=True)
-        self.w = gn.tensor(self.w_np, requires_grad=True)
+        self.x = gn.tensor(self.x_np, requires_grad=True, device=device)
+        self.w = gn.tensor(self.w_np, requires_grad=True, device=device)
         self.flops = 3.0 * 2.0 * conv_macs(g, case.batch)
         out_shape = self._forward().shape
         self.g_np = rng.standard_normal(tuple(out_shape), dtype=np.float32)
-        self.grad = gn.from_numpy(self.g_np)
+        self.grad = gn.from_numpy(self.g_np).to(device)
 
     def _forward(self):
         from glassnet.nn import functional as F
@@ -270,26 +277,26 @@ class _GlassnetConv:
         self.x.grad = self.w.grad = None
         out = self._forward()
         out.backward(self.grad)
-        return {"output": out.detach().numpy(), "grad_input": self.x.grad.numpy(),
-                "grad_weight": self.w.grad.numpy()}
+        return {"output": _host(out), "grad_input": _host(self.x.grad),
+                "grad_weight": _host(self.w.grad)}
 
 
 class _GlassnetOp:
-    def __init__(self, case, seed):
+    def __init__(self, case, seed, device="cpu"):
         import glassnet as gn
         from glassnet import nn
 
         rng = np.random.default_rng(seed)
-        self.op, self.calls = case.spec["op"], case.calls
+        self.op, self.calls, self.device = case.spec["op"], case.calls, device
         self.a_np = rng.standard_normal((8, 16), dtype=np.float32)
         self.b_np = rng.standard_normal((8, 16), dtype=np.float32)
-        self.a = gn.tensor(self.a_np, requires_grad=True)
-        self.b = gn.tensor(self.b_np, requires_grad=True)
+        self.a = gn.tensor(self.a_np, requires_grad=True, device=device)
+        self.b = gn.tensor(self.b_np, requires_grad=True, device=device)
         self.linear = None
         if self.op == "linear":
             gn.manual_seed(seed)
-            self.linear = nn.Linear(16, 16)
-        self.g = gn.from_numpy(rng.standard_normal((8, 16), dtype=np.float32))
+            self.linear = nn.Linear(16, 16).to(device)
+        self.g = gn.from_numpy(rng.standard_normal((8, 16), dtype=np.float32)).to(device)
         self.flops = None
 
     def _once(self):
@@ -312,19 +319,20 @@ class _GlassnetOp:
     def check(self):
         if self.linear is not None:
             self.linear.zero_grad()
-        out = {"output": self._once().detach().numpy(), "grad_a": self.a.grad.numpy()}
+        out = {"output": _host(self._once()), "grad_a": _host(self.a.grad)}
         if self.linear is not None:
-            out["grad_weight"] = self.linear.weight.grad.numpy()
+            out["grad_weight"] = _host(self.linear.weight.grad)
         return out
 
 
-def glassnet_side(case: Case, seed: int = 0, count_flops: bool = True):
-    """glassnet's step for ``case`` (model built with ``glassnet.manual_seed(seed)``)."""
+def glassnet_side(case: Case, seed: int = 0, count_flops: bool = True, device="cpu"):
+    """glassnet's step for ``case`` (model built with ``glassnet.manual_seed(seed)``) on
+    ``device``; the side's ``device`` tells the torch side where to run."""
     if case.kind in ("train", "infer"):
-        return _GlassnetModel(case, seed, count_flops)
+        return _GlassnetModel(case, seed, count_flops, device)
     if case.kind == "conv":
-        return _GlassnetConv(case, seed)
-    return _GlassnetOp(case, seed)
+        return _GlassnetConv(case, seed, device)
+    return _GlassnetOp(case, seed, device)
 
 
 # -- torch side ----------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """``glassnet bench``: time glassnet against PyTorch in the same run (see glassnet.bench)."""
 from __future__ import annotations
 
+import sys
+
 
 def _positive_int(s):
     try:
@@ -30,6 +32,8 @@ def register(sub):
     p.add_argument("--no-memory", action="store_true",
                    help="skip the peak-memory subprocesses")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]: glassnet on "
+                   "CuPy against torch CUDA (needs CuPy, a GPU and a CUDA build of torch)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--list", action="store_true", help="list the workload names")
     p.set_defaults(func=run)
@@ -45,10 +49,21 @@ def run(args) -> int:
     only = None
     if args.only:
         only = [n.strip() for part in args.only for n in part.split(",") if n.strip()]
-    report = bench.run_bench(only, quick=args.quick, batch=args.batch, steps=args.steps,
-                             threads=args.threads, use_torch=not args.no_torch,
-                             measure_memory=not args.no_memory, seed=args.seed,
-                             progress=not args.no_progress)
+    try:
+        report = bench.run_bench(only, quick=args.quick, batch=args.batch, steps=args.steps,
+                                 threads=args.threads, use_torch=not args.no_torch,
+                                 measure_memory=not args.no_memory, seed=args.seed,
+                                 progress=not args.no_progress, device=args.device)
+    except (TypeError, ValueError) as e:
+        if "device" not in str(e):
+            raise
+        print(f"glassnet bench: error: --device {args.device}: {e}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:
+        if "CUDA" not in str(e):
+            raise
+        print(f"glassnet bench: error: --device {args.device}: {e}", file=sys.stderr)
+        return 2
     bench.print_table(report)
     path = bench.write_json(report, args.json or bench.default_json_path())
     print(f"wrote {path}")

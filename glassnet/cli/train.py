@@ -40,6 +40,8 @@ def register(sub):
                    help="random crops/flips/affine (default: on for MNIST-sized and CIFAR "
                    "sets, off for digits)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="where to train: cpu (default), cuda or "
+                   "cuda:N (needs CuPy and a GPU, see glassnet.cuda.is_available())")
     p.add_argument("--out", help="output directory (default runs/<dataset>-<model>-<time>)")
     p.add_argument("--resume", metavar="CKPT", help="resume from a checkpoint")
     p.add_argument("--early-stopping", type=_positive_int, metavar="N",
@@ -109,6 +111,14 @@ def run(args) -> int:
         except ImportError as e:
             print(f"glassnet train: error: --tensorboard: {e}", file=sys.stderr)
             return 1
+    try:
+        _check_device(args.device)
+    except (TypeError, ValueError) as e:
+        print(f"glassnet train: error: --device {args.device}: {e}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:  # CUDA not available
+        print(f"glassnet train: error: {e}", file=sys.stderr)
+        return 2
     cfg = TrainConfig(dataset=args.dataset, model=args.model, data_dir=args.data_dir,
                       epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                       lr=args.lr, weight_decay=args.weight_decay, scheduler=args.scheduler,
@@ -118,7 +128,8 @@ def run(args) -> int:
                       num_workers=args.workers, progress=not args.no_progress,
                       max_steps=args.max_steps, download=args.download,
                       log_stats=args.log_stats, tensorboard=args.tensorboard,
-                      distributed=under_mpiexec())
+                      distributed=under_mpiexec(),
+                      device=args.device)
     try:
         run_training(cfg)
     except TrainingInterrupted as e:
@@ -131,3 +142,10 @@ def run(args) -> int:
         print(f"glassnet train: error: {e}{kept}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_device(name: str) -> None:
+    """Raise (ValueError, RuntimeError) unless tensors can be put on device ``name``."""
+    from glassnet.backend import resolve_device
+
+    resolve_device(name, f"--device {name}")

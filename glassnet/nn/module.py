@@ -24,13 +24,14 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from glassnet.autograd import is_grad_enabled
-from glassnet.backend import FLOAT_DTYPES, to_dtype
+from glassnet.backend import device_of, to_device
 from glassnet.nn._backward_hooks import _BackwardHook
 from glassnet.nn._init_record import _recording_init
 from glassnet.nn._layer_checks import _addindent
 from glassnet.nn.parameter import Parameter, is_lazy
+from glassnet.nn._placement import place_module
 from glassnet.tensor import Tensor
-from glassnet._tensor_base import parse_to_args
+from glassnet._tensor_device import _cuda_device, parse_to_args
 from glassnet.utils.hooks import RemovableHandle
 
 __all__ = ["Module", "Parameter", "StateDictError"]
@@ -368,6 +369,7 @@ class Module:
                                   f"{tuple(arr.shape)} from checkpoint, the shape in current "
                                   f"model is {tuple(param.shape)}.")
                 continue
+            arr = to_device(arr, device_of(param._data), "load_state_dict")  # as torch
             param._data[...] = arr.astype(param.dtype, copy=False)
             param._bump()
         for key in state_dict:
@@ -461,30 +463,22 @@ class Module:
         fn(self)
         return self
 
-    # -- dtype ------------------------------------------------------------------------
-    def _cast(self, dtype):
-        dtype = to_dtype(dtype)
-        if dtype not in FLOAT_DTYPES:
-            raise TypeError(f"Module.to: only floating point dtypes are accepted, got {dtype}")
-        for module in self.modules():
-            for t in itertools.chain(module._parameters.values(), module._buffers.values()):
-                if t is None or t.dtype not in FLOAT_DTYPES:
-                    continue
-                if is_lazy(t):
-                    t._set_lazy_dtype(dtype)
-                    continue
-                # NOTE: assign .data so that Parameter objects keep their identity (an
-                # optimizer created before .to() still holds the same objects).
-                t._data = t._data.astype(dtype)
-                if t.grad is not None:
-                    t.grad._data = t.grad._data.astype(dtype)
-        return self
+    # -- dtype and device ---------------------------------------------------------------
+    def _cast(self, dtype, where=None, fn: str = "Module.to"):
+        """Cast floating parameters and buffers to ``dtype`` and move every parameter and
+        buffer (and their ``.grad``) to device ``where``, in place."""
+        return place_module(self, dtype, where, fn)
 
     def to(self, *args, **kwargs) -> "Module":
-        """Cast floating parameters and buffers in place; device strings are accepted and
-        ignored (glassnet runs on the CPU)."""
-        dtype, _ = parse_to_args(args, kwargs, "Module.to")
-        return self if dtype is None else self._cast(dtype)
+        """Move and/or cast the parameters and buffers in place, as torch's
+        ``Module.to(device=None, dtype=None, non_blocking=False)``, ``to(dtype)`` and
+        ``to(tensor)``: every tensor goes to ``device``; floating ones (only) take
+        ``dtype``.  Returns the module; an optimizer built before keeps working on the
+        same Parameter objects."""
+        where, dtype, _, _ = parse_to_args(args, kwargs, "Module.to")
+        if where is None and dtype is None:
+            return self
+        return self._cast(dtype, where)
 
     def float(self) -> "Module":
         return self._cast(np.float32)
@@ -496,7 +490,13 @@ class Module:
         return self._cast(np.float16)
 
     def cpu(self) -> "Module":
-        return self
+        """Move every parameter and buffer to host memory, in place."""
+        return self._cast(None, "cpu", "Module.cpu")
+
+    def cuda(self, device=None) -> "Module":
+        """Move every parameter and buffer to a CUDA device (default: the current one), in
+        place; RuntimeError when CUDA is not available."""
+        return self._cast(None, _cuda_device(device, "Module.cuda"), "Module.cuda")
 
     # -- hooks ----------------------------------------------------------------------
     @staticmethod
@@ -588,3 +588,4 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from glassnet.backend import to_dtype
+from glassnet.backend import device_of, to_device, to_dtype, to_host
 from glassnet.ops import activation as _act
 from glassnet.ops import comparison as _cmp
+from glassnet.ops import device as _device
 from glassnet.ops import elementwise as _ew
 from glassnet.ops import indexing as _ix
 from glassnet.ops import linalg as _la
@@ -25,7 +26,8 @@ from glassnet.ops import scan as _scan
 from glassnet.ops import shape as _sh
 from glassnet.ops import softmax as _smx
 from glassnet.ops import unary as _un
-from glassnet._tensor_base import TensorBase, _infer_array, _shape, parse_to_args
+from glassnet._tensor_base import TensorBase, _infer_array, _shape
+from glassnet._tensor_device import parse_to_args
 
 if TYPE_CHECKING:
     from glassnet.tensor import Tensor
@@ -141,16 +143,31 @@ class ConversionMethods:
     ``x.float()``, ``x.clone()``, ``x.new_zeros(...)``."""
 
     def to(self, *args, **kwargs) -> "Tensor":
-        """Cast to a dtype, as ``Tensor.to(dtype)``, ``.to(device, dtype)``, ``.to(other)``.
+        """This tensor on a device and/or with a dtype, as torch's ``Tensor.to``:
+        ``x.to(dtype)``, ``x.to(device)``, ``x.to(device, dtype)``, ``x.to(other)``
+        (``other``'s device and dtype), with ``non_blocking=`` and ``copy=``.
 
-        Devices (``"cpu"``, ``glassnet.device(...)``) are accepted and ignored, since
-        glassnet computes on the CPU.  Returns ``self`` when nothing changes, unless
-        ``copy=True``.
+        Returns ``self`` when neither the device nor the dtype changes, unless
+        ``copy=True``; otherwise a new tensor, recorded by autograd (the gradient goes
+        back to this tensor's device and dtype).  Moving to ``"cuda"`` needs CuPy and a
+        GPU (RuntimeError otherwise, see :func:`glassnet.cuda.is_available`).
+
+        Examples
+        --------
+        >>> import glassnet
+        >>> x = glassnet.ones(2)
+        >>> x.to("cpu") is x, x.to(glassnet.float64).dtype, x.to("cpu", copy=True) is x
+        (True, dtype('float64'), False)
         """
-        dtype, copy = parse_to_args(args, kwargs, "Tensor.to")
-        if dtype is None or dtype == self.dtype:
-            return self.clone() if copy else self
-        return _ew.cast(self, dtype)
+        where, dtype, _, copy = parse_to_args(args, kwargs, "Tensor.to")
+        out = self
+        if where is not None:
+            out = _device.to_device(out, where, "Tensor.to")
+        if dtype is not None and dtype != out.dtype:
+            out = _ew.cast(out, dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
 
     def type(self, dtype=None):
         """Without an argument, the type name (``'glassnet.FloatTensor'``); else this tensor
@@ -206,28 +223,41 @@ class ConversionMethods:
         """This tensor if its elements are in row-major order, else a row-major copy."""
         return self if self.is_contiguous() else self.clone()
 
-    # -- factories with this tensor's dtype (``x.new_zeros(...)``) -------------------
-    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> "Tensor":
-        """A copy of ``data`` with this tensor's dtype (unless ``dtype``)."""
-        arr = np.array(_infer_array(data, dtype or self.dtype), copy=True)
-        return TensorBase._wrap(arr).requires_grad_(requires_grad)
+    # -- factories with this tensor's dtype and device (``x.new_zeros(...)``) -----------
+    def new_tensor(self, data, dtype=None, device=None,
+                   requires_grad: bool = False) -> "Tensor":
+        """A copy of ``data`` with this tensor's dtype and device (unless given)."""
+        arr = np.array(_infer_array(_host(data), dtype or self.dtype), copy=True)
+        return self._new(arr, requires_grad, device, "Tensor.new_tensor")
 
-    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> "Tensor":
-        return self._new(np.zeros(_shape(size), to_dtype(dtype) or self.dtype), requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None,
+                  requires_grad: bool = False) -> "Tensor":
+        return self._new(np.zeros(_shape(size), to_dtype(dtype) or self.dtype), requires_grad,
+                         device, "Tensor.new_zeros")
 
-    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> "Tensor":
-        return self._new(np.ones(_shape(size), to_dtype(dtype) or self.dtype), requires_grad)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return self._new(np.ones(_shape(size), to_dtype(dtype) or self.dtype), requires_grad,
+                         device, "Tensor.new_ones")
 
-    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> "Tensor":
-        return self._new(np.zeros(_shape(size), to_dtype(dtype) or self.dtype), requires_grad)
+    def new_empty(self, *size, dtype=None, device=None,
+                  requires_grad: bool = False) -> "Tensor":
+        return self._new(np.zeros(_shape(size), to_dtype(dtype) or self.dtype), requires_grad,
+                         device, "Tensor.new_empty")
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> "Tensor":
+    def new_full(self, size, fill_value, dtype=None, device=None,
+                 requires_grad: bool = False) -> "Tensor":
         arr = np.full(_shape((size,)), fill_value, to_dtype(dtype) or self.dtype)
-        return self._new(arr, requires_grad)
+        return self._new(arr, requires_grad, device, "Tensor.new_full")
 
-    @staticmethod
-    def _new(arr, requires_grad: bool) -> "Tensor":
-        return TensorBase._wrap(arr).requires_grad_(requires_grad)
+    def _new(self, arr, requires_grad: bool, device=None, fn: str = "Tensor.new") -> "Tensor":
+        """Wrap host array ``arr`` on ``device`` (default: this tensor's device)."""
+        where = device_of(self._data) if device is None else device
+        return TensorBase._wrap(to_device(arr, where, fn)).requires_grad_(requires_grad)
+
+
+def _host(data):
+    """``data`` with a device Tensor's values brought to host memory (a copy source)."""
+    return to_host(data._data) if isinstance(data, TensorBase) else data
 
 
 class ElementwiseMethods:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from glassnet.autograd import enable_grad
+from glassnet.backend import device_of, get_array_module, to_device
 from glassnet.tensor import Tensor
 
 __all__ = ["Optimizer", "required", "check_range", "check_betas"]
@@ -216,12 +217,15 @@ class Optimizer:
 
 
 def _cast(param: Tensor, value, key=None):
-    """Copy a loaded state value, casting float arrays to ``param``'s dtype."""
+    """Copy a loaded state value as torch does: floating arrays take ``param``'s dtype,
+    and every array but ``'step'`` (a host counter) goes to ``param``'s device."""
     if isinstance(value, Tensor):
         data = value._data
+        if key != "step":
+            data = to_device(data, device_of(param._data), "Optimizer.load_state_dict")
         if key != "step" and param._data.dtype.kind == "f" and data.dtype.kind == "f":
-            return Tensor._wrap(np.array(data, dtype=param._data.dtype, copy=True))
-        return Tensor._wrap(np.array(data, copy=True))
+            return Tensor._wrap(data.astype(param._data.dtype, copy=True))
+        return Tensor._wrap(data.copy())
     if isinstance(value, np.ndarray):
         return _cast(param, Tensor._wrap(value), key)._data
     if isinstance(value, dict):
@@ -262,7 +266,8 @@ def check_betas(fn: str, betas) -> None:
 # -- helpers shared by the optimizers ---------------------------------------------------
 def _zeros_like(p: Tensor, fill: float = 0.0) -> Tensor:
     """A new state buffer shaped and typed like parameter ``p``."""
-    return Tensor._wrap(np.full(p._data.shape, fill, dtype=p._data.dtype))
+    # NOTE: full_like keeps the array type, so the state lives on its parameter's device.
+    return Tensor._wrap(get_array_module(p._data).full_like(p._data, fill))
 
 
 def _new_step() -> Tensor:

@@ -286,6 +286,8 @@ def _probe_batch(probe, trainer):
             probe = next(iter(probe))[0]
         finally:
             set_rng_state(state)
+    if probe is not None and getattr(trainer, "device", None) is not None:
+        probe = probe.to(trainer.device)  # where the model is (glassnet train --device)
     return probe
 
 

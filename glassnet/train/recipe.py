@@ -86,6 +86,7 @@ class TrainConfig:
     log_stats: bool = False
     tensorboard: str | None = None
     distributed: bool = False  # one rank of an mpiexec group (glassnet train --nproc N)
+    device: str = "cpu"
     model_kwargs: dict = field(default_factory=dict)
 
     def resolved(self) -> "TrainConfig":
@@ -260,7 +261,7 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
     classes = _classes(train_ds)
     num_classes = len(classes) or spec.num_classes
     model = build_model(cfg.model, num_classes, spec.in_channels, spec.input_size,
-                        cfg.model_kwargs)
+                        cfg.model_kwargs).to(cfg.device)  # before the optimizer, as torch
     if cfg.freeze:
         frozen = freeze(model, cfg.freeze)
         log(f"froze {len(frozen)} parameter tensors matching {cfg.freeze!r}")
@@ -316,7 +317,7 @@ def run_training(cfg: TrainConfig, log=print) -> dict:
                       scheduler_interval=interval, clip_grad_norm=cfg.clip_grad_norm,
                       callbacks=callbacks, num_classes=num_classes, progress=cfg.progress,
                       meta=meta, out_dir=cfg.out, max_steps=cfg.max_steps,
-                      topk=5 if num_classes > 5 else None)
+                      topk=5 if num_classes > 5 else None, device=cfg.device)
     if cfg.resume:
         trainer.load_checkpoint(cfg.resume)
         log(f"resumed from {cfg.resume} at epoch {trainer.epoch + 1}, step "
@@ -367,7 +368,7 @@ def load_checkpoint_model(path):
 
     if not os.path.exists(path):
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    state = load(path)
+    state = load(path, map_location="cpu")  # the model is rebuilt on the CPU
     if "meta" not in state or "model" not in state:
         raise ValueError(f"{path}: not a glassnet training checkpoint (no 'model'/'meta')")
     meta = state["meta"]

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from glassnet.autograd import no_grad
-from glassnet.backend import get_rng_state, set_rng_state
+from glassnet.backend import get_rng_state, set_rng_state, to_host
 from glassnet.train.callbacks import Callback
 from glassnet.train.metrics import MetricAccumulator
 
@@ -28,7 +28,7 @@ __all__ = ["Trainer", "TrainingInterrupted", "evaluate"]
 
 
 def evaluate(model, loader, loss_fn=None, num_classes: int | None = None,
-             topk: int | None = None) -> tuple:
+             topk: int | None = None, device=None) -> tuple:
     """Loss and metrics of ``model`` on ``loader`` in eval mode, without gradients.
 
     Returns
@@ -46,8 +46,10 @@ def evaluate(model, loader, loss_fn=None, num_classes: int | None = None,
     acc = MetricAccumulator(num_classes, topk)
     with no_grad():
         for inputs, targets in loader:
+            inputs, targets = _to(inputs, device), _to(targets, device)
             logits = model(inputs)
-            acc.update(loss_fn(logits, targets).item(), logits._data, targets._data)
+            acc.update(loss_fn(logits, targets).item(), to_host(logits._data),
+                       to_host(targets._data))
     model.train(was_training)
     return acc.compute(), acc.confusion_matrix()
 
@@ -130,6 +132,9 @@ class Trainer:
     divergence_factor : float or None
         Stop with :class:`TrainingDiverged` when a training loss exceeds this many times
         the first one (default 1e4; None: only non-finite losses stop training).
+    device : str or glassnet.device, optional
+        Where each batch is moved before the step (the model must be there already,
+        ``model.to(device)``); None: batches are used where the loader puts them.
     meta : dict, optional
         Extra JSON-serialisable information stored in every checkpoint (model name,
         dataset, class names...).
@@ -140,7 +145,8 @@ class Trainer:
                  scheduler_monitor: str = "val_loss", clip_grad_norm: float | None = None,
                  callbacks=(), topk: int | None = None, num_classes: int | None = None,
                  progress: bool = True, meta: dict | None = None, out_dir=None,
-                 max_steps: int | None = None, divergence_factor: float | None = 1e4):
+                 max_steps: int | None = None, divergence_factor: float | None = 1e4,
+                 device=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"Trainer: scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
@@ -148,6 +154,7 @@ class Trainer:
             raise ValueError(f"Trainer: divergence_factor must be > 1 or None, got "
                              f"{divergence_factor!r}")
         self.divergence_factor = divergence_factor
+        self.device = device
         self._first_loss = None
         if clip_grad_norm is not None and not clip_grad_norm > 0:
             raise ValueError(f"Trainer: clip_grad_norm must be > 0, got {clip_grad_norm}")
@@ -281,7 +288,8 @@ class Trainer:
 
     def evaluate(self, loader) -> tuple:
         """:func:`evaluate` with this trainer's model, loss and metric settings."""
-        return evaluate(self.model, loader, self.loss_fn, self.num_classes, self.topk)
+        return evaluate(self.model, loader, self.loss_fn, self.num_classes, self.topk,
+                        self.device)
 
     def fit(self, epochs: int) -> list:
         """Train until ``epochs`` epochs are complete (counting resumed ones).
@@ -332,9 +340,10 @@ class Trainer:
             except StopIteration:
                 break
             data_time += time.perf_counter() - t_data
+            inputs, targets = _to(inputs, self.device), _to(targets, self.device)
             loss, logits = self._train_step(inputs, targets)
             self.batch_in_epoch += 1
-            self._accum.update(loss, logits._data, targets._data)
+            self._accum.update(loss, to_host(logits._data), to_host(targets._data))
             seen += len(targets)
             rate = seen / max(time.perf_counter() - t0, 1e-9)
             m = self._accum
@@ -419,3 +428,8 @@ class _Progress:
             self.progress.console.print(f"  {line}")
         else:
             print(line, file=sys.stderr)
+
+
+def _to(batch, device):
+    """A batch tensor on the training device (unchanged when ``device`` is None)."""
+    return batch if device is None else batch.to(device)

@@ -1,8 +1,9 @@
 """The same ops on CuPy arrays (GPU) as on NumPy: forward and gradients agree.
 
 Runs only where CuPy and a GPU are present (the lent GPU machine); skipped in CI. Each
-case builds float32 inputs on the host, runs the op once with NumPy-backed tensors and
-once with CuPy-backed tensors, and compares outputs and input gradients.
+case builds float32 inputs on the host, runs the op once on CPU tensors and once on
+tensors moved with ``.to("cuda")`` (CuPy arrays), and compares outputs and input
+gradients.
 """
 from __future__ import annotations
 
@@ -20,24 +21,24 @@ except Exception:  # pragma: no cover - CuPy without a device
 
 
 def _run(fn, arrays, xp, grad=True):
+    where = "cuda" if xp is cp else "cpu"
     ts = []
     for a in arrays:
         if isinstance(a, np.ndarray):
-            t = gn.Tensor._wrap(xp.asarray(a))
+            t = gn.tensor(a).to(where)
             if grad and a.dtype.kind == "f":
                 t.requires_grad_(True)
             ts.append(t)
         else:
             ts.append(a)
     out = fn(*ts)
+    assert out.device.type == where
     if grad and out.requires_grad:
-        cot = xp.asarray(np.random.default_rng(1).standard_normal(out.shape).astype(
-            out.dtype))
-        out.backward(gn.Tensor._wrap(cot))
-    host = (lambda v: cp.asnumpy(v)) if xp is cp else (lambda v: v)
-    grads = [host(t.grad.data) if isinstance(t, gn.Tensor) and t.grad is not None else None
+        cot = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
+        out.backward(gn.tensor(cot).to(where))
+    grads = [t.grad.cpu().numpy() if isinstance(t, gn.Tensor) and t.grad is not None else None
              for t in ts]
-    return host(out.data), grads
+    return out.detach().cpu().numpy(), grads
 
 
 rng = np.random.default_rng(0)

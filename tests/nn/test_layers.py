@@ -467,7 +467,7 @@ def test_rrelu_training_slopes_within_bounds():
      "output_padding must be smaller"),
     (lambda: nn.Linear(-1, 3), ValueError, "Linear: in_features must be >= 0"),
     (lambda: nn.Linear(2.5, 3), TypeError, "Linear: in_features must be an int"),
-    (lambda: nn.Linear(2, 3, device="cuda"), ValueError, "device"),
+    (lambda: nn.Linear(2, 3, device="gpu"), ValueError, "invalid device type 'gpu'"),
     (lambda: nn.Linear(2, 3, dtype=glassnet.int64), TypeError, "floating dtype"),
     (lambda: nn.MaxPool2d(3, padding=2), ValueError, "pad should be at most half"),
     (lambda: nn.AvgPool2d(2, stride=0), ValueError, "stride must be > 0"),
