@@ -221,6 +221,8 @@ class TensorBase:
         if self._data.size != 1:
             raise ValueError(f"item: only one element tensors can be converted to Python "
                              f"scalars, got shape {tuple(self.shape)}")
+        if autograd._tracers:
+            autograd._trace_scalar(self, "item")
         return self._data.reshape(()).item()
 
     def tolist(self):
@@ -245,12 +247,16 @@ class TensorBase:
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
                                f"ambiguous")
+        if autograd._tracers:
+            autograd._trace_scalar(self, "bool")
         return bool(self._data.reshape(()))
 
     def __index__(self):
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
+        if autograd._tracers:
+            autograd._trace_scalar(self, "index")
         return int(self._data.reshape(()))
 
     def __len__(self):

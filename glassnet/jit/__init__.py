@@ -1,0 +1,8 @@
+"""``glassnet.jit``: define-then-run.  :func:`trace` records the ops of one call into a
+static :class:`Graph` (as ``torch.jit.trace``); the graph lists itself (``print``), draws
+itself (:meth:`Graph.to_dot`) and runs on raw arrays with no autograd bookkeeping, each
+intermediate array freed once its last reader has run."""
+from glassnet.jit._tracer import TracerWarning, trace
+from glassnet.jit.graph import Graph, Node, Value
+
+__all__ = ["trace", "Graph", "Node", "Value", "TracerWarning"]

@@ -1,0 +1,281 @@
+"""The tracer behind :func:`glassnet.jit.trace`: it records every ``Function.apply`` of one
+call into a :class:`~glassnet.jit.graph.Graph`.
+
+``Function.apply`` calls :meth:`Tracer.record` (through ``autograd._trace_record``) while a
+tracer is active in this thread.  Each tensor the traced call touches becomes one
+:class:`~glassnet.jit.graph.Value`: a graph input, a parameter or buffer of the traced
+module (read live when the graph runs, so that training updates are seen), a constant
+(a tensor made inside the call, e.g. by ``glassnet.zeros``; its values are frozen), or the
+output of an earlier node.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+from glassnet import autograd
+from glassnet.jit.graph import Graph, Node, Value
+
+__all__ = ["TracerWarning", "Tracer"]
+
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Frames in these files are the library's plumbing, not the traced user code.
+_PLUMBING = tuple(os.path.join(_PKG, p) for p in (
+    "autograd.py", "_tensor_base.py", "tensor.py", os.path.join("jit", ""),
+    os.path.join("ops", ""), os.path.join("nn", "functional.py"),
+    os.path.join("nn", "_functional", ""), os.path.join("nn", "module.py")))
+
+
+class TracerWarning(UserWarning):
+    """A traced call converted a traced tensor to a Python value (``bool(x)``,
+    ``x.item()``, ``int(x)``, ``float(x)``): control flow that depends on it is frozen
+    into the graph, as the warning of ``torch.jit.trace``."""
+
+
+def _user_frame():
+    """``(filename, lineno)`` of the innermost frame outside the library's plumbing."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PLUMBING):
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover - always some caller
+        return "<unknown>", 0
+    return frame.f_code.co_filename, frame.f_lineno
+
+
+class Tracer:
+    """Records ops into values and nodes; one per :func:`glassnet.jit.trace` call."""
+
+    def __init__(self, params: dict, keep_functions: bool = False):
+        self.keep_functions = keep_functions
+        self.values: list[Value] = []
+        self.nodes: list[Node] = []
+        self.index: dict[int, int] = {}  # id(tensor) -> value index
+        self._pinned: list = []  # keeps traced tensors alive so that ids stay unique
+        self.params = params  # id(tensor) -> (qualified name, tensor)
+        self.scope: list[str] = []
+        self.warned: set = set()
+        self.dependent: set = set()  # values computed from the graph inputs
+
+    # -- values --------------------------------------------------------------------
+    def _new_value(self, tensor, kind, name, ref=None) -> int:
+        data = tensor._data
+        v = Value(len(self.values), kind, name, tuple(data.shape), data.dtype, ref)
+        self.values.append(v)
+        self.index[id(tensor)] = v.index
+        self._pinned.append(tensor)
+        return v.index
+
+    def add_input(self, tensor, name: str) -> int:
+        idx = self._new_value(tensor, "input", name)
+        self.dependent.add(idx)
+        return idx
+
+    def value_of(self, tensor) -> int:
+        """The value of ``tensor``, made a parameter or constant if it is new."""
+        idx = self.index.get(id(tensor))
+        if idx is not None:
+            return idx
+        entry = self.params.get(id(tensor))
+        if entry is not None:
+            name, _ = entry
+            return self._new_value(tensor, "param", name, ref=tensor)
+        if tensor.requires_grad and tensor._ctx is None:
+            # A leaf that requires grad, captured from outside the call (a plain function
+            # closing over a module's weights): live, like a parameter.
+            n = sum(v.kind == "param" for v in self.values)
+            return self._new_value(tensor, "param", f"param_{n}", ref=tensor)
+        n = sum(v.kind == "const" for v in self.values)
+        return self._new_value(tensor, "const", f"const_{n}", ref=tensor._data.copy())
+
+    # -- hooks called by autograd ---------------------------------------------------
+    def record(self, cls, fn, tensors, attrs, out) -> None:
+        inputs = tuple(self.value_of(t) for t in tensors)
+        dependent = any(i in self.dependent for i in inputs)
+        n = len(self.nodes)
+        scope = ".".join(self.scope)
+        name = f"{cls.__name__.lower()}_{n}"
+        out_idx = self._new_value(out, "node", name)
+        if dependent:
+            self.dependent.add(out_idx)
+        where = _user_frame()
+        self.nodes.append(Node(n, cls, dict(attrs), inputs, out_idx, name, scope, where,
+                               fn if self.keep_functions else None))
+
+    def scalar(self, tensor, what: str) -> None:
+        idx = self.index.get(id(tensor))
+        if idx is not None and idx not in self.dependent:
+            return  # a parameter or constant (or computed from them only)
+        # NOTE: a tensor the tracer never saw comes from an op that is not recorded
+        # (comparisons, argmax...: non-differentiable ops bypass Function.apply), most
+        # likely applied to traced values: warn too.
+        desc = "an unrecorded op's result" if idx is None else self.values[idx].name
+        shape = tuple(tensor._data.shape)
+        filename, lineno = _user_frame()
+        key = (filename, lineno, what)
+        if key in self.warned:
+            return
+        self.warned.add(key)
+        conversion = {"item": "a Python number (item/float/int)", "bool": "a Python bool",
+                      "index": "a Python index"}[what]
+        warnings.warn_explicit(
+            f"trace: converting a traced tensor ({desc}, shape {shape}) to {conversion}; the traced graph treats the value "
+            f"as a constant, so control flow that depends on it will not generalise to "
+            f"other inputs", TracerWarning, filename, lineno)
+
+    # -- activation ---------------------------------------------------------------
+    def __enter__(self):
+        if getattr(autograd._STATE, "tracer", None) is not None:
+            raise RuntimeError("trace: a trace is already active in this thread (nested "
+                               "tracing is not supported)")
+        autograd._STATE.tracer = self
+        autograd._tracers += 1
+        return self
+
+    def __exit__(self, *exc):
+        autograd._tracers -= 1
+        autograd._STATE.tracer = None
+        return False
+
+
+def _enter_scope(tracer, qualified_name: str):
+    def hook(module, args):
+        tracer.scope.append(qualified_name.split(".")[-1])
+
+    return hook
+
+
+def _exit_scope(tracer):
+    def hook(module, args, output):
+        if tracer.scope:
+            tracer.scope.pop()
+
+    return hook
+
+
+def _flatten(obj, fn: str):
+    """``(leaves, rebuild)``: the tensors of a nested tuple/list/dict output, in order,
+    and a function that rebuilds the same structure from a list of replacements."""
+    from glassnet._tensor_base import TensorBase
+
+    if isinstance(obj, TensorBase):
+        return [obj], lambda leaves: leaves[0]
+    if isinstance(obj, (tuple, list)):
+        parts = [_flatten(o, fn) for o in obj]
+        counts = [len(p[0]) for p in parts]
+        leaves = [leaf for p in parts for leaf in p[0]]
+
+        def rebuild(new):
+            items, pos = [], 0
+            for (_, build), c in zip(parts, counts):
+                items.append(build(new[pos:pos + c]))
+                pos += c
+            if isinstance(obj, list):
+                return items
+            if hasattr(obj, "_fields"):  # namedtuple
+                return type(obj)(*items)
+            return tuple(items)
+
+        return leaves, rebuild
+    if isinstance(obj, dict):
+        keys = list(obj)
+        vals, build = _flatten([obj[k] for k in keys], fn)
+        return vals, lambda new: dict(zip(keys, build(new)))
+    if obj is None:
+        return [], lambda new: None
+    raise TypeError(f"{fn}: the traced call must return Tensors (or tuples, lists or dicts "
+                    f"of them), got {type(obj).__name__}")
+
+
+def trace(fn_or_module, example_inputs, check_trace: bool = False) -> Graph:
+    """Record the ops of one call ``fn_or_module(*example_inputs)`` into a :class:`Graph`.
+
+    As ``torch.jit.trace``, the call runs once on the example inputs and every op it
+    performs (every ``Function.apply``) is recorded: Python control flow is evaluated
+    at trace time and frozen, so a graph reproduces the call only for inputs of the
+    example inputs' shapes and for code paths that do not depend on the data.
+    Converting a traced tensor to a Python value inside the call (``bool(x)``,
+    ``x.item()``, ``int(x)``, ``float(x)``) emits a :class:`TracerWarning` naming the
+    line.  The module's parameters and buffers are graph parameters, read when the
+    graph runs (later updates are seen); other tensors created inside the call are
+    constants, except leaf tensors that require grad (weights a plain function closes
+    over), which are parameters too.  Non-differentiable ops (comparisons, ``argmax``,
+    integer casts) do not go through ``Function.apply`` and are not recorded: their
+    results are frozen as constants.  In-place writes to traced tensors are not
+    supported.
+
+    Parameters
+    ----------
+    fn_or_module : Module or callable
+        Called as ``fn_or_module(*example_inputs)``; it must return Tensors (or tuples,
+        lists or dicts of Tensors).
+    example_inputs : Tensor or tuple of Tensors
+        The inputs of the traced call.
+    check_trace : bool
+        Glassnet extra: run the graph on the example inputs after tracing and raise if
+        its outputs differ from the traced call's.
+
+    Returns
+    -------
+    Graph
+        ``graph(*inputs)`` runs the recorded forwards on raw arrays, without autograd.
+
+    Examples
+    --------
+    >>> import glassnet, glassnet.nn as nn
+    >>> from glassnet import jit
+    >>> model = nn.Sequential(nn.Linear(3, 2), nn.ReLU()).eval()
+    >>> g = jit.trace(model, glassnet.randn(4, 3))
+    >>> [n.op.__name__ for n in g.nodes]
+    ['Linear', 'ReLU']
+    """
+    from glassnet._tensor_base import TensorBase
+    from glassnet.nn.module import Module
+
+    name = "trace"
+    if not callable(fn_or_module):
+        raise TypeError(f"{name}: fn_or_module must be a Module or a callable, got "
+                        f"{type(fn_or_module).__name__}")
+    inputs = example_inputs if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
+    inputs = tuple(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, TensorBase):
+            raise TypeError(f"{name}: example_inputs[{i}] must be a Tensor, got "
+                            f"{type(x).__name__}")
+    params: dict = {}
+    module = fn_or_module if isinstance(fn_or_module, Module) else getattr(
+        fn_or_module, "__self__", None)
+    handles = []
+    tracer = Tracer(params)
+    if isinstance(module, Module):
+        for pname, p in module.named_parameters():
+            params[id(p)] = (pname, p)
+        for bname, b in module.named_buffers():
+            if b is not None:
+                params[id(b)] = (bname, b)
+        for mname, sub in module.named_modules():
+            if not mname:
+                continue
+            handles.append(sub.register_forward_pre_hook(_enter_scope(tracer, mname)))
+            handles.append(sub.register_forward_hook(_exit_scope(tracer)))
+    for i, x in enumerate(inputs):
+        tracer.add_input(x, f"input_{i}" if len(inputs) > 1 else "input")
+    try:
+        with tracer:
+            out = fn_or_module(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    leaves, rebuild = _flatten(out, name)
+    outputs = tuple(tracer.value_of(t) for t in leaves)
+    graph = Graph(tracer.values, tracer.nodes, tuple(range(len(inputs))), outputs, rebuild,
+                  module=module if isinstance(module, Module) else None)
+    if check_trace:
+        got, _ = _flatten(graph(*inputs), name)
+        for i, (a, b) in enumerate(zip(got, leaves)):
+            import numpy as np
+
+            if not np.array_equal(a._data, b._data, equal_nan=True):
+                raise RuntimeError(f"{name}: check_trace failed: output {i} of the graph "
+                                   f"differs from the traced call's")
+    return graph
