@@ -229,25 +229,48 @@ def trace(fn_or_module, example_inputs, check_trace: bool = False) -> Graph:
     >>> [n.op.__name__ for n in g.nodes]
     ['Linear', 'ReLU']
     """
-    from glassnet._tensor_base import TensorBase
     from glassnet.nn.module import Module
 
     name = "trace"
     if not callable(fn_or_module):
         raise TypeError(f"{name}: fn_or_module must be a Module or a callable, got "
                         f"{type(fn_or_module).__name__}")
+    inputs = _check_inputs(example_inputs, name, "example_inputs")
+    module = fn_or_module if isinstance(fn_or_module, Module) else getattr(
+        fn_or_module, "__self__", None)
+    graph = _trace(fn_or_module, inputs, module if isinstance(module, Module) else None,
+                   name)
+    leaves = graph._traced_leaves
+    del graph._traced_leaves
+    if check_trace:
+        got, _ = _flatten(graph(*inputs), name)
+        for i, (a, b) in enumerate(zip(got, leaves)):
+            import numpy as np
+
+            if not np.array_equal(a._data, b._data, equal_nan=True):
+                raise RuntimeError(f"{name}: check_trace failed: output {i} of the graph "
+                                   f"differs from the traced call's")
+    return graph
+
+
+def _check_inputs(example_inputs, fn: str, what: str) -> tuple:
+    from glassnet._tensor_base import TensorBase
+
     inputs = example_inputs if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
     inputs = tuple(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, TensorBase):
-            raise TypeError(f"{name}: example_inputs[{i}] must be a Tensor, got "
-                            f"{type(x).__name__}")
+            raise TypeError(f"{fn}: {what}[{i}] must be a Tensor, got {type(x).__name__}")
+    return inputs
+
+
+def _trace(call, inputs, module, fn: str, keep_functions: bool = False) -> Graph:
+    """Run ``call(*inputs)`` under a tracer; ``module``'s parameters and buffers are
+    named graph parameters and its submodules give the nodes' scopes."""
     params: dict = {}
-    module = fn_or_module if isinstance(fn_or_module, Module) else getattr(
-        fn_or_module, "__self__", None)
     handles = []
-    tracer = Tracer(params)
-    if isinstance(module, Module):
+    tracer = Tracer(params, keep_functions)
+    if module is not None:
         for pname, p in module.named_parameters():
             params[id(p)] = (pname, p)
         for bname, b in module.named_buffers():
@@ -262,20 +285,13 @@ def trace(fn_or_module, example_inputs, check_trace: bool = False) -> Graph:
         tracer.add_input(x, f"input_{i}" if len(inputs) > 1 else "input")
     try:
         with tracer:
-            out = fn_or_module(*inputs)
+            out = call(*inputs)
     finally:
         for h in handles:
             h.remove()
-    leaves, rebuild = _flatten(out, name)
+    leaves, rebuild = _flatten(out, fn)
     outputs = tuple(tracer.value_of(t) for t in leaves)
     graph = Graph(tracer.values, tracer.nodes, tuple(range(len(inputs))), outputs, rebuild,
-                  module=module if isinstance(module, Module) else None)
-    if check_trace:
-        got, _ = _flatten(graph(*inputs), name)
-        for i, (a, b) in enumerate(zip(got, leaves)):
-            import numpy as np
-
-            if not np.array_equal(a._data, b._data, equal_nan=True):
-                raise RuntimeError(f"{name}: check_trace failed: output {i} of the graph "
-                                   f"differs from the traced call's")
+                  module=module)
+    graph._traced_leaves = leaves
     return graph
