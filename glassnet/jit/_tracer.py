@@ -119,9 +119,10 @@ class Tracer:
         conversion = {"item": "a Python number (item/float/int)", "bool": "a Python bool",
                       "index": "a Python index"}[what]
         warnings.warn_explicit(
-            f"trace: converting a traced tensor ({desc}, shape {shape}) to {conversion}; the traced graph treats the value "
-            f"as a constant, so control flow that depends on it will not generalise to "
-            f"other inputs", TracerWarning, filename, lineno)
+            f"trace: converting a traced tensor ({desc}, shape {shape}) to {conversion}; "
+            f"the traced graph treats the value as a constant, so control flow that "
+            f"depends on it will not generalise to other inputs", TracerWarning, filename,
+            lineno)
 
     # -- activation ---------------------------------------------------------------
     def __enter__(self):
