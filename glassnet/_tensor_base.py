@@ -443,7 +443,11 @@ class TensorBase:
                                       for o in others))
         if not recording:
             with autograd.no_grad():
-                return self._write(name, compute(self))
+                result = compute(self)
+                self._write(name, result)
+            if autograd._tracers:
+                autograd._trace_alias(self, result)
+            return self
         if self.requires_grad and self._ctx is None and self._base is None:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
                                f"an in-place operation")
@@ -454,11 +458,15 @@ class TensorBase:
                                    f"being used in an in-place operation")
         src = TensorBase._wrap(self._data.copy(), requires_grad=self.requires_grad)
         src._ctx = self._ctx
+        if autograd._tracers:
+            autograd._trace_alias(src, self)
         result = compute(src)
         if not isinstance(result, TensorBase):
             result = TensorBase._wrap(np.asarray(result))
         self._write(name, result)
         autograd.rebase_inplace(self, result)
+        if autograd._tracers:
+            autograd._trace_alias(self, result)
         return self
 
     def _write(self, name: str, new) -> "Tensor":

@@ -39,6 +39,14 @@ def _trace_record(cls, fn, tensors, attrs, out) -> None:
         tracer.record(cls, fn, tensors, attrs, out)
 
 
+def _trace_alias(tensor, source) -> None:
+    """Called by in-place ops while a tracer is active: ``tensor`` now holds ``source``'s
+    values."""
+    tracer = getattr(_STATE, "tracer", None)
+    if tracer is not None:
+        tracer.alias(tensor, source)
+
+
 def _trace_scalar(tensor, what: str) -> None:
     """Called by ``Tensor.item``/``__bool__``/``__index__`` while a tracer is active."""
     tracer = getattr(_STATE, "tracer", None)

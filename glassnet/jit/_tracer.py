@@ -102,6 +102,25 @@ class Tracer:
         self.nodes.append(Node(n, cls, dict(attrs), inputs, out_idx, name, scope, where,
                                fn if self.keep_functions else None))
 
+    def alias(self, tensor, source) -> None:
+        """An in-place op made ``tensor`` hold ``source``'s values: later readers of
+        ``tensor`` read ``source``'s value."""
+        from glassnet._tensor_base import TensorBase
+
+        if tensor._base is not None and not getattr(self, "_warned_view", False):
+            # NOTE: the write also changes the view's base (and its other views), which
+            # the graph does not see.
+            self._warned_view = True
+            filename, lineno = _user_frame()
+            warnings.warn_explicit(
+                "trace: an in-place write into a view of a tensor is not traced: the graph "
+                "will read the base tensor's old values", TracerWarning, filename, lineno)
+        if isinstance(source, TensorBase):
+            self.index[id(tensor)] = self.value_of(source)
+            self._pinned.append(tensor)
+        else:  # an array written in: a constant from now on
+            self.index.pop(id(tensor), None)
+
     def scalar(self, tensor, what: str) -> None:
         idx = self.index.get(id(tensor))
         if idx is not None and idx not in self.dependent:
@@ -202,8 +221,9 @@ def trace(fn_or_module, example_inputs, check_trace: bool = False) -> Graph:
     constants, except leaf tensors that require grad (weights a plain function closes
     over), which are parameters too.  Non-differentiable ops (comparisons, ``argmax``,
     integer casts) do not go through ``Function.apply`` and are not recorded: their
-    results are frozen as constants.  In-place writes to traced tensors are not
-    supported.
+    results are frozen as constants.  In-place ops (``x += y``, ``x.relu_()``) are
+    recorded as their out-of-place op; an in-place write into a *view* is not (a
+    TracerWarning says so).
 
     Parameters
     ----------

@@ -174,3 +174,27 @@ def test_memory_plan_peak_below_total_on_resnet20():
     # input, two branch outputs and the sum are alive together at most.
     assert max(out_bytes) <= plan["peak_bytes"] <= 4 * max(out_bytes)
     assert plan["peak_bytes"] < plan["total_bytes"] / 5
+
+
+def test_inplace_ops_are_traced_as_their_out_of_place_op():
+    def f(x):
+        y = x * 2
+        y += 1
+        y.relu_()
+        return y * x
+
+    graph = jit.trace(f, glassnet.randn(3, 4))
+    assert [n.op.__name__ for n in graph.nodes] == ["Mul", "Add", "ReLU", "Mul"]
+    x2 = glassnet.randn(3, 4)
+    want = np.maximum(x2.numpy() * 2 + 1, 0) * x2.numpy()
+    np.testing.assert_allclose(graph(x2).numpy(), want, rtol=1e-6)
+
+
+def test_inplace_write_into_a_view_warns():
+    def f(x):
+        y = x * 2
+        y[0] = 5.0
+        return y
+
+    with pytest.warns(jit.TracerWarning, match="view"):
+        jit.trace(f, glassnet.randn(3, 4))
