@@ -156,8 +156,10 @@ def _check_names(names, count, what):
     return names
 
 
-def export(model, args, f, input_names=None, output_names=None, dynamic_axes=None,
-           opset_version: int = 17):
+def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=None,
+           opset_version: int | None = 17, verbose: bool = False, export_params: bool = True,
+           keep_initializers_as_inputs: bool = False, training=None,
+           do_constant_folding: bool = True, dynamo: bool = False):
     """Export ``model`` to an ONNX file, as ``torch.onnx.export``.
 
     The model is traced on ``args`` with :func:`glassnet.jit.trace` in eval mode (the
@@ -185,7 +187,20 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         whose size may change (usually the batch axis 0).  A dynamic axis 0 of an input
         is followed through reshapes and flattens.
     opset_version : int
-        ONNX opset, 13 to 21.
+        ONNX opset, 13 to 21 (None: 17).
+    verbose : bool
+        Print the traced graph (:class:`glassnet.jit.Graph`'s listing).
+    export_params : bool
+        Store the parameters and buffers in the file (default); False makes them extra
+        graph inputs, after the model's inputs, named by their state_dict keys.
+    keep_initializers_as_inputs : bool
+        Also list the stored parameters as graph inputs (for old runtimes).
+    training : None or str
+        ``None``/``"eval"`` (default): export in eval mode; ``"preserve"``: keep the
+        modules' modes (training-mode batch norm and dropout then fail to export).
+    do_constant_folding, dynamo : bool
+        Accepted for ``torch.onnx.export`` compatibility; glassnet always traces and its
+        graphs hold no foldable constant subgraphs.
 
     Returns
     -------
@@ -209,6 +224,10 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     from glassnet.onnx._converters import CONVERTERS
 
     fn = "export"
+    opset_version = 17 if opset_version is None else opset_version
+    if training not in (None, "eval", "preserve"):
+        raise ValueError(f"{fn}: training must be None, 'eval' or 'preserve', got "
+                         f"{training!r}")
     if isinstance(opset_version, bool) or not isinstance(opset_version, int) \
             or not MIN_OPSET <= opset_version <= MAX_OPSET:
         raise ValueError(f"{fn}: opset_version must be an int in [{MIN_OPSET}, {MAX_OPSET}], "
@@ -218,7 +237,7 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         if not isinstance(x, TensorBase):
             raise TypeError(f"{fn}: args[{i}] must be a Tensor, got {type(x).__name__}")
     modes = None
-    if isinstance(model, Module):
+    if isinstance(model, Module) and training != "preserve":
         modes = [(m, m.training) for m in model.modules()]
         model.eval()
     try:
@@ -235,15 +254,22 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     out_names += [f"output_{i}" if n_out > 1 else "output" for i in range(len(out_names), n_out)]
     dims = _dynamic_dims(dynamic_axes, set(in_names) | set(out_names))
 
+    if verbose:
+        print(graph)
     batch_inputs = {idx for idx, name in zip(graph.inputs, in_names) if 0 in dims.get(name, {})}
     b = Builder(graph, opset_version, batch_inputs)
     for name in in_names + out_names:
         b._used.add(name)
     for idx, name in zip(graph.inputs, in_names):
         b.names[idx] = name
+    param_inputs = []
     for v in graph.values:
-        if v.kind in ("param", "const"):
+        if v.kind == "param" and not export_params:
+            b.names[v.index] = b.unique(v.name)
+            param_inputs.append(v)
+        elif v.kind in ("param", "const"):
             b.names[v.index] = b.const(v.array(), v.name)
+    stored = [v for v in graph.values if v.kind == "param" and export_params]
     b.convert(CONVERTERS)
     for idx, name in zip(graph.outputs, out_names):
         b.nodes.append(helper.make_node("Identity", [b.names[idx]], [name],
@@ -253,7 +279,9 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     onnx_graph = helper.make_graph(
         b.nodes, "glassnet",
         [_value_info(n, values[i], dims.get(n, {}), b.onnx_dtype)
-         for i, n in zip(graph.inputs, in_names)],
+         for i, n in zip(graph.inputs, in_names)]
+        + [_value_info(b.names[v.index], v, {}, b.onnx_dtype)
+           for v in param_inputs + (stored if keep_initializers_as_inputs else [])],
         [_value_info(n, values[i], dims.get(n, {}), b.onnx_dtype)
          for i, n in zip(graph.outputs, out_names)],
         initializer=[numpy_helper.from_array(a, name) for name, a in b.initializers.items()])

@@ -258,3 +258,47 @@ def test_other_opsets(opset):
     model = _Fn(lambda x: x.mean((2, 3)) + glassnet.relu(x).sum((2, 3)))
     proto = _roundtrip(model, (4, 5, 5), opset_version=opset)
     assert proto.opset_import[0].version == opset
+
+
+def test_torch_tutorial_call_with_compatibility_keywords(capsys):
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    x = glassnet.randn(2, 4)
+    buf = io.BytesIO()
+    glassnet.onnx.export(model, x, buf, export_params=True, opset_version=None,
+                         do_constant_folding=True, dynamo=False, input_names=["in"],
+                         output_names=["out"], verbose=True)
+    assert "Linear" in capsys.readouterr().out  # verbose prints the traced graph
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    with glassnet.no_grad():
+        want = model(x).numpy()
+    np.testing.assert_allclose(sess.run(["out"], {"in": x.numpy()})[0], want, atol=ATOL)
+    with pytest.raises(TypeError):
+        glassnet.onnx.export(model, x, buf, ["in"])  # keyword-only, as torch 2.x
+
+
+def test_export_params_false_makes_parameters_inputs():
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh())
+    x = glassnet.randn(2, 4)
+    buf = io.BytesIO()
+    proto = glassnet.onnx.export(model, x, buf, export_params=False)
+    assert [i.name for i in proto.graph.input] == ["input", "0.weight", "0.bias"]
+    assert len(proto.graph.initializer) == 0
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    feeds = {"input": x.numpy(), "0.weight": model[0].weight.detach().numpy(),
+             "0.bias": model[0].bias.detach().numpy()}
+    with glassnet.no_grad():
+        np.testing.assert_allclose(sess.run(None, feeds)[0], model(x).numpy(), atol=ATOL)
+    kept = glassnet.onnx.export(model, x, io.BytesIO(), keep_initializers_as_inputs=True)
+    assert [i.name for i in kept.graph.input] == ["input", "0.weight", "0.bias"]
+    assert {i.name for i in kept.graph.initializer} == {"0.weight", "0.bias"}
+
+
+def test_training_preserve_keeps_train_mode_and_rejects_batch_statistics():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)).train()
+    with pytest.raises(glassnet.onnx.UnsupportedOperatorError,
+                       match=r"batch statistics.*op StatNorm \(node statnorm_1 in module '1'"):
+        glassnet.onnx.export(model, glassnet.randn(2, 1, 5, 5), io.BytesIO(),
+                             training="preserve")
+    with pytest.raises(ValueError, match="training must be None, 'eval' or 'preserve'"):
+        glassnet.onnx.export(model, glassnet.randn(2, 1, 5, 5), io.BytesIO(),
+                             training="train")
