@@ -46,8 +46,7 @@ def _user_frame():
 class Tracer:
     """Records ops into values and nodes; one per :func:`glassnet.jit.trace` call."""
 
-    def __init__(self, params: dict, keep_functions: bool = False):
-        self.keep_functions = keep_functions
+    def __init__(self, params: dict):
         self.values: list[Value] = []
         self.nodes: list[Node] = []
         self.index: dict[int, int] = {}  # id(tensor) -> value index
@@ -99,8 +98,7 @@ class Tracer:
         if dependent:
             self.dependent.add(out_idx)
         where = _user_frame()
-        self.nodes.append(Node(n, cls, dict(attrs), inputs, out_idx, name, scope, where,
-                               fn if self.keep_functions else None))
+        self.nodes.append(Node(n, cls, dict(attrs), inputs, out_idx, name, scope, where))
 
     def alias(self, tensor, source) -> None:
         """An in-place op made ``tensor`` hold ``source``'s values: later readers of
@@ -285,12 +283,12 @@ def _check_inputs(example_inputs, fn: str, what: str) -> tuple:
     return inputs
 
 
-def _trace(call, inputs, module, fn: str, keep_functions: bool = False) -> Graph:
+def _trace(call, inputs, module, fn: str) -> Graph:
     """Run ``call(*inputs)`` under a tracer; ``module``'s parameters and buffers are
     named graph parameters and its submodules give the nodes' scopes."""
     params: dict = {}
     handles = []
-    tracer = Tracer(params, keep_functions)
+    tracer = Tracer(params)
     if module is not None:
         for pname, p in module.named_parameters():
             params[id(p)] = (pname, p)

@@ -56,7 +56,6 @@ class Node:
     name: str
     scope: str = ""
     where: tuple = ("", 0)
-    function: object = field(default=None, repr=False)
 
 
 def _fmt_attr(v) -> str:
