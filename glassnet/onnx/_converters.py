@@ -8,8 +8,6 @@ so that the exported graph computes the same numbers as glassnet.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from glassnet.ops import activation as A
@@ -22,12 +20,11 @@ from glassnet.ops import pool as P
 from glassnet.ops import reduce as R
 from glassnet.ops import sampling as S
 from glassnet.ops import shape as SH
-from glassnet.ops import softmax as SM
 from glassnet.ops import unary as U
 from glassnet.ops._coerce import Cast
 from glassnet.ops.dropout import Dropout
 
-__all__ = ["CONVERTERS"]
+__all__ = ["CONVERTERS", "converts"]
 
 CONVERTERS: dict = {}
 _INT64_MAX = np.iinfo(np.int64).max
@@ -156,18 +153,81 @@ def _adaptive_max_pool(ctx, node):
 @converts(N.StatNorm)
 def _stat_norm(ctx, node):
     a = node.attrs
-    if a.get("stats") is None or tuple(a["stat_axes"]) != (0, 2) \
-            or tuple(a["param_view"]) != (1, a["stat_view"][1], 1):
-        ctx.unsupported(node, "normalisation with batch statistics (batch norm in training "
-                        "mode, layer/group/instance norm); export in eval mode")
-    c = a["stat_view"][1]
+    if a.get("stats") is not None:
+        return _fixed_stats_norm(ctx, node)
+    if tuple(a["stat_axes"]) == (2,) and tuple(a["param_view"]) == (1, a["affine_view"][1], 1):
+        return _group_norm(ctx, node)
+    if tuple(a["stat_axes"]) == (1,) and len(a["stat_view"]) == 2:
+        return _layer_norm(ctx, node)
+    ctx.unsupported(node, "normalisation with batch statistics (batch norm in training "
+                    "mode); export in eval mode")
+
+
+def _affine_inputs(ctx, node, count, shape):
+    """(scale, bias) names: the node's weight and bias inputs, or ones and zeros."""
+    a = node.attrs
     dtype = ctx.dtype(node.output)
     ins = ctx.inputs(node)
-    scale = ins[1] if a["has_weight"] else ctx.const(np.ones(c, dtype))
-    bias = ins[1 + a["has_weight"]] if a["has_bias"] else ctx.const(np.zeros(c, dtype))
+    scale = ins[1] if a["has_weight"] else ctx.const(np.ones(shape, dtype))
+    bias = ins[1 + a["has_weight"]] if a["has_bias"] else ctx.const(np.zeros(shape, dtype))
+    return ins[0], scale, bias
+
+
+def _fixed_stats_norm(ctx, node):
+    # Batch norm in eval mode (and instance norm with running statistics): one mean and
+    # variance per channel.
+    a = node.attrs
+    c = int(np.prod(a["param_view"]))
+    if tuple(a["param_view"]) != (1, a["stat_view"][1], 1) or any(
+            np.size(s) != c for s in a["stats"]):
+        ctx.unsupported(node, "normalisation with fixed statistics that are not per channel")
+    dtype = ctx.dtype(node.output)
+    x, scale, bias = _affine_inputs(ctx, node, c, c)
     mean, var = (ctx.const(np.asarray(s).reshape(c).astype(dtype), f"{node.scope}.{n}")
                  for s, n in zip(a["stats"], ("running_mean", "running_var")))
-    return ctx.emit("BatchNormalization", [ins[0], scale, bias, mean, var],
+    return ctx.emit("BatchNormalization", [x, scale, bias, mean, var],
+                    epsilon=float(a["eps"]))
+
+
+def _group_norm(ctx, node):
+    # Group norm (instance norm: one group per channel): normalise (N, G, -1) with
+    # InstanceNormalization, reshape back, then the per-channel affine map.
+    a = node.attrs
+    groups, c = a["stat_view"][1], a["affine_view"][1]
+    dtype = ctx.dtype(node.output)
+    x = ctx.input(node, 0)
+    ndim = len(ctx.shape(node.inputs[0]))
+    xg = ctx.emit("Reshape", [x, ctx.const(np.array([0, groups, -1], np.int64))])
+    y = ctx.emit("InstanceNormalization", [xg, ctx.const(np.ones(groups, dtype)),
+                                           ctx.const(np.zeros(groups, dtype))],
+                 epsilon=float(a["eps"]))
+    y = ctx.emit("Reshape", [y, ctx.emit("Shape", [x])])
+    per_channel = np.array([c] + [1] * (ndim - 2), np.int64)
+    ins = ctx.inputs(node)
+    if a["has_weight"]:
+        y = ctx.emit("Mul", [y, ctx.emit("Reshape", [ins[1], ctx.const(per_channel)])])
+    if a["has_bias"]:
+        y = ctx.emit("Add", [y, ctx.emit("Reshape", [ins[1 + a["has_weight"]],
+                                                     ctx.const(per_channel)])])
+    return y
+
+
+def _layer_norm(ctx, node):
+    a = node.attrs
+    shape = ctx.shape(node.inputs[0])
+    d = a["stat_view"][1]
+    k = next((k for k in range(1, len(shape) + 1) if int(np.prod(shape[-k:])) == d), None)
+    if k is None or ctx.opset < 17:
+        ctx.unsupported(node, "layer norm (needs opset >= 17)" if k is not None
+                        else "normalisation over non-trailing axes")
+    x, scale, bias = _affine_inputs(ctx, node, d, shape[-k:])
+    ins = ctx.inputs(node)
+    if a["has_weight"] and ctx.shape(node.inputs[1]) != tuple(shape[-k:]):
+        scale = ctx.emit("Reshape", [ins[1], ctx.const(np.array(shape[-k:], np.int64))])
+    if a["has_bias"] and ctx.shape(node.inputs[1 + a["has_weight"]]) != tuple(shape[-k:]):
+        bias = ctx.emit("Reshape", [ins[1 + a["has_weight"]],
+                                    ctx.const(np.array(shape[-k:], np.int64))])
+    return ctx.emit("LayerNormalization", [x, scale, bias], axis=len(shape) - k,
                     epsilon=float(a["eps"]))
 
 
@@ -281,140 +341,6 @@ def _cast(ctx, node):
 def _dropout(ctx, node):
     ctx.unsupported(node, "dropout in training mode (its mask is random); export in eval "
                     "mode, where dropout is the identity")
-
-
-# -- activations ----------------------------------------------------------------------
-@converts(A.LeakyReLU)
-def _leaky_relu(ctx, node):
-    return ctx.emit("LeakyRelu", [ctx.input(node, 0)],
-                    alpha=float(node.attrs["negative_slope"]))
-
-
-@converts(A.PReLU)
-def _prelu(ctx, node):
-    x, w = ctx.inputs(node)
-    xs, ws = ctx.shape(node.inputs[0]), ctx.shape(node.inputs[1])
-    if int(np.prod(ws)) > 1 and len(xs) > 2:
-        # per-channel slopes (C,) broadcast over (N, C, *): make them (C, 1, ..., 1)
-        w = ctx.emit("Reshape", [w, ctx.const(np.array([-1] + [1] * (len(xs) - 2),
-                                                       np.int64))])
-    return ctx.emit("PRelu", [x, w])
-
-
-@converts(A.ELU)
-def _elu(ctx, node):
-    a = node.attrs
-    alpha, scale, input_scale = float(a["alpha"]), float(a["scale"]), float(a["input_scale"])
-    x = ctx.input(node, 0)
-    if scale == 1.0 and input_scale == 1.0:
-        return ctx.emit("Elu", [x], alpha=alpha)
-    if input_scale == 1.0:
-        return ctx.emit("Selu", [x], alpha=alpha, gamma=scale)
-    if scale == 1.0 and math.isclose(input_scale * alpha, 1.0, rel_tol=1e-12):
-        return ctx.emit("Celu", [x], alpha=alpha)
-    ctx.unsupported(node, f"ELU with scale={scale}, input_scale={input_scale}")
-
-
-@converts(A.GELU)
-def _gelu(ctx, node):
-    x = ctx.input(node, 0)
-    dtype = ctx.dtype(node.output)
-
-    def c(v):
-        return ctx.const(np.asarray(v, dtype))
-
-    if node.attrs["approximate"] == "tanh":
-        # 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))  (Hendrycks & Gimpel, 2016)
-        cube = ctx.emit("Mul", [ctx.emit("Mul", [x, x]), x])
-        inner = ctx.emit("Add", [x, ctx.emit("Mul", [cube, c(0.044715)])])
-        t = ctx.emit("Tanh", [ctx.emit("Mul", [inner, c(math.sqrt(2 / math.pi))])])
-    else:
-        t = ctx.emit("Erf", [ctx.emit("Mul", [x, c(1 / math.sqrt(2))])])
-    half_x = ctx.emit("Mul", [x, c(0.5)])
-    return ctx.emit("Mul", [half_x, ctx.emit("Add", [t, c(1.0)])])
-
-
-def _softplus_of(ctx, x, beta, dtype):
-    if beta == 1.0:
-        return ctx.emit("Softplus", [x])
-    b = ctx.const(np.asarray(beta, dtype))
-    return ctx.emit("Div", [ctx.emit("Softplus", [ctx.emit("Mul", [x, b])]), b])
-
-
-@converts(A.Softplus)
-def _softplus(ctx, node):
-    # NOTE: glassnet returns x where beta * x > threshold; ONNX's Softplus there differs
-    # by log1p(exp(-threshold)) / beta (2e-9 for the default threshold 20).
-    return _softplus_of(ctx, ctx.input(node, 0), float(node.attrs["beta"]),
-                        ctx.dtype(node.output))
-
-
-@converts(A.Mish)
-def _mish(ctx, node):
-    x = ctx.input(node, 0)
-    sp = _softplus_of(ctx, x, 1.0, ctx.dtype(node.output))
-    return ctx.emit("Mul", [x, ctx.emit("Tanh", [sp])])
-
-
-@converts(A.SiLU)
-def _silu(ctx, node):
-    x = ctx.input(node, 0)
-    return ctx.emit("Mul", [x, ctx.emit("Sigmoid", [x])])
-
-
-@converts(A.Swish)
-def _swish(ctx, node):
-    x, beta = ctx.inputs(node, same_dtype=True)
-    return ctx.emit("Mul", [x, ctx.emit("Sigmoid", [ctx.emit("Mul", [x, beta])])])
-
-
-@converts(A.Hardsigmoid)
-def _hardsigmoid(ctx, node):
-    return ctx.emit("HardSigmoid", [ctx.input(node, 0)], alpha=1.0 / 6.0, beta=0.5)
-
-
-@converts(A.LogSigmoid)
-def _logsigmoid(ctx, node):
-    x = ctx.input(node, 0)
-    return ctx.emit("Neg", [ctx.emit("Softplus", [ctx.emit("Neg", [x])])])
-
-
-@converts(A.Tanhshrink)
-def _tanhshrink(ctx, node):
-    x = ctx.input(node, 0)
-    return ctx.emit("Sub", [x, ctx.emit("Tanh", [x])])
-
-
-@converts(A.Hardshrink)
-def _hardshrink(ctx, node):
-    return ctx.emit("Shrink", [ctx.input(node, 0)], lambd=float(node.attrs["lambd"]), bias=0.0)
-
-
-@converts(A.Softshrink)
-def _softshrink(ctx, node):
-    lam = float(node.attrs["lambd"])
-    return ctx.emit("Shrink", [ctx.input(node, 0)], lambd=lam, bias=lam)
-
-
-@converts(A.Threshold)
-def _threshold(ctx, node):
-    x = ctx.input(node, 0)
-    dtype = ctx.dtype(node.output)
-    above = ctx.emit("Greater", [x, ctx.const(np.asarray(node.attrs["threshold"], dtype))])
-    return ctx.emit("Where", [above, x, ctx.const(np.asarray(node.attrs["value"], dtype))])
-
-
-@converts(SM.Softmax)
-def _softmax(ctx, node):
-    x = ctx.input(node, 0)
-    if node.attrs.get("sign", 1) != 1:
-        x = ctx.emit("Neg", [x])
-    return ctx.emit("Softmax", [x], axis=int(node.attrs["dim"]))
-
-
-@converts(SM.LogSoftmax)
-def _log_softmax(ctx, node):
-    return ctx.emit("LogSoftmax", [ctx.input(node, 0)], axis=int(node.attrs["dim"]))
 
 
 # -- reductions -----------------------------------------------------------------------
@@ -575,3 +501,6 @@ def _resample(ctx, node):
         b = ctx.emit("Mul", [b, ctx.const(np.asarray(w1, dtype).reshape(shape))])
         x = ctx.emit("Add", [a, b])
     return x
+
+
+from glassnet.onnx import _convert_activation  # noqa: E402,F401  (registers its converters)

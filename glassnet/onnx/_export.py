@@ -166,9 +166,10 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
     model's train/eval modes are restored afterwards), so the file computes the call's
     ops for inputs of the traced shapes, except the axes named in ``dynamic_axes``.
     Supported ops: convolution and transposed convolution, max/average/adaptive
-    pooling, batch norm (eval), every activation, linear/matmul, elementwise
-    arithmetic, reshape/flatten/permute/concat/stack/pad/slicing, interpolate,
-    softmax/log_softmax, LRN; dropout is the identity in eval mode.  Others raise
+    pooling, batch norm (eval), instance/group/layer norm, LRN, every activation,
+    linear/matmul, elementwise arithmetic, reshape/flatten/permute/concat/stack/pad/
+    slicing, interpolate, softmax/log_softmax; dropout is the identity in eval mode.
+    Others raise
     :class:`UnsupportedOperatorError` naming the op and the module.
 
     Parameters

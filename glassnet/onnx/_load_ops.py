@@ -378,6 +378,32 @@ def _batch_norm(node, ins, attrs):
                          eps=attrs.get("epsilon", 1e-5))]
 
 
+@_op("InstanceNormalization")
+def _instance_norm(node, ins, attrs):
+    import glassnet.nn.functional as F
+
+    x, scale, bias = (_tensor(v) for v in ins[:3])
+    return [F.instance_norm(x, weight=scale, bias=bias, eps=attrs.get("epsilon", 1e-5))]
+
+
+@_op("LayerNormalization")
+def _layer_norm(node, ins, attrs):
+    import glassnet.nn.functional as F
+
+    if len(node.output) > 1 and any(node.output[1:]):
+        raise UnsupportedOperatorError(f"load: LayerNormalization node {node.name!r}: the "
+                                       f"Mean and InvStdDev outputs are not supported")
+    x, scale = _tensor(ins[0]), _tensor(ins[1])
+    bias = _tensor(ins[2]) if len(ins) > 2 and ins[2] is not None else None
+    axis = attrs.get("axis", -1) % x.ndim
+    shape = tuple(x.shape[axis:])
+    if tuple(scale.shape) != shape:
+        scale = scale.expand(*shape)
+    if bias is not None and tuple(bias.shape) != shape:
+        bias = bias.expand(*shape)
+    return [F.layer_norm(x, shape, scale, bias, eps=attrs.get("epsilon", 1e-5))]
+
+
 @_op("LRN")
 def _lrn(node, ins, attrs):
     import glassnet.nn.functional as F

@@ -18,22 +18,25 @@ ATOL = 1e-5
 
 
 def _randomize_norms(model, seed=0):
-    """Non-trivial batch-norm statistics and affine parameters, so that outputs are
-    O(1) and every BN input of the exported graph matters."""
+    """Non-trivial normalisation statistics and affine parameters, so that outputs are
+    O(1) and every input of the exported normalisation nodes matters."""
     rng = np.random.default_rng(seed)
+
+    def fill(t, lo, hi):
+        t.copy_(glassnet.from_numpy(rng.uniform(lo, hi, tuple(t.shape)).astype(np.float32)))
+
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm)
     with glassnet.no_grad():
         for m in model.modules():
-            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-                c = m.num_features
-                m.running_mean.copy_(glassnet.from_numpy(rng.uniform(-0.2, 0.2, c)
-                                                         .astype(np.float32)))
-                m.running_var.copy_(glassnet.from_numpy(rng.uniform(1.0, 2.0, c)
-                                                        .astype(np.float32)))
-                if m.weight is not None:
-                    m.weight.copy_(glassnet.from_numpy(rng.uniform(0.5, 1.0, c)
-                                                       .astype(np.float32)))
-                    m.bias.copy_(glassnet.from_numpy(rng.uniform(-0.2, 0.2, c)
-                                                     .astype(np.float32)))
+            if not isinstance(m, norms):
+                continue
+            if getattr(m, "running_mean", None) is not None:
+                fill(m.running_mean, -0.2, 0.2)
+                fill(m.running_var, 1.0, 2.0)
+            if getattr(m, "weight", None) is not None:
+                fill(m.weight, 0.5, 1.0)
+            if getattr(m, "bias", None) is not None:
+                fill(m.bias, -0.2, 0.2)
     return model
 
 
@@ -184,6 +187,11 @@ LAYERS = {
     "adaptive_avg_global": lambda: nn.AdaptiveAvgPool2d(1),
     "adaptive_max_global": lambda: nn.AdaptiveMaxPool2d(1),
     "batchnorm_eval_no_affine": lambda: nn.BatchNorm2d(4, affine=False),
+    "instancenorm_affine": lambda: nn.InstanceNorm2d(4, affine=True),
+    "instancenorm_running_stats": lambda: nn.InstanceNorm2d(4, track_running_stats=True),
+    "groupnorm": lambda: nn.GroupNorm(2, 4),
+    "layernorm_two_axes": lambda: nn.LayerNorm((7, 6)),
+    "layernorm_last_axis_no_affine": lambda: nn.LayerNorm(6, elementwise_affine=False),
     "lrn": lambda: nn.LocalResponseNorm(3, alpha=1e-2, beta=0.75, k=2.0),
     "upsample_nearest": lambda: nn.Upsample(scale_factor=2, mode="nearest"),
     "upsample_bilinear": lambda: nn.Upsample(size=(5, 9), mode="bilinear",

@@ -172,6 +172,24 @@ def test_glassnet_export_then_load_gives_the_model_back(name, shape):
         np.testing.assert_allclose(loaded(x3).numpy(), model(x3).numpy(), rtol=0, atol=ATOL)
 
 
+def test_glassnet_norm_layers_export_then_load():
+    glassnet.manual_seed(0)
+    model = glassnet.nn.Sequential(glassnet.nn.Conv2d(3, 4, 3), glassnet.nn.GroupNorm(2, 4),
+                                   glassnet.nn.InstanceNorm2d(4, affine=True),
+                                   glassnet.nn.LayerNorm((5, 5))).eval()
+    with glassnet.no_grad():
+        for p in model.parameters():
+            p.copy_(glassnet.randn(*p.shape) * 0.5 + 0.5)
+    x = glassnet.randn(2, 3, 7, 7)
+    buf = io.BytesIO()
+    proto = glassnet.onnx.export(model, x, buf)
+    ops = {n.op_type for n in proto.graph.node}
+    assert {"InstanceNormalization", "LayerNormalization"} <= ops
+    with glassnet.no_grad():
+        np.testing.assert_allclose(glassnet.onnx.load(buf.getvalue())(x).numpy(),
+                                   model(x).numpy(), rtol=0, atol=ATOL)
+
+
 def test_unsupported_op_names_op_type_and_node():
     class Cum(tnn.Module):
         def forward(self, x):
