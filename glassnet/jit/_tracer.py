@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import warnings
 
 from glassnet import autograd
@@ -25,6 +26,9 @@ _PLUMBING = tuple(os.path.join(_PKG, p) for p in (
     "autograd.py", "_tensor_base.py", "tensor.py", os.path.join("jit", ""),
     os.path.join("ops", ""), os.path.join("nn", "functional.py"),
     os.path.join("nn", "_functional", ""), os.path.join("nn", "module.py")))
+
+
+_COUNT_LOCK = threading.Lock()  # guards autograd._tracers across threads
 
 
 class TracerWarning(UserWarning):
@@ -147,11 +151,13 @@ class Tracer:
             raise RuntimeError("trace: a trace is already active in this thread (nested "
                                "tracing is not supported)")
         autograd._STATE.tracer = self
-        autograd._tracers += 1
+        with _COUNT_LOCK:
+            autograd._tracers += 1
         return self
 
     def __exit__(self, *exc):
-        autograd._tracers -= 1
+        with _COUNT_LOCK:
+            autograd._tracers -= 1
         autograd._STATE.tracer = None
         return False
 

@@ -198,3 +198,20 @@ def test_inplace_write_into_a_view_warns():
 
     with pytest.warns(jit.TracerWarning, match="view"):
         jit.trace(f, glassnet.randn(3, 4))
+
+
+def test_a_trace_records_only_its_own_thread():
+    import threading
+
+    other = {}
+
+    def f(x):
+        t = threading.Thread(target=lambda: other.setdefault("y", glassnet.exp(x.detach())))
+        t.start()
+        t.join()
+        return glassnet.relu(x)
+
+    x = glassnet.randn(3)
+    graph = jit.trace(f, x)
+    assert [n.op.__name__ for n in graph.nodes] == ["ReLU"]  # the thread's Exp is not
+    np.testing.assert_allclose(other["y"].numpy(), np.exp(x.numpy()), rtol=1e-6)
