@@ -224,3 +224,19 @@ def test_loaded_module_checks_its_inputs():
     with pytest.raises(TypeError, match=r"expected 1 inputs \(x\), got 2"):
         loaded(glassnet.randn(1, 3), glassnet.randn(1, 3))
     assert loaded.input_names == ["x"] and loaded.output_names == ["y"]
+
+
+@pytest.mark.parametrize("name, shape", [("resnet20", (3, 16, 16)), ("mobilenet_v2", (3, 32, 32)),
+                                         ("small_cnn", (1, 8, 8))])
+def test_torch_twins_of_zoo_models_load_with_equal_outputs(name, shape):
+    """The bench's plain-torch definitions (benchmarks/torch_reference.py), exported by
+    torch: ResNet-20's option-A shortcut (strided slicing + channel zero padding), the
+    inverted residuals' ReLU6 and depthwise convs, global pooling."""
+    from glassnet.bench.reference import load_reference
+
+    ref, why = load_reference()
+    if ref is None:
+        pytest.skip(why)
+    torch.manual_seed(0)
+    model = ref.build(name, num_classes=10) if name != "small_cnn" else ref.build(name)
+    _check_torch_model(model, shape, fold=True)
