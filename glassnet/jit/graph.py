@@ -120,21 +120,39 @@ class Graph:
         return plan
 
     def memory_plan(self) -> dict:
-        """Bytes of intermediate arrays alive at once when the graph runs.
+        """Bytes of node outputs alive at once when the graph runs.
 
         Returns ``{'peak_bytes': ..., 'total_bytes': ...}``: the largest sum of the
-        node outputs alive together (each freed after its last reader), and the sum of
-        every node output (what keeping all of them, as a recorded autograd graph does,
-        would hold).  Views are counted as arrays of their own (an upper bound).
+        output buffers alive together (a buffer is freed once the last reader of every
+        value sharing it has run) and the sum of all node output buffers (what keeping
+        every one of them, as a recorded autograd graph does, would hold).  Outputs of
+        view ops (``Function.is_view``: reshape, permute, basic indexing) share their
+        input's buffer.  Workspaces inside an op (im2col columns, padded grids) are not
+        counted.
         """
-        live, peak, total = 0, 0, 0
-        sizes = {v.index: int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize
-                 for v in self.values}
-        for node, frees in zip(self.nodes, self._plan):
-            live += sizes[node.output]
-            total += sizes[node.output]
+        vals, nodes = self.values, self.nodes
+        buffer = {}  # value -> the value owning its storage
+        for node in nodes:
+            src = node.inputs[0] if node.op.is_view and node.inputs else None
+            buffer[node.output] = buffer.get(src, src) if src is not None else node.output
+        last = {}
+        for node in nodes:
+            for i in node.inputs:
+                last[buffer.get(i, i)] = node.index
+        for i in self.outputs:
+            last[buffer.get(i, i)] = len(nodes)
+        frees = [[] for _ in nodes]
+        for b, n in last.items():
+            if n < len(nodes) and vals[b].kind == "node":
+                frees[n].append(b)
+        size = {v.index: int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in vals}
+        live = peak = total = 0
+        for node, done in zip(nodes, frees):
+            if buffer[node.output] == node.output:
+                live += size[node.output]
+                total += size[node.output]
             peak = max(peak, live)
-            live -= sum(sizes[v] for v in frees)
+            live -= sum(size[b] for b in done)
         return {"peak_bytes": peak, "total_bytes": total}
 
     # -- execution -------------------------------------------------------------------
