@@ -227,7 +227,9 @@ def trace(fn_or_module, example_inputs, check_trace: bool = False) -> Graph:
     integer casts) do not go through ``Function.apply`` and are not recorded: their
     results are frozen as constants.  In-place ops (``x += y``, ``x.relu_()``) are
     recorded as their out-of-place op; an in-place write into a *view* is not (a
-    TracerWarning says so).
+    TracerWarning says so).  Random ops replay the draws of the traced call (a dropout
+    mask in training mode is frozen): trace inference graphs in eval mode, and whole
+    training steps with :func:`glassnet.jit.trace_train_step`, which redraws them.
 
     Parameters
     ----------
