@@ -15,6 +15,8 @@ import sys
 import threading
 import warnings
 
+import numpy as np
+
 from glassnet import autograd
 from glassnet.jit.graph import Graph, Node, Value
 
@@ -29,6 +31,17 @@ _PLUMBING = tuple(os.path.join(_PKG, p) for p in (
 
 
 _COUNT_LOCK = threading.Lock()  # guards autograd._tracers across threads
+
+# Ops whose attributes hold what the public wrapper computed from the data (not
+# recorded, since comparisons and arg-reductions bypass Function.apply).
+_DERIVED_ATTRS = {  # op -> (attribute, what it holds)
+    "GatherMax": ("indices", "argmax/argmin indices"),
+    "TakeIndex": ("indices", "sort/selection indices"),
+    "CumExtreme": ("indices", "running argmax indices"),
+    "SelectEven": ("value", "a selected value (median)"),
+    "Where": ("condition", "a condition"), "Gather": ("index", "an index"),
+    "ScatterAdd": ("index", "an index"), "IndexPut": ("index", "an index"),
+}
 
 
 class TracerWarning(UserWarning):
@@ -59,6 +72,7 @@ class Tracer:
         self.scope: list[str] = []
         self.warned: set = set()
         self.dependent: set = set()  # values computed from the graph inputs
+        self.arrays: dict = {}  # id(array) -> value index, for inputs and node outputs
 
     # -- values --------------------------------------------------------------------
     def _new_value(self, tensor, kind, name, ref=None) -> int:
@@ -66,6 +80,8 @@ class Tracer:
         v = Value(len(self.values), kind, name, tuple(data.shape), data.dtype, ref)
         self.values.append(v)
         self.index[id(tensor)] = v.index
+        if kind in ("input", "node"):
+            self.arrays[id(data)] = v.index
         self._pinned.append(tensor)
         return v.index
 
@@ -94,15 +110,42 @@ class Tracer:
     # -- hooks called by autograd ---------------------------------------------------
     def record(self, cls, fn, tensors, attrs, out) -> None:
         inputs = tuple(self.value_of(t) for t in tensors)
-        dependent = any(i in self.dependent for i in inputs)
+        # An attribute that is a traced value's very array (gather(x, 1, y) with y a graph
+        # input: the op gets y's array as its index) is bound to that value.
+        bound = {k: self.arrays[id(v)] for k, v in attrs.items()
+                 if isinstance(v, np.ndarray) and id(v) in self.arrays}
+        dependent = any(i in self.dependent for i in inputs + tuple(bound.values()))
         n = len(self.nodes)
         scope = ".".join(self.scope)
         name = f"{cls.__name__.lower()}_{n}"
+        where = _user_frame()
+        info = {}
+        derived = _DERIVED_ATTRS.get(cls.__name__)
+        if dependent and derived is not None and derived[0] not in bound:
+            info = self._derived(cls, tensors, attrs, name, where)
         out_idx = self._new_value(out, "node", name)
         if dependent:
             self.dependent.add(out_idx)
-        where = _user_frame()
-        self.nodes.append(Node(n, cls, dict(attrs), inputs, out_idx, name, scope, where))
+        self.nodes.append(Node(n, cls, dict(attrs), inputs, out_idx, name, scope, where,
+                               bound, info))
+
+    def _derived(self, cls, tensors, attrs, name, where) -> dict:
+        """Ops whose attributes were computed from the data outside the op: max/min along
+        a dim (GatherMax: its argmax/argmin is recomputed when the graph runs); the
+        others warn, as their attribute is frozen."""
+        if cls.__name__ == "GatherMax":
+            a, idx, axis = tensors[0]._data, attrs["indices"], attrs["axis"]
+            for reduce, fn in (("max", np.argmax), ("min", np.argmin)):
+                if np.array_equal(idx, fn(a, axis=axis)):
+                    return {"reduce": reduce}
+        key = (where, cls.__name__)
+        if key not in self.warned:
+            self.warned.add(key)
+            warnings.warn_explicit(
+                f"trace: {cls.__name__} (node {name}) takes {_DERIVED_ATTRS[cls.__name__][1]} "
+                f"computed from traced values outside the recorded ops; the graph replays "
+                f"the trace-time values", TracerWarning, where[0], where[1])
+        return {}
 
     def alias(self, tensor, source) -> None:
         """An in-place op made ``tensor`` hold ``source``'s values: later readers of
@@ -225,7 +268,10 @@ def trace(fn_or_module, example_inputs, check_trace: bool = False) -> Graph:
     constants, except leaf tensors that require grad (weights a plain function closes
     over), which are parameters too.  Non-differentiable ops (comparisons, ``argmax``,
     integer casts) do not go through ``Function.apply`` and are not recorded: their
-    results are frozen as constants.  In-place ops (``x += y``, ``x.relu_()``) are
+    results are frozen as constants.  Where an op receives such a result as an attribute
+    (a ``where`` condition, a ``gather`` index), the graph reads it from the graph input
+    or node output it is (bound), or else a TracerWarning names the op and line; max/min
+    along a dim recompute their argmax on each run.  In-place ops (``x += y``, ``x.relu_()``) are
     recorded as their out-of-place op; an in-place write into a *view* is not (a
     TracerWarning says so).  Random ops replay the draws of the traced call (a dropout
     mask in training mode is frozen): trace inference graphs in eval mode, and whole
@@ -272,8 +318,6 @@ def trace(fn_or_module, example_inputs, check_trace: bool = False) -> Graph:
     if check_trace:
         got, _ = _flatten(graph(*inputs), name)
         for i, (a, b) in enumerate(zip(got, leaves)):
-            import numpy as np
-
             if not np.array_equal(a._data, b._data, equal_nan=True):
                 raise RuntimeError(f"{name}: check_trace failed: output {i} of the graph "
                                    f"differs from the traced call's")

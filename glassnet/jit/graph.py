@@ -56,6 +56,29 @@ class Node:
     name: str
     scope: str = ""
     where: tuple = ("", 0)
+    # attribute name -> value index: an attribute that is a traced value's array (a
+    # gather index, a where condition that is a graph input), read from that value when
+    # the graph runs
+    bound: dict = field(default_factory=dict)
+    # 'reduce': 'max' or 'min' for GatherMax (max/min along dim), whose argmax indices are
+    # recomputed from its input when the graph runs
+    info: dict = field(default_factory=dict)
+
+
+def live_attrs(node, env) -> dict:
+    """The attributes ``node``'s forward gets in a run: the recorded ones, with bound
+    attributes read from ``env`` and data-dependent indices recomputed."""
+    if not node.bound and not node.info:
+        return node.attrs
+    attrs = dict(node.attrs)
+    for k, v in node.bound.items():
+        attrs[k] = env[v]
+    reduce = node.info.get("reduce")
+    if reduce is not None:
+        x = env[node.inputs[0]]
+        fn = np.argmax if reduce == "max" else np.argmin
+        attrs["indices"] = fn(x, axis=attrs["axis"])
+    return attrs
 
 
 def _fmt_attr(v) -> str:
@@ -110,7 +133,7 @@ class Graph:
         """For each node, the values whose last reader it is (freed after it runs)."""
         last = {}
         for node in self.nodes:
-            for i in node.inputs:
+            for i in tuple(node.inputs) + tuple(node.bound.values()):
                 last[i] = node.index
         keep = set(self.outputs)
         plan = [[] for _ in self.nodes]
@@ -137,7 +160,7 @@ class Graph:
             buffer[node.output] = buffer.get(src, src) if src is not None else node.output
         last = {}
         for node in nodes:
-            for i in node.inputs:
+            for i in tuple(node.inputs) + tuple(node.bound.values()):
                 last[buffer.get(i, i)] = node.index
         for i in self.outputs:
             last[buffer.get(i, i)] = len(nodes)
@@ -177,7 +200,8 @@ class Graph:
         for node, frees in zip(self.nodes, self._plan):
             fn = node.op()
             fn.needs_input_grad = (False,) * len(node.inputs)
-            env[node.output] = fn.forward(*[env[i] for i in node.inputs], **node.attrs)
+            env[node.output] = fn.forward(*[env[i] for i in node.inputs],
+                                          **live_attrs(node, env))
             for v in frees:
                 env[v] = None
         return [env[i] for i in self.outputs]

@@ -19,7 +19,7 @@ import tracemalloc
 
 import numpy as np
 
-from glassnet.jit.graph import Graph
+from glassnet.jit.graph import Graph, live_attrs
 
 __all__ = ["TrainStep", "trace_train_step", "measure_peak"]
 
@@ -138,7 +138,7 @@ class TrainStep:
 
     @staticmethod
     def _count_batch(node, bn) -> dict:
-        attrs = node.attrs
+        attrs = node.attrs  # NOTE: batch norm binds no attribute (see live_attrs)
         if bn.num_batches_tracked is None:
             return attrs
         bn.num_batches_tracked._data += 1
@@ -174,7 +174,7 @@ class TrainStep:
         for node, needs, frees in zip(graph.nodes, self._needs, self._free):
             fn = node.op()
             fn.needs_input_grad = needs
-            attrs = node.attrs
+            attrs = live_attrs(node, env)
             if node.index in self._random:
                 attrs = dict(attrs, mask=_dropout_mask(attrs["mask"], *self._random[node.index]))
             elif node.index in self._norms:

@@ -329,7 +329,36 @@ def _maximum(ctx, node):
 @converts(E.Where)
 def _where(ctx, node):
     a, b = ctx.inputs(node, same_dtype=True)
-    return ctx.emit("Where", [ctx.const(np.asarray(node.attrs["condition"], bool)), a, b])
+    return ctx.emit("Where", [ctx.attr_input(node, "condition", bool), a, b])
+
+
+@converts(I.Gather)
+def _gather_elements(ctx, node):
+    index = ctx.attr_input(node, "index", np.int64)
+    if "index" in node.bound and ctx.dtype(node.bound["index"]) != np.int64:
+        index = ctx.emit("Cast", [index], to=ctx.onnx_dtype(np.int64))
+    return ctx.emit("GatherElements", [ctx.input(node, 0), index],
+                    axis=int(node.attrs["axis"]))
+
+
+@converts(R.GatherMax)
+def _max_along(ctx, node):
+    reduce = node.info.get("reduce")
+    if reduce is None:
+        ctx.unsupported(node, "values at indices computed outside the graph")
+    op = "ReduceMax" if reduce == "max" else "ReduceMin"
+    axes = [int(node.attrs["axis"])]
+    keep = int(bool(node.attrs["keepdim"]))
+    if ctx.opset >= 18:
+        return ctx.emit(op, [ctx.input(node, 0), ctx.const(np.array(axes, np.int64))],
+                        keepdims=keep)
+    return ctx.emit(op, [ctx.input(node, 0)], axes=axes, keepdims=keep)
+
+
+@converts(R.AMax)
+def _amax(ctx, node):
+    op = "ReduceMax" if node.attrs["take_max"] else "ReduceMin"
+    return _reduce(ctx, node, op)
 
 
 @converts(Cast)

@@ -74,6 +74,14 @@ class Builder:
                 out.append(self.emit("Cast", [name], to=self.onnx_dtype(want)))
         return out
 
+    def attr_input(self, node, name: str, dtype=None) -> str:
+        """An array attribute as an ONNX input: the bound value's name (see
+        :class:`glassnet.jit.Node`) or an initializer of the traced array."""
+        if name in node.bound:
+            return self.names[node.bound[name]]
+        array = np.asarray(node.attrs[name])
+        return self.const(array if dtype is None else array.astype(dtype))
+
     def shape(self, value: int) -> tuple:
         return self.graph.values[value].shape
 
@@ -116,7 +124,7 @@ class Builder:
                 self.unsupported(node, f"the op {node.op.__name__} (no ONNX converter)")
             self._node = node
             self.names[node.output] = fn(self, node)
-            if any(i in self._batch for i in node.inputs):
+            if any(i in self._batch for i in tuple(node.inputs) + tuple(node.bound.values())):
                 self._batch.add(node.output)
         self._node = None
 

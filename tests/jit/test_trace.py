@@ -237,3 +237,37 @@ def test_a_trace_records_only_its_own_thread():
     graph = jit.trace(f, x)
     assert [n.op.__name__ for n in graph.nodes] == ["ReLU"]  # the thread's Exp is not
     np.testing.assert_allclose(other["y"].numpy(), np.exp(x.numpy()), rtol=1e-6)
+
+
+def test_max_along_a_dim_is_recomputed_for_new_inputs():
+    def f(x):
+        return x.max(dim=1).values + x.min(1, keepdim=True)[0].squeeze(1)
+
+    x = glassnet.randn(4, 5)
+    graph = jit.trace(f, x)
+    x2 = glassnet.randn(4, 5)
+    want = x2.numpy().max(1) + x2.numpy().min(1)
+    np.testing.assert_array_equal(graph(x2).numpy(), want)
+    assert [n.info for n in graph.nodes if n.op.__name__ == "GatherMax"] == [
+        {"reduce": "max"}, {"reduce": "min"}]
+
+
+def test_gather_index_from_a_graph_input_is_bound_to_it():
+    def f(x, idx):
+        return x.gather(1, idx)
+
+    x, idx = glassnet.randn(3, 5), glassnet.tensor([[0], [4], [2]])
+    graph = jit.trace(f, (x, idx))
+    (node,) = graph.nodes
+    assert node.bound == {"index": 1}
+    idx2 = glassnet.tensor([[3], [3], [1]])
+    np.testing.assert_array_equal(graph(x, idx2).numpy(),
+                                  np.take_along_axis(x.numpy(), idx2.numpy(), 1))
+
+
+def test_a_condition_computed_from_traced_values_warns():
+    def f(x):
+        return glassnet.where(x > 0, x, x * 0.1)
+
+    with pytest.warns(jit.TracerWarning, match=r"Where \(node where_1\) takes a condition"):
+        jit.trace(f, glassnet.randn(6))

@@ -226,6 +226,8 @@ FUNCTIONS = {
     "clamp_pow_exp": lambda x: glassnet.clamp(x, -0.5, 0.8) ** 2 + glassnet.exp(-x * x),
     "max_min": lambda x: glassnet.maximum(x, x * 0.5) - glassnet.minimum(x, -x),
     "softmax_dim0": lambda x: F.softmax(x, dim=-1) + F.log_softmax(x, dim=2),
+    "max_min_along_dims": lambda x: x.max(dim=1).values + x.min(1)[0] + x.amax(
+        (1, 2), keepdim=True)[:, 0],
 }
 
 
@@ -261,9 +263,24 @@ def test_export_rejects_bad_arguments():
         glassnet.onnx.export(model, x, io.BytesIO(), input_names=["a", "b"])
 
 
+def test_gather_with_an_index_input_exports_as_gather_elements():
+    def f(x, idx):
+        return x.gather(1, idx) * 2
+
+    x, idx = glassnet.randn(3, 5), glassnet.tensor([[0, 1], [4, 4], [2, 0]])
+    buf = io.BytesIO()
+    proto = glassnet.onnx.export(f, (x, idx), buf, input_names=["x", "idx"])
+    assert "GatherElements" in [n.op_type for n in proto.graph.node]
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    idx2 = np.array([[3, 3], [1, 0], [4, 2]])
+    (got,) = sess.run(None, {"x": x.numpy(), "idx": idx2})
+    np.testing.assert_array_equal(got, np.take_along_axis(x.numpy(), idx2, 1) * 2)
+
+
 @pytest.mark.parametrize("opset", [13, 18])
 def test_other_opsets(opset):
-    model = _Fn(lambda x: x.mean((2, 3)) + glassnet.relu(x).sum((2, 3)))
+    model = _Fn(lambda x: x.mean((2, 3)) + glassnet.relu(x).sum((2, 3)) + x.max(2).values.amax(
+        2))
     proto = _roundtrip(model, (4, 5, 5), opset_version=opset)
     assert proto.opset_import[0].version == opset
 
