@@ -1,7 +1,7 @@
 """Traced (``glassnet.jit.trace_train_step``) vs eager training steps, same process.
 
-Run ``python benchmarks/bench_jit.py`` (options: ``--steps N``, ``--quick``, ``--only
-NAMES``). For LeNet-5 (1x28x28, batch 128), the small CNN on 8x8 digits (batch 32) and
+Run ``python benchmarks/bench_jit.py`` (options: ``--steps N``, ``--batch N``,
+``--quick``, ``--only NAMES``). For LeNet-5 (1x28x28, batch 128), the small CNN on 8x8 digits (batch 32) and
 the CIFAR ResNet-20 (3x32x32, batch 32) it times one step (forward, cross-entropy,
 backward, SGD momentum 0.9) eagerly and traced, alternating the two step by step, and
 prints the medians and their ratio (eager time / traced time: above 1 means the traced
@@ -99,12 +99,13 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=21)
     p.add_argument("--quick", action="store_true", help="4 steps, batch 4")
     p.add_argument("--only", default=",".join(WORKLOADS))
+    p.add_argument("--batch", type=int, help="one batch size for every workload")
     args = p.parse_args(argv)
     steps = 4 if args.quick else args.steps
     print(f"{'workload':<18}{'batch':>6}{'eager ms':>10}{'traced ms':>11}{'ratio':>7}"
           f"{'peak MiB eager/traced':>24}{'identical':>11}")
     for name in args.only.split(","):
-        r = run(name, steps, 4 if args.quick else None)
+        r = run(name, steps, 4 if args.quick else args.batch)
         print(f"{r['name']:<18}{r['batch']:>6}{r['eager_ms']:>10.2f}{r['traced_ms']:>11.2f}"
               f"{r['ratio']:>7.2f}{r['peak_eager_mib']:>12.2f} / {r['peak_traced_mib']:<9.2f}"
               f"{str(r['identical']):>11}")
