@@ -12,13 +12,23 @@ import os
 
 import numpy as np
 
-__all__ = ["export", "Builder", "UnsupportedOperatorError"]
+__all__ = ["export", "Builder", "UnsupportedOperatorError", "require_onnx"]
 
 MIN_OPSET, MAX_OPSET = 13, 21
 
 
 class UnsupportedOperatorError(RuntimeError):
     """An op that the ONNX exporter or loader cannot translate."""
+
+
+def require_onnx(fn: str):
+    """The ``onnx`` module, or an ImportError that says how to install it."""
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError(f"{fn}: needs the optional 'onnx' package: pip install "
+                          f"'glassnet[onnx]' (onnx and onnxruntime)") from None
+    return onnx
 
 
 class Builder:
@@ -224,7 +234,7 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
     >>> [n.op_type for n in proto.graph.node]
     ['Gemm', 'Identity']
     """
-    import onnx
+    onnx = require_onnx("export")
     from onnx import helper, numpy_helper
 
     from glassnet._tensor_base import TensorBase

@@ -15,7 +15,7 @@ import os
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.onnx import _load_shape  # noqa: F401  (registers the shape handlers)
-from glassnet.onnx._export import UnsupportedOperatorError
+from glassnet.onnx._export import UnsupportedOperatorError, require_onnx
 from glassnet.onnx._load_ops import _HANDLERS, _tensor
 
 __all__ = ["load", "OnnxModule", "SUPPORTED_OPS"]
@@ -159,8 +159,7 @@ def load(path):
     >>> tuple(m(glassnet.randn(4, 3)).shape)
     (4, 2)
     """
-    import onnx
-
+    onnx = require_onnx("load")
     if isinstance(path, onnx.ModelProto):
         proto = path
     elif isinstance(path, (bytes, bytearray)):

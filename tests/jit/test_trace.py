@@ -271,3 +271,4 @@ def test_a_condition_computed_from_traced_values_warns():
 
     with pytest.warns(jit.TracerWarning, match=r"Where \(node where_1\) takes a condition"):
         jit.trace(f, glassnet.randn(6))
+
