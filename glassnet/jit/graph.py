@@ -100,6 +100,14 @@ def _fmt_attr(v) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+class _Ref(str):
+    """An attribute read from a value (or recomputed) when the graph runs, listed as
+    ``<name>``."""
+
+    def __repr__(self):
+        return f"<{str(self)}>"
+
+
 def _fmt_attrs(attrs: dict) -> str:
     return ", ".join(f"{k}={_fmt_attr(v)}" for k, v in attrs.items() if v is not None)
 
@@ -229,7 +237,11 @@ class Graph:
             out = vals[n.output]
             args = ", ".join(vals[i].name for i in n.inputs)
             op = n.op.__name__ + (f" [{n.scope}]" if n.scope else "")
-            rows.append(("op", n.name, op, args, _fmt_attrs(n.attrs), str(out.shape),
+            attrs = {k: _Ref(vals[n.bound[k]].name) if k in n.bound else v
+                     for k, v in n.attrs.items()}
+            if n.info.get("reduce"):
+                attrs["indices"] = _Ref(f"arg{n.info['reduce']}({vals[n.inputs[0]].name})")
+            rows.append(("op", n.name, op, args, _fmt_attrs(attrs), str(out.shape),
                          str(out.dtype)))
         rows.append(("output", "output", "", ", ".join(vals[i].name for i in self.outputs),
                      "", "", ""))

@@ -49,10 +49,10 @@ class Builder:
 
     # -- names -----------------------------------------------------------------------
     def unique(self, hint: str) -> str:
-        name = hint or "v"
+        base = name = hint or "v"
         k = 1
         while name in self._used:
-            name = f"{hint}_{k}"
+            name = f"{base}_{k}"
             k += 1
         self._used.add(name)
         return name

@@ -250,6 +250,7 @@ def test_max_along_a_dim_is_recomputed_for_new_inputs():
     np.testing.assert_array_equal(graph(x2).numpy(), want)
     assert [n.info for n in graph.nodes if n.op.__name__ == "GatherMax"] == [
         {"reduce": "max"}, {"reduce": "min"}]
+    assert "indices=<argmax(input)>" in str(graph)
 
 
 def test_gather_index_from_a_graph_input_is_bound_to_it():
@@ -260,6 +261,7 @@ def test_gather_index_from_a_graph_input_is_bound_to_it():
     graph = jit.trace(f, (x, idx))
     (node,) = graph.nodes
     assert node.bound == {"index": 1}
+    assert "index=<input_1>" in str(graph)
     idx2 = glassnet.tensor([[3], [3], [1]])
     np.testing.assert_array_equal(graph(x, idx2).numpy(),
                                   np.take_along_axis(x.numpy(), idx2.numpy(), 1))
