@@ -41,7 +41,7 @@ int = int32  # noqa: A001
 # Subpackages that load on first use (``glassnet.nn``...), so ``import glassnet`` is light.
 _SUBMODULES = ("nn", "optim", "utils", "models", "vision", "train", "inspect", "testing",
                "serialization", "cuda", "cv", "accelerator", "backends", "multiprocessing",
-               "linalg", "hub", "distributed")
+               "linalg", "hub", "distributed", "jit", "onnx")
 
 
 def __getattr__(name):

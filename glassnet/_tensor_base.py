@@ -248,6 +248,8 @@ class TensorBase(TensorDevice):
         if self._data.size != 1:
             raise ValueError(f"item: only one element tensors can be converted to Python "
                              f"scalars, got shape {tuple(self.shape)}")
+        if autograd._tracers:
+            autograd._trace_scalar(self, "item")
         return self._data.reshape(()).item()
 
     def tolist(self):
@@ -273,12 +275,16 @@ class TensorBase(TensorDevice):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
                                f"ambiguous")
+        if autograd._tracers:
+            autograd._trace_scalar(self, "bool")
         return bool(self._data.reshape(()))
 
     def __index__(self):
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
+        if autograd._tracers:
+            autograd._trace_scalar(self, "index")
         return int(self._data.reshape(()))
 
     def __len__(self):
@@ -441,7 +447,11 @@ class TensorBase(TensorDevice):
                                       for o in others))
         if not recording:
             with autograd.no_grad():
-                return self._write(name, compute(self))
+                result = compute(self)
+                self._write(name, result)
+            if autograd._tracers:
+                autograd._trace_alias(self, result)
+            return self
         if self.requires_grad and self._ctx is None and self._base is None:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
                                f"an in-place operation")
@@ -452,11 +462,15 @@ class TensorBase(TensorDevice):
                                    f"being used in an in-place operation")
         src = TensorBase._wrap(self._data.copy(), requires_grad=self.requires_grad)
         src._ctx = self._ctx
+        if autograd._tracers:
+            autograd._trace_alias(src, self)
         result = compute(src)
         if not isinstance(result, TensorBase):
             result = TensorBase._wrap(np.asarray(result))
         self._write(name, result)
         autograd.rebase_inplace(self, result)
+        if autograd._tracers:
+            autograd._trace_alias(self, result)
         return self
 
     def _write(self, name: str, new) -> "Tensor":

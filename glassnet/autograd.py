@@ -27,6 +27,32 @@ __all__ = [
 # ---------------------------------------------------------------------------
 _STATE = threading.local()
 
+# Tracing (glassnet.jit.trace): the number of tracers active in any thread.  While it
+# is 0, Function.apply pays one global read and a falsy test; the tracer itself lives in
+# this thread's ``_STATE.tracer``, so a trace in one thread never records another's ops.
+_tracers = 0
+
+
+def _trace_record(cls, fn, tensors, attrs, out) -> None:
+    tracer = getattr(_STATE, "tracer", None)
+    if tracer is not None:
+        tracer.record(cls, fn, tensors, attrs, out)
+
+
+def _trace_alias(tensor, source) -> None:
+    """Called by in-place ops while a tracer is active: ``tensor`` now holds ``source``'s
+    values."""
+    tracer = getattr(_STATE, "tracer", None)
+    if tracer is not None:
+        tracer.alias(tensor, source)
+
+
+def _trace_scalar(tensor, what: str) -> None:
+    """Called by ``Tensor.item``/``__bool__``/``__index__`` while a tracer is active."""
+    tracer = getattr(_STATE, "tracer", None)
+    if tracer is not None:
+        tracer.scalar(tensor, what)
+
 
 def is_grad_enabled() -> bool:
     """Return True when operations are being recorded for autograd (in this thread)."""
@@ -274,6 +300,8 @@ class Function:
             out._ctx = fn
         else:
             fn.saved_tensors = ()
+        if _tracers:
+            _trace_record(cls, fn, tensors, attrs, out)
         return out
 
     def forward(self, *arrays, **attrs):  # pragma: no cover - abstract
