@@ -153,10 +153,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fn):
     if nd == 1:
         x = unsqueeze(x, 2)
         weight = unsqueeze(weight, 2)
-        win = Window((1,) + size, (1,) + out, (1,) + kernel, (1,) + stride,
-                     (0,) + before, (1,) + dilation)
+        win = Window.cached((1,) + size, (1,) + out, (1,) + kernel, (1,) + stride,
+                            (0,) + before, (1,) + dilation)
     else:
-        win = Window(size, out, kernel, stride, before, dilation)
+        win = Window.cached(size, out, kernel, stride, before, dilation)
     args = (x, weight) if bias is None else (x, weight, bias)
     y = Conv2d.apply(*args, window=win, groups=groups)
     if nd == 1:
@@ -300,11 +300,11 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     if nd == 1:
         x = unsqueeze(x, 2)
         weight = unsqueeze(weight, 2)
-        win = Window((1,) + out, (1,) + size, (1,) + kernel, (1,) + stride, (0,) + padding,
-                     (1,) + dilation)
+        win = Window.cached((1,) + out, (1,) + size, (1,) + kernel, (1,) + stride,
+                            (0,) + padding, (1,) + dilation)
     else:
         # The geometry of the forward convolution that maps the output back onto x.
-        win = Window(out, size, kernel, stride, padding, dilation)
+        win = Window.cached(out, size, kernel, stride, padding, dilation)
     args = (x, weight) if bias is None else (x, weight, bias)
     y = ConvTranspose2d.apply(*args, window=win, groups=groups)
     if nd == 1:
@@ -421,7 +421,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if min(out) <= 0:
         raise ValueError(f"{fn}: kernel_size {kernel} with dilation {dilation} is larger "
                          f"than the padded input {tuple(s + 2 * p for s, p in zip(size, padding))}")
-    y = Unfold.apply(x, window=Window(size, out, kernel, stride, padding, dilation))
+    y = Unfold.apply(x, window=Window.cached(size, out, kernel, stride, padding, dilation))
     return squeeze(y, 0) if unbatched else y
 
 
@@ -466,5 +466,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                          f"{out[0]} x {out[1]} = {out[0] * out[1]} for output_size {size}, "
                          f"kernel_size {kernel}, dilation {dilation}, padding {padding}, "
                          f"stride {stride}; got {x.shape[2]}")
-    y = Fold.apply(x, window=Window(size, out, kernel, stride, padding, dilation))
+    y = Fold.apply(x, window=Window.cached(size, out, kernel, stride, padding, dilation))
     return squeeze(y, 0) if unbatched else y

@@ -6,6 +6,8 @@ the same Functions on a 3-D :class:`~glassnet.ops.conv.Window`.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from glassnet._checks import check_float, check_positive, check_tensor, ntuple
@@ -89,7 +91,7 @@ def _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fn,
         raise ValueError(f"{fn}: output size {out[k0:]} is too small for input size "
                          f"{size[k0:]} with kernel_size={kernel[k0:]}, "
                          f"padding={padding[k0:]}, dilation={dilation[k0:]}")
-    return Window(size, out, kernel, stride, padding, dilation)
+    return Window.cached(size, out, kernel, stride, padding, dilation)
 
 
 def _skip_unread_rows(x, win):
@@ -111,7 +113,7 @@ def _skip_unread_rows(x, win):
         maps[i], size[i], stride[i] = rows, o * eff, eff
     if all(m is None for m in maps):
         return x, win, maps
-    return x, Window(tuple(size), win.out_size, win.kernel, tuple(stride), win.pad,
+    return x, Window.cached(tuple(size), win.out_size, win.kernel, tuple(stride), win.pad,
                      win.dilation), maps
 
 
@@ -189,6 +191,13 @@ def _avg_divisor(win, count_include_pad, divisor_override, fn):
             raise ValueError(f"{fn}: divisor_override must be a non-zero int, got "
                              f"{divisor_override!r}")
         return float(divisor_override)
+    return _divisor(win, bool(count_include_pad))
+
+
+@functools.lru_cache(maxsize=256)
+def _divisor(win, count_include_pad):
+    """Window sizes of an average pool (read-only: cached per window, which is itself
+    cached per geometry by :meth:`Window.cached`)."""
     divisor = np.ones((), dtype=np.float64)
     for size, out, k, s, p in zip(win.in_size, win.out_size, win.kernel, win.stride,
                                   win.pad):
@@ -199,7 +208,9 @@ def _avg_divisor(win, count_include_pad, divisor_override, fn):
         else:
             count = np.minimum(end, size) - np.maximum(start, 0)
         divisor = np.multiply.outer(divisor, count)
-    return divisor.astype(np.float64)
+    divisor = divisor.astype(np.float64)
+    divisor.setflags(write=False)
+    return divisor
 
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
