@@ -224,3 +224,37 @@ def test_signal_from_another_process_resumes_bit_identical(data, reference, tmp_
         ckpt = tmp_path / "interrupted.ckpt"
         assert ckpt.exists()
     _assert_same(_resume(data, tmp_path, ckpt), reference)
+
+
+def test_cli_train_saves_and_exits_143_on_sigterm(tmp_path):
+    """``glassnet train`` under SIGTERM (a scheduler's stop): one line, exit 128 + 15, and
+    a checkpoint that holds the steps taken."""
+    import glassnet as gn
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "glassnet", "train", "--epochs", "4", "--batch-size", "8",
+         "--max-steps", "600", "--no-progress", "--out", str(out)],
+        cwd=str(HERE.parents[1]), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in proc.stdout:
+            if line.startswith("training "):  # printed just before Trainer.fit
+                break
+        import time
+
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines[-1].startswith("training interrupted (SIGTERM); checkpoint saved to ")
+    assert lines[-1].endswith(f"--resume {out / 'interrupted.ckpt'}")
+    state = gn.load(str(out / "interrupted.ckpt"))
+    steps = int(state["global_step"])
+    assert 0 < steps < 600, steps
+    assert int(state["epoch"]) * 162 + int(state["batch_in_epoch"]) == steps  # 162 per epoch
