@@ -10,7 +10,8 @@ from glassnet.backend import (  # noqa: F401
     get_default_dtype, manual_seed, get_rng_state, set_rng_state,
 )
 from glassnet.autograd import (  # noqa: F401
-    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
+    enable_grad, inference_mode, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+    is_grad_enabled, no_grad, set_grad_enabled,
 )
 from glassnet.tensor import Size, Tensor  # noqa: F401
 from glassnet._tensor_base import is_tensor, numel  # noqa: F401

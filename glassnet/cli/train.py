@@ -133,8 +133,9 @@ def run(args) -> int:
     try:
         run_training(cfg)
     except TrainingInterrupted as e:
-        print(f"{e}; resume with: glassnet train ... --resume {e.path}", file=sys.stderr)
-        return 130
+        hint = f"; resume with: glassnet train ... --resume {e.path}" if e.path else ""
+        print(f"{e}{hint}", file=sys.stderr)
+        return 128 + (e.signal or 2)  # 130 after Ctrl-C, 143 after SIGTERM (shell habit)
     except TrainingDiverged as e:
         last = os.path.join(cfg.out, "last.ckpt") if cfg.out else None
         kept = (f"; the last good checkpoint is {last}" if last and os.path.exists(last)

@@ -53,6 +53,7 @@ the "hybrid" column).
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -330,6 +331,10 @@ def canny(
     if aperture_size not in (3, 5, 7):
         # NOTE: OpenCV 4 also took -1 (Scharr); OpenCV 5 rejects it, and so do we.
         raise ValueError(f"{func}: aperture_size must be 3, 5 or 7, got {aperture_size}")
+    for name, t in (("threshold1", threshold1), ("threshold2", threshold2)):
+        # cv2: "Argument 'threshold1' can not be treated as a double" for a str
+        if not isinstance(t, numbers.Real):
+            raise TypeError(f"{func}: {name} must be a number, got {type(t).__name__} {t!r}")
     low = float(threshold1)
     high = float(threshold2)
     if math.isnan(low) or math.isnan(high):
@@ -350,8 +355,10 @@ def canny(
         high = min(32767.0, high)
         low = low * low if low > 0 else low
         high = high * high if high > 0 else high
-    low_i = math.floor(low)
-    high_i = math.floor(high)
+    # NOTE: cv2 floors into an int; an infinite or huge threshold behaves as the int32
+    # extreme (+inf: no pixel passes, so no edges; -inf: every pixel passes).
+    low_i = math.floor(min(max(low, -2.0 ** 31), 2.0 ** 31 - 1))
+    high_i = math.floor(min(max(high, -2.0 ** 31), 2.0 ** 31 - 1))
 
     # Gradient and magnitude
     dx, dy = _gradient(image, aperture_size)

@@ -17,6 +17,14 @@ def _scalar_array(value, like: np.ndarray) -> np.ndarray:
         dtype = like.dtype
     elif isinstance(value, numbers.Integral):
         dtype = like.dtype if like.dtype != np.bool_ else np.int64
+        info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+        if info is not None and not info.min <= value <= info.max:
+            # NOTE: torch casts the scalar to the tensor's integer dtype modulo 2**bits
+            # (uint8 + (-3) adds 253, and wraps); NumPy 2 raises OverflowError instead.
+            bits = info.bits
+            value = int(value) & ((1 << bits) - 1)
+            if info.min < 0 and value > info.max:
+                value -= 1 << bits
     elif isinstance(value, numbers.Real):
         # NOTE: int tensor * 0.5 gives the default float dtype, as in PyTorch.
         dtype = like.dtype if like.dtype.kind == "f" else get_default_dtype()
@@ -108,7 +116,8 @@ class NoDerivative(Function):
 
     def forward(self, *arrays, fn, name):
         self.op_name = name
-        return fn(*arrays)
+        with np.errstate(divide="ignore", invalid="ignore"):  # float // 0 is inf, silently
+            return fn(*arrays)
 
     def backward(self, g):
         raise RuntimeError(f"the derivative for '{self.op_name}' is not implemented")

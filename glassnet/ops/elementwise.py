@@ -172,6 +172,21 @@ def mul(input, other):
 multiply = mul
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """Integer division or remainder by zero: torch raises ``RuntimeError:
+    ZeroDivisionError``; this is both, so ported code and Python idiom both catch it."""
+
+
+def _no_integer_zero_divisor(a, b, fn):
+    """Raise for an integer divisor with a zero (NumPy would give 0 with a warning)."""
+    if b.dtype.kind in "iu" and a.dtype.kind in "iu":
+        zeros = int((b._data == 0).sum())
+        if zeros:
+            raise IntegerDivisionByZero(f"ZeroDivisionError: {fn}: integer division by zero "
+                                        f"(other has {zeros} zero element(s), dtype "
+                                        f"{b.dtype})")
+
+
 def div(input, other, rounding_mode=None):
     """Elementwise true division (``rounding_mode`` 'trunc'/'floor' give no gradient)."""
     a, b = _operands(input, other)
@@ -180,6 +195,7 @@ def div(input, other, rounding_mode=None):
             a, b = cast(a, get_default_dtype()), cast(b, get_default_dtype())
         return Div.apply(a, b)
     if rounding_mode in ("floor", "trunc"):
+        _no_integer_zero_divisor(a, b, "div")
         return RoundedDiv.apply(a, b, mode=rounding_mode)
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                      f"{rounding_mode!r}")
@@ -400,6 +416,7 @@ def fmod(input, other):
     Gradient: 1 for ``input``, ``-trunc(input / other)`` for ``other``.
     """
     a, b = _operands(input, other)
+    _no_integer_zero_divisor(a, b, "fmod")
     return Fmod.apply(a, b)
 
 
@@ -409,6 +426,7 @@ def remainder(input, other):
     Gradient: 1 for ``input``, ``-floor(input / other)`` for ``other``.
     """
     a, b = _operands(input, other)
+    _no_integer_zero_divisor(a, b, "remainder")
     return Remainder.apply(a, b)
 
 
@@ -416,6 +434,7 @@ def floor_divide(input, other):
     """Elementwise ``floor(input / other)``. As in PyTorch, a float result that requires
     grad has no derivative: ``backward`` through it raises RuntimeError."""
     a, b = _operands(input, other)
+    _no_integer_zero_divisor(a, b, "floor_divide")
     return NoDerivative.apply(a, b, fn=np.floor_divide, name="floor_divide")
 
 

@@ -141,9 +141,38 @@ class Index(Function):
         return gx
 
 
+def uint8_masks(index, assign: bool = False):
+    """``index`` with its uint8 tensors/arrays as bool masks (nonzero is True), warning
+    as torch does; for an assignment torch refuses them (TypeError here)."""
+    items = index if isinstance(index, tuple) else (index,)
+    found = False
+    out = []
+    for item in items:
+        arr = item._data if isinstance(item, Tensor) else item
+        if isinstance(arr, np.ndarray) and arr.dtype == np.uint8 or (
+                _is_array(arr) and getattr(arr.dtype, "name", "") == "uint8"):
+            if assign:
+                raise TypeError("Tensor.__setitem__: index must be a bool mask or an int64 "
+                                "tensor, got a uint8 tensor (torch refuses a uint8 mask in "
+                                "an assignment; use .bool())")
+            found = True
+            item = arr != 0
+        out.append(item)
+    if not found:
+        return index
+    import warnings
+
+    # NOTE: torch's own words (aten/src/ATen/native/IndexingUtils.h)
+    warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                  "torch.bool instead.", UserWarning, stacklevel=4)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
 def getitem(input, index):
     """``input[index]`` with PyTorch's rules: ints, slices (steps > 0), None, Ellipsis,
-    bool masks, integer lists/arrays/tensors, 0-d integer tensors (as ints)."""
+    bool masks, integer lists/arrays/tensors, 0-d integer tensors (as ints).  A uint8
+    tensor is a mask (deprecated in torch, with its warning)."""
+    index = uint8_masks(index)
     basic, rest = normalize_index(index, input.ndim)
     return Index.apply(input, basic=basic, rest=rest)
 
@@ -229,25 +258,70 @@ def _index_array(index, fn):
     return arr
 
 
+def _check_bounds(idx, size, axis, fn):
+    """Every index in ``0..size-1``: torch refuses negative ones here (no wrap-around)."""
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise IndexError(f"{fn}: index {bad} is out of bounds for dimension {axis} with size "
+                         f"{size} (indices must lie in 0..{size - 1})")
+
+
+def _check_no_larger(idx_shape, other_shape, axis, fn, what, skip_axis=True):
+    for d, (n, m) in enumerate(zip(idx_shape, other_shape)):
+        if n > m and not (skip_axis and d == axis):
+            extra = f" apart from dimension {axis}" if skip_axis else ""
+            raise ValueError(f"{fn}: index of shape {tuple(idx_shape)} must be no larger than "
+                             f"{what} of shape {tuple(other_shape)}{extra}, got {n} > {m} at "
+                             f"dimension {d}")
+
+
 def gather(input, dim, index):
-    """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim=1``."""
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim=1``.
+
+    ``index`` has ``input``'s number of dimensions, is no larger than ``input`` outside
+    ``dim``, and holds indices in ``0..input.size(dim)-1`` (negative ones are an error,
+    as in torch)."""
     idx = _index_array(index, "gather")
     if idx.ndim != input.ndim:
         raise ValueError(f"gather: index must have {input.ndim} dimensions like input, "
                          f"got {idx.ndim}")
-    return Gather.apply(input, index=idx, axis=_dim(dim, input.ndim, "gather"))
+    axis = _dim(dim, input.ndim, "gather")
+    _check_no_larger(idx.shape, input.shape, axis, "gather", "input")
+    _check_bounds(idx, input.shape[axis] if input.ndim else 1, axis, "gather")
+    return Gather.apply(input, index=idx, axis=axis)
 
 
 def scatter_add(input, dim, index, src):
-    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (accumulates)."""
-    idx = _index_array(index, "scatter_add")
-    return ScatterAdd.apply(input, src, index=idx, axis=_dim(dim, input.ndim, "scatter_add"))
+    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (accumulates).
+
+    ``index`` is no larger than ``src`` (every dimension) nor than ``input`` (outside
+    ``dim``), its indices lie in ``0..input.size(dim)-1``, and ``src`` has ``input``'s
+    dtype, as in torch."""
+    fn = "scatter_add"
+    idx = _index_array(index, fn)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{fn}: src must be a Tensor, got {type(src).__name__}")
+    if src.dtype != input.dtype:
+        raise TypeError(f"{fn}: src must have input's dtype {input.dtype}, got {src.dtype}")
+    if not idx.ndim == src.ndim == input.ndim:
+        raise ValueError(f"{fn}: index, src and input must have the same number of "
+                         f"dimensions, got {idx.ndim}, {src.ndim} and {input.ndim}")
+    axis = _dim(dim, input.ndim, fn)
+    _check_no_larger(idx.shape, src.shape, axis, fn, "src", skip_axis=False)
+    _check_no_larger(idx.shape, input.shape, axis, fn, "input")
+    _check_bounds(idx, input.shape[axis] if input.ndim else 1, axis, fn)
+    return ScatterAdd.apply(input, src, index=idx, axis=axis)
 
 
 def index_select(input, dim, index):
+    """The entries of ``input`` at ``index`` (1-D, in ``0..input.size(dim)-1``; negative
+    indices are an error, as in torch) along ``dim``."""
     idx = _index_array(index, "index_select")
+    if idx.ndim > 1:
+        raise ValueError(f"index_select: index must be 0-D or 1-D, got {idx.ndim}-D")
     d = _dim(dim, input.ndim, "index_select")
-    return getitem(input, (slice(None),) * d + (idx,))
+    _check_bounds(idx, input.shape[d] if input.ndim else 1, d, "index_select")
+    return getitem(input, (slice(None),) * d + (idx.reshape(-1),))
 
 
 def take_along_dim(input, indices, dim=None):

@@ -172,7 +172,9 @@ def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value`` with torch's indexing rules (``normalize_index``): the
     basic part selects a view, and the rest (integer or boolean arrays) is written into
     it with :func:`index_put`; a purely basic index is a ``copy_`` into the view."""
-    basic, rest = normalize_index(index, self.ndim)
+    from glassnet.ops.indexing import uint8_masks
+
+    basic, rest = normalize_index(uint8_masks(index, assign=True), self.ndim)
     target = self if basic is None else getitem(self, basic)
     others = (value,) if isinstance(value, Tensor) else ()
     if not _has_advanced(rest):

@@ -134,10 +134,13 @@ class ModelCheckpoint(Callback):
         improved = value is not None and _improved(value, self.best, self.mode, 0.0)
         if improved:
             self.best = value
-        if self.save_last:
-            trainer.save_checkpoint(self.last_path)
+        # NOTE: best before last: killed between the two, the resumed run (from the
+        # previous last.ckpt) repeats this epoch and writes best.ckpt again; the other
+        # order would resume believing best.ckpt holds this epoch when it does not.
         if self.save_best and improved:
             trainer.save_checkpoint(self.best_path)
+        if self.save_last:
+            trainer.save_checkpoint(self.last_path)
 
     def state_dict(self):
         return {"best": self.best}
@@ -147,24 +150,55 @@ class ModelCheckpoint(Callback):
 
 
 class MetricLogger(Callback):
-    """Append each epoch's logs to ``metrics.jsonl`` and ``metrics.csv`` in ``dirpath``."""
+    """Append each epoch's logs to ``metrics.jsonl`` and ``metrics.csv`` in ``dirpath``.
+
+    At the start of training, files already in ``dirpath`` are rewritten (atomically)
+    from the trainer's history: a run resumed from a checkpoint keeps the rows of the
+    epochs in it and drops any written after it (a process killed between the row and the
+    checkpoint would otherwise repeat that epoch's row); a fresh run empties them.  A run
+    resumed into a new directory writes the rows of its own epochs only.
+    """
 
     def __init__(self, dirpath):
         self.dirpath = str(dirpath)
         self.jsonl = os.path.join(self.dirpath, "metrics.jsonl")
         self.csv = os.path.join(self.dirpath, "metrics.csv")
 
+    @staticmethod
+    def _row(epoch, logs):
+        return {"epoch": epoch + 1, **{k: _plain(v) for k, v in logs.items()}}
+
+    def on_train_begin(self, trainer):
+        rows = [self._row(i, logs) for i, logs in enumerate(trainer.history)]
+        for path, write in ((self.jsonl, _write_jsonl), (self.csv, _write_csv)):
+            if not os.path.exists(path):
+                continue
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                write(f, rows, header=True)
+            os.replace(tmp, path)
+
     def on_epoch_end(self, trainer, epoch, logs):
         os.makedirs(self.dirpath, exist_ok=True)
-        row = {"epoch": epoch + 1, **{k: _plain(v) for k, v in logs.items()}}
+        row = self._row(epoch, logs)
         with open(self.jsonl, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
-        new = not os.path.exists(self.csv)
+            _write_jsonl(f, [row])
+        new = not os.path.exists(self.csv) or os.path.getsize(self.csv) == 0
         with open(self.csv, "a", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+            _write_csv(f, [row], header=new)
+
+
+def _write_jsonl(f, rows, header=False):
+    for row in rows:
+        f.write(json.dumps(row) + "\n")
+
+
+def _write_csv(f, rows, header):
+    for i, row in enumerate(rows):
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if header and i == 0:
+            writer.writeheader()
+        writer.writerow(row)
 
 
 class StatsLogger(Callback):

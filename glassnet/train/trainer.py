@@ -9,12 +9,27 @@ state dicts, the default random generator's state, the training loader's positio
 step and the callbacks' states.  :meth:`Trainer.load_checkpoint` restores all of them,
 so that a run interrupted mid-epoch and resumed reaches bit-identical weights to an
 uninterrupted run with the same seed (``tests/train/test_trainer.py`` checks this).
+
+Interruptions
+-------------
+While :meth:`Trainer.fit` runs in the main thread, SIGINT (Ctrl-C) and SIGTERM are
+deferred: the step in progress finishes (forward, backward, optimizer step, callbacks),
+then ``out_dir/interrupted.ckpt`` is written and :class:`TrainingInterrupted` raised, as
+Lightning checkpoints on SIGTERM.  A signal during validation abandons it at once (it
+changes no state) and the checkpoint, taken as it was before validation began, makes the
+resumed run validate that epoch again without training it again.  A second Ctrl-C
+interrupts at once; inside a step that leaves no exact state, so no checkpoint is written
+then.  After SIGKILL, ``last.ckpt`` (written atomically after each epoch) resumes exactly
+and :class:`~glassnet.train.MetricLogger` rewrites its files from the checkpoint's
+history, so no epoch row is duplicated (``tests/train/test_interrupt_resume.py``).
 """
 from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -88,11 +103,24 @@ def _group_rate(model, seen: int, seconds: float) -> float:
 
 
 class TrainingInterrupted(Exception):
-    """Raised by :meth:`Trainer.fit` after Ctrl-C once the checkpoint has been written."""
+    """Raised by :meth:`Trainer.fit` after Ctrl-C or SIGTERM once the checkpoint has been
+    written (``path``; None when a second Ctrl-C stopped a step half-way, which leaves no
+    exact state to save).  ``signal`` is the signal number, None for a KeyboardInterrupt
+    raised by code."""
 
-    def __init__(self, path):
-        super().__init__(f"training interrupted; checkpoint saved to {path}")
-        self.path = path
+    def __init__(self, path, signum=None):
+        name = signal.Signals(signum).name if signum is not None else "KeyboardInterrupt"
+        if path is None:
+            msg = (f"training interrupted ({name}) inside a step; no checkpoint written (the "
+                   f"last one written, if any, resumes exactly)")
+        else:
+            msg = f"training interrupted ({name}); checkpoint saved to {path}"
+        super().__init__(msg)
+        self.path, self.signal = path, signum
+
+
+class _StopValidation(Exception):
+    """Raised by the signal handler to abandon validation (which changes no state)."""
 
 
 class TrainingDiverged(FloatingPointError):
@@ -202,7 +230,12 @@ class Trainer:
         if self.scheduler is not None:
             state["scheduler"] = self.scheduler.state_dict()
         if hasattr(self.train_loader, "state_dict"):
-            state["train_loader"] = self.train_loader.state_dict()
+            loader = self.train_loader.state_dict()
+            if loader.get("batches") is not None:
+                # NOTE: the loader counts a batch when it hands it out, before its step
+                # runs; the position to resume from is the number of steps completed.
+                loader["batches_yielded"] = self.batch_in_epoch
+            state["train_loader"] = loader
         if self._accum is not None and self.batch_in_epoch:
             a = self._accum
             state["accumulator"] = {"loss_sum": a.loss_sum, "count": a.count,
@@ -294,8 +327,9 @@ class Trainer:
     def fit(self, epochs: int) -> list:
         """Train until ``epochs`` epochs are complete (counting resumed ones).
 
-        Returns the history: one dict of metrics per epoch.  On Ctrl-C a checkpoint is
-        written to ``out_dir/interrupted.ckpt`` and :class:`TrainingInterrupted` raised.
+        Returns the history: one dict of metrics per epoch.  On Ctrl-C or SIGTERM the
+        step in progress finishes, a checkpoint is written to ``out_dir/interrupted.ckpt``
+        and :class:`TrainingInterrupted` raised (see the module docstring).
         """
         if epochs < 1:
             raise ValueError(f"Trainer.fit: epochs must be >= 1, got {epochs}")
@@ -303,19 +337,63 @@ class Trainer:
             cb.on_train_begin(self)
         logs = {}
         bar = _Progress(self.progress)
+        self._signal, self._phase, self._rng_before_val = None, "idle", None
+        previous = self._install_signal_handlers()
         try:
             with bar:
                 while self.epoch < epochs and not self.should_stop:
                     logs = self._run_epoch(bar, epochs)
+                    self._check_signal()
                     if self.max_steps is not None and self.global_step >= self.max_steps:
                         break
+        except _StopValidation:
+            # validation changed nothing but the default RNG (a loader's epoch seed):
+            # the checkpoint is the state before it began
+            self.model.train()
+            set_rng_state(self._rng_before_val)
+            self._interrupted(self._signal)
         except KeyboardInterrupt:
-            path = os.path.join(self.out_dir or ".", "interrupted.ckpt")
-            self.save_checkpoint(path)
-            raise TrainingInterrupted(path) from None
+            # raised by code or by a second Ctrl-C: exact only between steps or in
+            # validation; a step or an epoch end stopped half-way is not saved
+            if self._phase == "validate":
+                self.model.train()
+                set_rng_state(self._rng_before_val)
+            elif self._phase != "idle":
+                raise TrainingInterrupted(None, self._signal) from None
+            self._interrupted(self._signal)
+        finally:
+            self._phase = "idle"
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         for cb in self.callbacks:
             cb.on_train_end(self, logs)
         return self.history
+
+    def _install_signal_handlers(self) -> dict:
+        """Defer SIGINT/SIGTERM to the end of the current step (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, self._on_signal)
+        return previous
+
+    def _on_signal(self, signum, frame):
+        if self._signal == signal.SIGINT and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self._signal = signum
+        if self._phase == "validate":
+            raise _StopValidation
+
+    def _check_signal(self) -> None:
+        if self._signal is not None:
+            self._interrupted(self._signal)
+
+    def _interrupted(self, signum):
+        self._phase = "saving"
+        path = os.path.join(self.out_dir or ".", "interrupted.ckpt")
+        self.save_checkpoint(path)
+        raise TrainingInterrupted(path, signum) from None
 
     def _run_epoch(self, bar, epochs):
         epoch = self.epoch
@@ -330,8 +408,11 @@ class Trainer:
         n_batches = len(self.train_loader)
         task = bar.start(f"epoch {epoch + 1}/{epochs}", n_batches, self.batch_in_epoch)
         t0, seen, data_time = time.perf_counter(), 0, 0.0
-        batches = iter(self.train_loader)
+        # an epoch whose steps are all done (interrupted in validation) is not iterated:
+        # a new iter() would draw the next epoch's order
+        batches = iter(self.train_loader) if self.batch_in_epoch < n_batches else iter(())
         while True:
+            self._check_signal()
             # Time spent waiting for the loader (reading, augmenting, collating) is kept
             # apart from the step, so every epoch reports the share of data loading.
             t_data = time.perf_counter()
@@ -341,9 +422,11 @@ class Trainer:
                 break
             data_time += time.perf_counter() - t_data
             inputs, targets = _to(inputs, self.device), _to(targets, self.device)
+            self._phase = "step"
             loss, logits = self._train_step(inputs, targets)
             self.batch_in_epoch += 1
             self._accum.update(loss, to_host(logits._data), to_host(targets._data))
+            self._phase = "idle"  # the step is complete: a checkpoint now is exact
             seen += len(targets)
             rate = seen / max(time.perf_counter() - t0, 1e-9)
             m = self._accum
@@ -360,8 +443,13 @@ class Trainer:
         if _is_ddp(self.model):
             logs["group_img_per_s"] = _group_rate(self.model, seen, logs["train_time_s"])
         if self.val_loader is not None:
+            self._check_signal()
+            self._rng_before_val = get_rng_state()
+            self._phase = "validate"
             val, _ = self.evaluate(self.val_loader)
+            self._phase = "epoch_end"
             logs.update({f"val_{k}": v for k, v in val.items()})
+        self._phase = "epoch_end"
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if type(self.scheduler).__name__ == "ReduceLROnPlateau":
                 self.scheduler.step(logs[self.scheduler_monitor])
@@ -374,6 +462,7 @@ class Trainer:
         bar.finish(task, logs)
         for cb in self.callbacks:
             cb.on_epoch_end(self, epoch, logs)
+        self._phase = "idle"
         return logs
 
 

@@ -129,7 +129,7 @@ def test_adaptive_max_pool2d_indices_match_torch():
 def test_pool_errors():
     x = gn.ones(1, 2, 6, 6)
     with pytest.raises(ValueError, match=r"max_pool2d: padding should be at most half of "
-                                         r"the effective kernel size, got padding=\(2, 2\)"):
+                                         r"the kernel size, got padding=\(2, 2\)"):
         F.max_pool2d(x, 3, padding=2)
     with pytest.raises(ValueError, match=r"avg_pool2d: padding should be at most half of "
                                          r"the kernel size"):

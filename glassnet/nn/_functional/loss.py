@@ -294,6 +294,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
                            ignore_index=int(ignore_index), reduction=reduction)
 
 
+def _float_dtype_target(target, fn):
+    # NOTE: torch refuses integer targets here ("Found dtype Long but expected Float"),
+    # where a 0/1 label tensor is an easy mistake; the other losses promote them.
+    if isinstance(target, Tensor) and target.dtype.kind != "f":
+        raise TypeError(f"{fn}: target must be a floating-point tensor (probabilities in "
+                        f"[0, 1]), got {target.dtype}; convert it with target.float()")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Binary cross entropy ``-w (t log x + (1 - t) log(1 - x))`` of probabilities ``x``.
@@ -310,6 +318,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _reduction(reduction, size_average, reduce, fn)
     check_float(input, "input", fn)
     _same_shape(input, target, "target", fn)
+    _float_dtype_target(target, fn)
     input, target = _float_target(input, target, fn)
     x = input._data
     if x.size and not (x.min() >= 0 and x.max() <= 1):
@@ -351,6 +360,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     reduction = _reduction(reduction, size_average, reduce, fn)
     check_float(input, "input", fn)
     _same_shape(input, target, "target", fn)
+    _float_dtype_target(target, fn)
     input, target = _float_target(input, target, fn)
     return L.BinaryCrossEntropyWithLogits.apply(
         input, target, weight=_aux_weight(weight, input, "weight", fn),

@@ -123,6 +123,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     view, pview = _channel_views(input)
     common = dict(stat_view=view, affine_view=view, param_view=pview, eps=eps, **flags)
     if training:
+        if eps == 0:  # torch too: a constant channel would give 0 / 0
+            raise ValueError(f"{fn}: eps must be positive during training, got {eps}")
         if view[0] * view[2] <= 1:
             raise ValueError(f"{fn}: Expected more than 1 value per channel when training, "
                              f"got input size {tuple(input.shape)}")

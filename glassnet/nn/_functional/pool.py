@@ -73,11 +73,12 @@ def _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fn,
     check_positive(stride, "stride", fn)
     check_positive(dilation, "dilation", fn)
     check_positive(padding, "padding", fn, allow_zero=True)
-    for p, k, d in zip(padding, kernel, dilation):
-        limit = k // 2 if avg else ((k - 1) * d + 1) // 2
-        if p > limit:
-            raise ValueError(f"{fn}: padding should be at most half of the "
-                             f"{'kernel size' if avg else 'effective kernel size'}, got "
+    for p, k in zip(padding, kernel):
+        # NOTE: torch's kernels require pad <= kernel_size / 2 whatever the dilation
+        # ("pad should be smaller than or equal to half of kernel size"), although its
+        # first check only bounds it by half the dilated (effective) kernel.
+        if p > k // 2:
+            raise ValueError(f"{fn}: padding should be at most half of the kernel size, got "
                              f"padding={padding} for kernel_size={kernel}"
                              f"{'' if avg else f', dilation={dilation}'}")
     if nd == 1:
@@ -146,7 +147,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         Float images.
     kernel_size, stride, padding, dilation : int or (int, int)
         Window geometry; ``stride`` defaults to ``kernel_size``; the implicit padding is
-        ``-inf`` and must be at most half the effective kernel size.
+        ``-inf`` and must be at most half the kernel size (whatever the dilation, as torch).
     ceil_mode : bool
         Round the output size up (the last window must start inside the input or the
         left padding).

@@ -33,6 +33,8 @@ def _spatial_tuple(value, nd, name, fn, kind):
                             f"{value!r}")
         if kind == "int" and int(v) != v:
             raise TypeError(f"{fn}: {name} must be an int or a tuple of ints, got {value!r}")
+        if not math.isfinite(v):
+            raise ValueError(f"{fn}: {name} must be finite, got {value!r}")
         if v <= 0:
             raise ValueError(f"{fn}: {name} must be positive, got {value!r}")
         out.append(int(v) if kind == "int" else float(v))

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import lzma
 import os
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 __all__ = ["default_root", "calculate_md5", "check_integrity", "download_url",
@@ -68,11 +71,20 @@ def check_integrity(path, md5: str | None = None, gunzip_md5: str | None = None)
 
 
 def _fetch(url: str, dest: Path, timeout: float) -> None:
-    """Stream ``url`` into ``dest`` (a temporary file)."""
+    """Stream ``url`` into ``dest`` (a temporary file); a response shorter (or longer)
+    than its Content-Length raises ValueError, so that a dropped connection is never
+    taken for the whole file when there is no checksum to catch it."""
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as f:
+        announced = response.headers.get("Content-Length")
+        received = 0
         for chunk in iter(lambda: response.read(_CHUNK), b""):
             f.write(chunk)
+            received += len(chunk)
+    if announced is not None and announced.strip().isdigit() \
+            and received != int(announced):
+        raise ValueError(f"truncated response: received {received} bytes, Content-Length "
+                         f"announced {int(announced)}")
 
 
 def download_url(urls, path, md5: str | None = None, timeout: float = 30.0,
@@ -126,7 +138,8 @@ def download_url(urls, path, md5: str | None = None, timeout: float = 30.0,
                 continue
             os.replace(tmp, path)
             return path
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, OSError, ValueError,
+                http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             errors.append(f"{url}: {type(exc).__name__}: {reason}")
         finally:
@@ -271,8 +284,14 @@ def extract_tar(archive, dest) -> Path:
         tree = _ArchiveTree(dest, archive)
         for m in members:
             tree.add(m)
-        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 (and 3.10.12+): also
-            tar.extractall(dest, members=members, filter="data")
-        else:
-            tar.extractall(dest, members=members)
+        try:
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 (and 3.10.12+): also
+                tar.extractall(dest, members=members, filter="data")
+            else:
+                tar.extractall(dest, members=members)
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile,
+                lzma.LZMAError) as exc:  # member data cut short or damaged
+            raise ValueError(f"extract_tar: corrupt tar archive {archive}: "
+                             f"{type(exc).__name__}: {exc}") from exc
     return dest
+

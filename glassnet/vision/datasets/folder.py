@@ -42,6 +42,31 @@ def find_classes(directory) -> tuple:
     return classes, {name: i for i, name in enumerate(classes)}
 
 
+def _walk_once(root: Path, top: Path):
+    """``(dirpath, sorted filenames)`` under ``top``, sorted by dirpath as torchvision's
+    ``sorted(os.walk(top, followlinks=True))``, following links but entering each real
+    directory once: a link back to ``root`` or to an ancestor (a loop that would give
+    2**40 paths) or to ``.`` (duplicate samples) is skipped."""
+    seen = {os.path.realpath(root)}
+    stack = [str(top)]
+    found = []
+    while stack:
+        dirpath = stack.pop()
+        real = os.path.realpath(dirpath)
+        if real in seen and dirpath != str(top):
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(dirpath), key=lambda e: e.name)
+        except OSError:
+            continue
+        found.append((dirpath, [e.name for e in entries if not e.is_dir()]))
+        # depth first, in sorted order (reversed onto the stack): a directory reached by
+        # two paths keeps the first in sorted order, as the walk meets it
+        stack.extend(os.path.join(dirpath, e.name) for e in reversed(entries) if e.is_dir())
+    return sorted(found)
+
+
 def make_dataset(directory, class_to_idx: dict, extensions=None, is_valid_file=None,
                  allow_empty: bool = False) -> list:
     """``(path, class_index)`` for every valid file, classes in order, files sorted.
@@ -60,9 +85,8 @@ def make_dataset(directory, class_to_idx: dict, extensions=None, is_valid_file=N
     for target_class in sorted(class_to_idx):
         class_index = class_to_idx[target_class]
         before = len(samples)
-        for dirpath, _, filenames in sorted(os.walk(directory / target_class,
-                                                    followlinks=True)):
-            for name in sorted(filenames):
+        for dirpath, filenames in _walk_once(directory, directory / target_class):
+            for name in filenames:
                 path = os.path.join(dirpath, name)
                 if is_valid_file(path):
                     samples.append((path, class_index))

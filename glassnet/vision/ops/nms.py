@@ -105,16 +105,24 @@ def _check_nms_inputs(fn, boxes, scores, iou_threshold):
                         f"{type(iou_threshold).__name__}")
 
 
+def _descending(scores: np.ndarray, cat=None) -> np.ndarray:
+    """Indices by decreasing score, NaN first (torch's descending sort puts NaN above
+    +inf; NumPy's would put it last), equal scores in index order; grouped by ``cat``
+    first when given."""
+    keys = (-scores, ~np.isnan(scores)) + (() if cat is None else (cat,))
+    return np.lexsort(keys)
+
+
 def _nms_indices(boxes: np.ndarray, scores: np.ndarray, thr: float, cat=None) -> np.ndarray:
     # NOTE: a stable descending sort keeps equal scores in index order, as torchvision's
     # CPU kernel does (scores.sort(stable=True, descending=True)).
     if cat is None:
-        order = np.argsort(-scores, kind="stable")
+        order = _descending(scores)
         return order[_nms_sorted(boxes[order], float(thr))].astype(np.int64)
     # Per category: group by category, by decreasing score inside a group.
-    order = np.lexsort((-scores, cat))
+    order = _descending(scores, cat)
     kept = np.sort(order[_nms_sorted(boxes[order], float(thr), cat[order])])
-    return kept[np.argsort(-scores[kept], kind="stable")].astype(np.int64)
+    return kept[_descending(scores[kept])].astype(np.int64)
 
 
 def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:

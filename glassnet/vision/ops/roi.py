@@ -79,6 +79,13 @@ def _rois(boxes, n_batch, dtype, fn) -> np.ndarray:
     else:
         raise TypeError(f"{fn}: boxes must be a Tensor (K, 5) or a list of Tensors (L, 4), "
                         f"got {type(boxes).__name__}")
+    # NOTE: torchvision converts NaN/inf coordinates to C++ ints (undefined behaviour:
+    # zeros or garbage, silently); refuse them instead.
+    bad = ~np.isfinite(rois).all(axis=1)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{fn}: boxes must hold finite values, got {int(bad.sum())} box(es) "
+                         f"with NaN or inf, the first (row {k}) = {rois[k].tolist()}")
     # NOTE: torchvision casts the batch column with a C++ int conversion (truncation).
     bidx = np.trunc(rois[:, 0])
     if rois.shape[0] and (bidx.min() < 0 or bidx.max() >= n_batch):
