@@ -8,7 +8,7 @@ import sys
 __all__ = ["main", "build_parser"]
 
 # Each module defines register(subparsers) -> parser with set_defaults(func=run).
-SUBCOMMANDS = ("train", "eval", "predict", "summary", "edges", "filter", "experiment",
+SUBCOMMANDS = ("train", "eval", "predict", "summary", "edges", "filter", "experiment", "stylize",
                "bench")
 
 
