@@ -32,6 +32,7 @@ EXPERIMENTS = {
     "edges": "edges",
     "transfer": "transfer",
     "style-transfer": "style_transfer",
+    "detection": "detection",
 }
 
 

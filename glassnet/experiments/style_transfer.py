@@ -153,7 +153,7 @@ def run(ctx) -> dict:
 
 def _plot_layers(ctx, plt, content, style, style_name, content_rows, style_rows):
     n = len(content_rows) + 1
-    fig, axes = plt.subplots(2, n, figsize=(3 * n, 6.6))
+    fig, axes = plt.subplots(2, n, figsize=(3 * n, 7.4))
     show = lambda a: np.clip(a.transpose(1, 2, 0), 0, 1)  # noqa: E731
     axes[0, 0].imshow(show(content))
     axes[0, 0].set_title("content photo")
