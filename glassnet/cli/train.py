@@ -32,6 +32,8 @@ def register(sub):
     p.add_argument("--dataset", default="digits", choices=list(DATASETS) + ["mnist-detection"])
     p.add_argument("--minutes", type=_positive_float, help="detection: training time budget "
                    "(default 20, or --max-steps)")
+    p.add_argument("--eval-images", type=_positive_int, default=500,
+                   help="detection: test scenes for the final mAP (500)")
     p.add_argument("--data-dir", help="folder with the dataset files (MNIST IDX, CIFAR "
                    "batches, or an image folder)")
     p.add_argument("--download", action="store_true", help="download the dataset if missing")
@@ -61,7 +63,8 @@ def register(sub):
                    "histograms and gradient norms per layer and epoch (needs "
                    "pip install 'glassnet[tensorboard]'; view with tensorboard --logdir DIR)")
     p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--max-steps", type=_positive_int, help=argparse.SUPPRESS)
+    p.add_argument("--max-steps", type=_positive_int,
+                   help="stop after N optimiser steps (detection: instead of --minutes)")
     p.set_defaults(func=run)
     return p
 
@@ -76,7 +79,8 @@ def _run_detection(args) -> int:
                          f"{', '.join(DETECTION_MODELS)}, got {args.model}")
     run_detection_training(args.model, data_dir=args.data_dir, out=args.out,
                            steps=args.max_steps, minutes=args.minutes,
-                           batch_size=args.batch_size or 8, lr=args.lr or 3e-3, seed=args.seed)
+                           batch_size=args.batch_size or 8, lr=args.lr or 3e-3, seed=args.seed,
+                           eval_images=args.eval_images)
     return 0
 
 

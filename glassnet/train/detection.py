@@ -100,6 +100,8 @@ def train_detector(model, train_set, *, steps: int | None = None, minutes: float
     params = [p for p in model.parameters() if p.requires_grad]
     opt = optim.Adam(params, lr=lr)
     budget_s = None if minutes is None else 60.0 * minutes
+    if steps is not None:  # a short run must not spend itself warming up
+        warmup = max(1, min(warmup, steps // 5))
     history, evals = [], []
     model.train()
     train_s = 0.0
