@@ -63,6 +63,12 @@ def gram_matrix(input: Tensor) -> Tensor:
     """Normalised Gram matrix of feature maps: ``G = F F^T / (C H W)``.
 
     Shape: input ``(N, C, H, W)``; output ``(N, C, C)``.
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> gram_matrix(gn.ones(1, 2, 3, 3)).tolist()  # each entry 9 / (2 * 9)
+    [[[0.5, 0.5], [0.5, 0.5]]]
     """
     _check_features(input, "input", "gram_matrix")
     n, c, h, w = input.shape
@@ -104,6 +110,12 @@ def total_variation_loss(input: Tensor) -> Tensor:
     """Mean squared difference of vertically plus of horizontally adjacent pixels.
 
     Shape: input ``(N, C, H, W)`` with ``H, W >= 2``; output a scalar.
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> float(total_variation_loss(gn.arange(4.0).reshape(1, 1, 2, 2)))  # dy = 2, dx = 1
+    5.0
     """
     _check_features(input, "input", "total_variation_loss")
     if input.shape[2] < 2 or input.shape[3] < 2:

@@ -300,7 +300,15 @@ def retinanet_small(num_classes: int = 10, in_channels: int = 1, *,
                     classification_loss: str = "focal", **kwargs) -> RetinaNet:
     """RetinaNet for small grey images (MNISTDetection, 96x96): a 4-stage, 16-128
     channel backbone, an FPN of 64 channels on strides 8 and 16, 6 anchors per
-    location, heads of 2 convs (torchvision's: 4)."""
+    location, heads of 2 convs (torchvision's: 4).
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> model = retinanet_small().eval()
+    >>> sorted(model(gn.zeros(1, 1, 96, 96))[0])
+    ['boxes', 'labels', 'scores']
+    """
     backbone = BackboneWithFPN(SmallBackbone(in_channels), out_channels=64)
     anchors = AnchorGenerator(SMALL_ANCHOR_SIZES, SMALL_ASPECT_RATIOS)
     head = RetinaNetHead(64, anchors.num_anchors_per_location()[0], num_classes,
