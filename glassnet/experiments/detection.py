@@ -189,6 +189,16 @@ def _findings(r) -> str:
                  f"Each detector trained for {r['settings']['steps']} steps")
     lines[-1] += (f" (batch {r['settings']['batch_size']}) and was evaluated on "
                   f"{r['settings']['eval_images']} test scenes.")
+    runs = r["runs"]
+    if {"retinanet_small_focal", "retinanet_small_ce", "fasterrcnn_small"} <= set(runs):
+        f, c = runs["retinanet_small_focal"]["final"], runs["retinanet_small_ce"]["final"]
+        t = runs["fasterrcnn_small"]["final"]
+        lines.append(f"Focal loss vs cross-entropy (one stage, same budget): mAP@.5 "
+                     f"{f['map_50']:.3f} vs {c['map_50']:.3f}, mAP@[.5:.95] {f['map']:.3f} vs "
+                     f"{c['map']:.3f}, mAR@100 {f['mar_100']:.3f} vs {c['mar_100']:.3f}. "
+                     f"Two stages vs one (focal): mAP@.5 {t['map_50']:.3f} vs "
+                     f"{f['map_50']:.3f}, after {runs['fasterrcnn_small']['steps']} vs "
+                     f"{runs['retinanet_small_focal']['steps']} steps.")
     lines.append("")
     for key in ("retinanet_small_ce", "retinanet_small_focal"):
         run = r["runs"].get(key)
