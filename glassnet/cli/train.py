@@ -26,7 +26,14 @@ def register(sub):
     p = sub.add_parser("train", help="train a model", description="Train a model. Defaults "
                        "depend on --dataset (digits: small_cnn, 12 epochs, offline).")
     p.add_argument("--model", help="model name (glassnet.models.list_models())")
-    p.add_argument("--dataset", default="digits", choices=list(DATASETS))
+    p.add_argument("--task", choices=("classification", "detection"), default="classification",
+                   help="detection: --model retinanet_small|fasterrcnn_small on "
+                   "--dataset mnist-detection (digit scenes from the MNIST files in --data-dir)")
+    p.add_argument("--dataset", default="digits", choices=list(DATASETS) + ["mnist-detection"])
+    p.add_argument("--minutes", type=_positive_float, help="detection: training time budget "
+                   "(default 20, or --max-steps)")
+    p.add_argument("--eval-images", type=_positive_int, default=500,
+                   help="detection: test scenes for the final mAP (500)")
     p.add_argument("--data-dir", help="folder with the dataset files (MNIST IDX, CIFAR "
                    "batches, or an image folder)")
     p.add_argument("--download", action="store_true", help="download the dataset if missing")
@@ -62,7 +69,8 @@ def register(sub):
                    "--batch-size per process; needs pip install 'glassnet[mpi]'); under an "
                    "outer 'mpiexec -n N glassnet train ...' the ranks join that group")
     p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--max-steps", type=_positive_int, help=argparse.SUPPRESS)
+    p.add_argument("--max-steps", type=_positive_int,
+                   help="stop after N optimiser steps (detection: instead of --minutes)")
     p.set_defaults(func=run, _parser=p)
     return p
 
@@ -97,7 +105,24 @@ def _launch(args) -> int:
         return 1
 
 
+def _run_detection(args) -> int:
+    from glassnet.train.detection import DETECTION_MODELS, run_detection_training
+
+    if args.dataset != "mnist-detection":
+        raise ValueError(f"--task detection needs --dataset mnist-detection, got {args.dataset}")
+    if args.model not in DETECTION_MODELS:
+        raise ValueError(f"--task detection: --model must be one of "
+                         f"{', '.join(DETECTION_MODELS)}, got {args.model}")
+    run_detection_training(args.model, data_dir=args.data_dir, out=args.out,
+                           steps=args.max_steps, minutes=args.minutes,
+                           batch_size=args.batch_size or 8, lr=args.lr or 3e-3, seed=args.seed,
+                           eval_images=args.eval_images)
+    return 0
+
+
 def run(args) -> int:
+    if args.task == "detection" or args.dataset == "mnist-detection":
+        return _run_detection(args)
     from glassnet.train.recipe import TrainConfig, run_training
     from glassnet.train.trainer import TrainingDiverged, TrainingInterrupted
 

@@ -31,6 +31,8 @@ EXPERIMENTS = {
     "conv-arithmetic": "conv_arithmetic",
     "edges": "edges",
     "transfer": "transfer",
+    "style-transfer": "style_transfer",
+    "detection": "detection",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["accuracy", "topk_accuracy", "confusion_matrix", "precision_recall_f1",
-           "classification_report", "MetricAccumulator"]
+           "classification_report", "MetricAccumulator", "MeanAveragePrecision"]
 
 
 def _labels(x, name, fn):
@@ -138,3 +138,7 @@ class MetricAccumulator:
     def confusion_matrix(self) -> np.ndarray:
         return confusion_matrix(np.concatenate(self.preds), np.concatenate(self.targets),
                                 self.num_classes)
+
+
+# Detection: COCO-style mAP (its own file; re-exported here as torchmetrics' users expect).
+from glassnet.train.detection_metrics import MeanAveragePrecision  # noqa: E402

@@ -1,5 +1,6 @@
 """Standard datasets (torchvision names): Digits (offline, from scikit-learn), MNIST,
-FashionMNIST, CIFAR10, CIFAR100, ImageFolder.
+FashionMNIST, MNISTDetection (digit scenes with boxes),
+CIFAR10, CIFAR100, ImageFolder.
 
 File-based datasets look in ``root``, else ``$GLASSNET_DATA``, else
 ``~/.cache/glassnet``, and download from their public mirrors with MD5 verification
@@ -14,9 +15,11 @@ from glassnet.vision.datasets.digits import Digits, digits
 from glassnet.vision.datasets.folder import (IMG_EXTENSIONS, DatasetFolder, ImageFolder,
                                            pil_loader)
 from glassnet.vision.datasets.mnist import MNIST, FashionMNIST, read_idx
+from glassnet.vision.datasets.mnist_detection import MNISTDetection, collate_fn
 from glassnet.vision.datasets.vision import VisionDataset
 
-__all__ = ["VisionDataset", "Digits", "digits", "MNIST", "FashionMNIST", "CIFAR10",
+__all__ = ["VisionDataset", "Digits", "digits", "MNIST", "FashionMNIST", "MNISTDetection",
+           "collate_fn", "CIFAR10",
            "CIFAR100", "DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "pil_loader",
            "read_idx", "download_url", "check_integrity", "extract_tar", "default_root",
            "DownloadError"]

@@ -1,0 +1,2 @@
+"""Applications built from the framework's pieces: neural style transfer
+(:mod:`glassnet.apps.style`)."""

@@ -1,0 +1,240 @@
+"""Detectors: torchvision's output format, the losses against torchvision's formulas
+(transcribed in plain torch) on the same head outputs, and a short training run that
+raises the test mAP (through ``glassnet train --task detection`` and ``predict``)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet import from_numpy
+from glassnet.vision.models.detection import (FasterRCNN, RetinaNet, fasterrcnn_small,
+                                              retinanet_small)
+
+REPO = Path(__file__).resolve().parents[3]
+MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
+needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-labels-idx1-ubyte.gz").is_file(),
+                                 reason="shared MNIST files not found")
+
+
+def _targets(rng, n, offset=0):
+    out = []
+    for _ in range(n):
+        k = int(rng.integers(1, 4))
+        xy = rng.uniform(0, 60, (k, 2))
+        wh = rng.uniform(8, 34, (k, 2))
+        out.append({"boxes": np.concatenate([xy, xy + wh], 1).astype(np.float32),
+                    "labels": rng.integers(0, 10, k) + offset})
+    return out
+
+
+@pytest.mark.parametrize("build", [retinanet_small, fasterrcnn_small])
+def test_eval_mode_returns_torchvision_detections(build):
+    glassnet.manual_seed(0)
+    model = build(score_thresh=0.0).eval()  # keep low scores: an untrained model
+    x = from_numpy(np.random.default_rng(0).random((3, 1, 96, 96)).astype(np.float32))
+    out = model(x)
+    assert len(out) == 3
+    for d in out:
+        assert set(d) == {"boxes", "scores", "labels"}
+        b, s, lab = d["boxes"].numpy(), d["scores"].numpy(), d["labels"].numpy()
+        assert b.shape == (len(s), 4) and lab.shape == s.shape and 0 < len(s) <= 100
+        assert (np.diff(s) <= 0).all()  # sorted by score, as torchvision
+        assert b.dtype == np.float32 and lab.dtype == np.int64
+        assert (b[:, 2] >= b[:, 0]).all() and (b >= 0).all() and (b <= 96).all()
+        if isinstance(model, FasterRCNN):
+            assert ((lab >= 1) & (lab <= 10)).all()  # 0 is the background
+        else:
+            assert ((lab >= 0) & (lab <= 9)).all()
+
+
+def _t_encode(torch, gt, anchors, w):
+    aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
+    ax, ay = anchors[:, 0] + 0.5 * aw, anchors[:, 1] + 0.5 * ah
+    gw, gh = gt[:, 2] - gt[:, 0], gt[:, 3] - gt[:, 1]
+    gx, gy = gt[:, 0] + 0.5 * gw, gt[:, 1] + 0.5 * gh
+    return torch.stack([w[0] * (gx - ax) / aw, w[1] * (gy - ay) / ah,
+                        w[2] * torch.log(gw / aw), w[3] * torch.log(gh / ah)], 1)
+
+
+def _t_focal(torch, x, t, alpha=0.25, gamma=2.0):  # torchvision.ops.sigmoid_focal_loss
+    p = torch.sigmoid(x)
+    ce = torch.nn.functional.binary_cross_entropy_with_logits(x, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    loss = ce * ((1 - p_t) ** gamma)
+    return (alpha * t + (1 - alpha) * (1 - t)) * loss
+
+
+@pytest.mark.parametrize("loss", ["focal", "ce"])
+def test_retinanet_losses_equal_torchvisions_formula(loss):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    glassnet.manual_seed(0)
+    model = retinanet_small(classification_loss=loss)
+    anchors = model.anchor_generator((96, 96), [(12, 12), (6, 6)])
+    a = anchors.shape[0]
+    targets = _targets(rng, 2) + [{"boxes": np.zeros((0, 4), np.float32),
+                                   "labels": np.zeros(0, np.int64)}]  # one empty image
+    logits = rng.normal(-2, 1.5, (3, a, 10))
+    reg = rng.normal(0, 0.3, (3, a, 4))
+    g_logits = from_numpy(logits).requires_grad_(True)
+    g_reg = from_numpy(reg).requires_grad_(True)
+    tg = [(t["boxes"], t["labels"]) for t in targets]
+    ours = model.compute_loss(tg, {"cls_logits": g_logits, "bbox_regression": g_reg}, anchors)
+    (ours["classification"] + ours["bbox_regression"]).backward()
+    # torchvision's RetinaNetHead.compute_loss, per image then averaged
+    matched = model._match(tg, anchors)
+    t_logits = torch.tensor(logits, requires_grad=True)
+    t_reg = torch.tensor(reg, requires_grad=True)
+    t_anchors = torch.tensor(anchors.numpy(), dtype=torch.float64)
+    cls_l, box_l = [], []
+    for i, (boxes, labels) in enumerate(tg):
+        m = torch.from_numpy(matched[i])
+        fg = m >= 0
+        num_fg = fg.sum()
+        target = torch.zeros_like(t_logits[i])
+        target[fg, torch.from_numpy(labels)[m[fg]]] = 1.0
+        valid = m != -2
+        if loss == "focal":
+            per = _t_focal(torch, t_logits[i][valid], target[valid])
+        else:
+            per = torch.nn.functional.binary_cross_entropy_with_logits(
+                t_logits[i][valid], target[valid], reduction="none")
+        cls_l.append(per.sum() / max(1, num_fg))
+        if num_fg:
+            gt = torch.tensor(boxes, dtype=torch.float64)[m[fg]]
+            tr = _t_encode(torch, gt, t_anchors[fg], (1.0, 1.0, 1.0, 1.0))
+            box_l.append(torch.nn.functional.smooth_l1_loss(t_reg[i][fg], tr, reduction="sum",
+                                                            beta=1 / 9) / max(1, num_fg))
+        else:
+            box_l.append(t_reg[i].sum() * 0)
+    t_cls, t_box = sum(cls_l) / 3, sum(box_l) / 3
+    (t_cls + t_box).backward()
+    assert float(ours["classification"]) == pytest.approx(t_cls.item(), rel=1e-5)
+    assert float(ours["bbox_regression"]) == pytest.approx(t_box.item(), rel=1e-5)
+    np.testing.assert_allclose(g_logits.grad.numpy(), t_logits.grad.numpy(), rtol=1e-4,
+                               atol=1e-7)
+    np.testing.assert_allclose(g_reg.grad.numpy(), t_reg.grad.numpy(), rtol=1e-4, atol=1e-7)
+    # the background flood: almost every anchor in the loss is background
+    assert model.last_stats["background_fraction"] > 0.95
+
+
+def test_fastrcnn_loss_equals_torchvisions_formula():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    model = fasterrcnn_small()
+    heads = model.roi_heads
+    samples = []
+    for n in (7, 5):
+        props = _targets(rng, 1)[0]["boxes"][:1].repeat(n, 0) + rng.normal(0, 2, (n, 4))
+        props[:, 2:] = np.maximum(props[:, 2:], props[:, :2] + 2)
+        labels = rng.integers(0, 11, n)
+        gts = props + rng.normal(0, 1.5, (n, 4))
+        gts[:, 2:] = np.maximum(gts[:, 2:], gts[:, :2] + 2)
+        samples.append((props.astype(np.float32), labels, gts.astype(np.float32)))
+    r = sum(len(s[1]) for s in samples)
+    logits, reg = rng.normal(0, 1, (r, 11)), rng.normal(0, 0.2, (r, 44))
+    g_logits = from_numpy(logits).requires_grad_(True)
+    g_reg = from_numpy(reg).requires_grad_(True)
+    ours = heads.compute_loss(g_logits, g_reg, samples)
+    (ours["loss_classifier"] + ours["loss_box_reg"]).backward()
+    # torchvision.models.detection.roi_heads.fastrcnn_loss
+    labels = torch.from_numpy(np.concatenate([s[1] for s in samples]))
+    t_logits = torch.tensor(logits, requires_grad=True)
+    t_reg = torch.tensor(reg, requires_grad=True)
+    targets = _t_encode(torch, torch.tensor(np.concatenate([s[2] for s in samples]),
+                                            dtype=torch.float64),
+                        torch.tensor(np.concatenate([s[0] for s in samples]),
+                                     dtype=torch.float64), (10.0, 10.0, 5.0, 5.0))
+    cls = torch.nn.functional.cross_entropy(t_logits, labels)
+    pos = torch.where(labels > 0)[0]
+    box = torch.nn.functional.smooth_l1_loss(t_reg.reshape(r, -1, 4)[pos, labels[pos]],
+                                             targets[pos], beta=1 / 9,
+                                             reduction="sum") / labels.numel()
+    (cls + box).backward()
+    assert float(ours["loss_classifier"]) == pytest.approx(cls.item(), rel=1e-5)
+    assert float(ours["loss_box_reg"]) == pytest.approx(box.item(), rel=1e-5)
+    np.testing.assert_allclose(g_logits.grad.numpy(), t_logits.grad.numpy(), rtol=1e-4,
+                               atol=1e-8)
+    np.testing.assert_allclose(g_reg.grad.numpy(), t_reg.grad.numpy(), rtol=1e-4, atol=1e-8)
+
+
+def test_rpn_samples_256_anchors_with_at_most_half_positive():
+    rng = np.random.default_rng(3)
+    glassnet.manual_seed(0)
+    model = fasterrcnn_small()
+    x = from_numpy(rng.random((2, 1, 96, 96)).astype(np.float32))
+    losses = model(x, _targets(rng, 2, offset=1))
+    st = model.rpn.last_stats
+    assert st["sampled"] == 2 * 256 and 0 < st["sampled_positive"] <= 2 * 128
+    assert set(losses) == {"loss_objectness", "loss_rpn_box_reg", "loss_classifier",
+                           "loss_box_reg"}
+    assert all(np.isfinite(float(v)) for v in losses.values())
+    # the objectness loss starts near log 2 (weights std 0.01: logits near 0)
+    assert float(losses["loss_objectness"]) == pytest.approx(np.log(2), abs=0.02)
+
+
+def test_bad_targets_are_refused_with_the_argument_named():
+    model = fasterrcnn_small()
+    x = from_numpy(np.zeros((1, 1, 96, 96), np.float32))
+    with pytest.raises(ValueError, match=r"FasterRCNN: targets\[0\]\['labels'\] must be in "
+                                         r"\[1, 11\)"):
+        model(x, [{"boxes": np.array([[1., 1, 9, 9]]), "labels": np.array([0])}])
+    with pytest.raises(ValueError, match="RetinaNet: targets must be given"):
+        retinanet_small()(x)
+    with pytest.raises(ValueError, match="positive width and height"):
+        retinanet_small()(x, [{"boxes": np.array([[5., 1, 3, 9]]), "labels": np.array([1])}])
+    assert isinstance(retinanet_small(), RetinaNet)
+
+
+@needs_mnist
+def test_short_training_run_raises_map_on_its_scenes():
+    from glassnet.train.detection import evaluate_detector, train_detector
+    from glassnet.vision.datasets import MNISTDetection
+
+    scenes = MNISTDetection(MNIST_DIR, train=True, length=8)  # a tiny set, fitted
+    glassnet.manual_seed(0)
+    model = fasterrcnn_small()
+    before = evaluate_detector(model, scenes)
+    r = train_detector(model, scenes, steps=40, batch_size=8, lr=3e-3)
+    after = evaluate_detector(model, scenes)
+    assert r["steps"] == 40 and len(r["history"]) == 40
+    assert after["map_50"] > before["map_50"] + 0.01
+    assert after["mar_100"] > before["mar_100"] + 0.05
+    first = np.mean([h["loss"] for h in r["history"][:5]])
+    assert np.mean([h["loss"] for h in r["history"][-5:]]) < 0.7 * first
+
+
+@needs_mnist
+def test_train_task_detection_writes_a_checkpoint_that_predict_draws(tmp_path, capsys):
+    from PIL import Image
+
+    from glassnet.cli.main import main
+    from glassnet.train.detection import load_detector
+    from glassnet.vision.datasets import MNISTDetection
+
+    out = tmp_path / "run"
+    rc = main(["train", "--task", "detection", "--model", "retinanet_small", "--dataset",
+               "mnist-detection", "--data-dir", str(MNIST_DIR), "--max-steps", "2",
+               "--batch-size", "2", "--eval-images", "4", "--out", str(out), "--no-progress"])
+    assert rc == 0
+    r = json.loads((out / "results.json").read_text())
+    assert r["model"] == "retinanet_small" and r["steps"] == 2 and r["test"]["images"] == 4
+    model = load_detector(out / "detector.safetensors")
+    assert isinstance(model, RetinaNet) and not model.training
+    Image.fromarray(MNISTDetection(MNIST_DIR, train=False).scene(0)[0]).save(tmp_path / "s.png")
+    capsys.readouterr()
+    # an untrained model scores ~0.01 everywhere: draw everything above 0.005
+    assert main(["predict", str(out / "detector.safetensors"), str(tmp_path / "s.png"),
+                 "--score-thresh", "0.005", "--out", str(tmp_path / "boxes.png")]) == 0
+    text = capsys.readouterr().out
+    assert "digits ->" in text
+    drawn = np.asarray(Image.open(tmp_path / "boxes.png"))
+    assert drawn.shape == (96, 96, 3)
+    n = int(text.split(": ")[1].split()[0])
+    green = (drawn[..., 1] == 255) & (drawn[..., 0] == 0) & (drawn[..., 2] == 0)
+    assert green.any() == (n > 0)
+    with pytest.raises(ValueError, match="not a detection checkpoint"):
+        glassnet.save({"a": glassnet.zeros(1)}, tmp_path / "x.safetensors")
+        load_detector(tmp_path / "x.safetensors")
