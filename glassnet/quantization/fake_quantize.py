@@ -15,8 +15,8 @@ import numpy as np
 from glassnet.autograd import Function
 from glassnet.nn.module import Module
 from glassnet.quantization.observer import (
-    MovingAverageMinMaxObserver, PerChannelMinMaxObserver, per_channel_affine,
-    per_channel_symmetric, qint8, per_tensor_symmetric,
+    MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, per_channel_affine,
+    per_channel_symmetric, per_tensor_symmetric, qint8,
 )
 from glassnet.tensor import Tensor
 
@@ -197,8 +197,10 @@ class FakeQuantize(Module):
 
 
 def default_fake_quant() -> FakeQuantize:
-    """Activations: quint8, moving-average min/max, affine (PyTorch's default)."""
-    return FakeQuantize(MovingAverageMinMaxObserver, quant_min=0, quant_max=255)
+    """Activations: quint8, moving-average min/max, affine, ``reduce_range=True`` (so codes
+    0..127, as PyTorch's default)."""
+    return FakeQuantize(MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
+                        reduce_range=True)
 
 
 def default_weight_fake_quant() -> FakeQuantize:
@@ -208,6 +210,6 @@ def default_weight_fake_quant() -> FakeQuantize:
 
 
 def default_per_channel_weight_fake_quant() -> FakeQuantize:
-    """Weights: qint8, symmetric per output channel (axis 0)."""
-    return FakeQuantize(PerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8,
-                        qscheme=per_channel_symmetric, ch_axis=0)
+    """Weights: qint8, symmetric per output channel (axis 0), moving-average ranges."""
+    return FakeQuantize(MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127,
+                        dtype=qint8, qscheme=per_channel_symmetric, ch_axis=0)

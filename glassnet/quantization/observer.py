@@ -26,7 +26,8 @@ from glassnet.tensor import Tensor
 
 __all__ = ["quint8", "qint8", "qint32", "per_tensor_affine", "per_tensor_symmetric",
            "per_channel_affine", "per_channel_symmetric", "ObserverBase", "MinMaxObserver",
-           "MovingAverageMinMaxObserver", "PerChannelMinMaxObserver", "PercentileObserver",
+           "MovingAverageMinMaxObserver", "PerChannelMinMaxObserver",
+           "MovingAveragePerChannelMinMaxObserver", "PercentileObserver",
            "default_qrange"]
 
 quint8, qint8, qint32 = "quint8", "qint8", "qint32"
@@ -75,18 +76,27 @@ class ObserverBase(Module):
         name = type(self).__name__
         if qscheme not in _QSCHEMES:
             raise ValueError(f"{name}: qscheme must be one of {_QSCHEMES}, got {qscheme!r}")
-        lo, hi = default_qrange(dtype, reduce_range)
+        default_qrange(dtype)  # validates dtype
+        if qscheme == per_tensor_symmetric and reduce_range and dtype == quint8:
+            raise NotImplementedError(f"{name}: cannot reduce range for symmetric quantization "
+                                      f"for quint8 (as PyTorch)")
         self.has_customized_qrange = quant_min is not None or quant_max is not None
         if self.has_customized_qrange:
             if quant_min is None or quant_max is None:
                 raise ValueError(f"{name}: quant_min and quant_max must be given together, "
                                  f"got {quant_min} and {quant_max}")
-            full = default_qrange(dtype)
-            if not full[0] <= quant_min < quant_max <= full[1]:
-                raise ValueError(f"{name}: quant_min, quant_max must satisfy {full[0]} <= "
-                                 f"quant_min < quant_max <= {full[1]} for {dtype}, got "
-                                 f"{quant_min}, {quant_max}")
+            # PyTorch's checks: the range holds 0 and at most 2**8 values for 8-bit types
+            span = 2 ** 32 if dtype == qint32 else 256
+            if not (quant_min <= 0 <= quant_max and quant_min < quant_max
+                    and quant_max - quant_min + 1 <= span):
+                raise ValueError(f"{name}: quant_min, quant_max must satisfy quant_min <= 0 <= "
+                                 f"quant_max, quant_min < quant_max and span at most {span} "
+                                 f"values for {dtype}, got {quant_min}, {quant_max}")
             lo, hi = int(quant_min), int(quant_max)
+            if reduce_range:
+                lo, hi = lo // 2, hi // 2
+        else:
+            lo, hi = default_qrange(dtype, reduce_range)
         self.dtype = dtype
         self.qscheme = qscheme
         self.reduce_range = reduce_range
@@ -239,6 +249,32 @@ class PerChannelMinMaxObserver(ObserverBase):
     def reset_min_max_vals(self) -> None:
         self.min_val._data = np.zeros(0, np.float32)
         self.max_val._data = np.zeros(0, np.float32)
+
+
+class MovingAveragePerChannelMinMaxObserver(PerChannelMinMaxObserver):
+    """Per-channel exponential moving average of the min and max
+    (``torch.ao.quantization.MovingAveragePerChannelMinMaxObserver``)."""
+
+    def __init__(self, averaging_constant: float = 0.01, ch_axis: int = 0,
+                 dtype: str = quint8, qscheme: str = per_channel_affine,
+                 reduce_range: bool = False, quant_min: int | None = None,
+                 quant_max: int | None = None, eps: float = float(_EPS)):
+        if not 0 < averaging_constant <= 1:
+            raise ValueError(f"MovingAveragePerChannelMinMaxObserver: averaging_constant must "
+                             f"be in (0, 1], got {averaging_constant}")
+        super().__init__(ch_axis, dtype, qscheme, reduce_range, quant_min, quant_max, eps)
+        self.averaging_constant = np.float32(averaging_constant)
+
+    def forward(self, x_orig):
+        old_lo, old_hi = self.min_val._data, self.max_val._data
+        super().forward(x_orig)  # validates and takes the running min/max
+        if old_lo.size:
+            x = np.moveaxis(_arr(x_orig).astype(np.float32), self.ch_axis, 0)
+            x = x.reshape(x.shape[0], -1)
+            c = self.averaging_constant
+            self.min_val._data = old_lo + c * (x.min(1) - old_lo)
+            self.max_val._data = old_hi + c * (x.max(1) - old_hi)
+        return x_orig
 
 
 class PercentileObserver(MinMaxObserver):
