@@ -22,6 +22,7 @@ depthwise-separable one (cost ``1/N + 1/k^2``, Howard et al. 2017).
 from __future__ import annotations
 
 import copy
+import json
 import time
 
 import numpy as np
@@ -57,17 +58,25 @@ def _settings(quick: bool) -> dict:
             "lenet5_caffe": {"kwargs": {}, "epochs": 1, "upsample": True,
                              "amounts": {"conv1": 0.3, "conv2": 0.8, "fc1": 0.9, "fc2": 0.8},
                              "bits": {"conv1": 6, "conv2": 6, "fc1": 5, "fc2": 6}}}}
+    # NOTE: sized for a shared 2-core CPU (LeNet-5 costs ~30 s per MNIST epoch there when
+    # the machine is quiet, several times more when it is not): LeNet-5 runs first.
     common = {"train_limit": None, "test_limit": None, "batch_size": 128, "shift": 2,
-              "prune_steps": 5, "retrain_epochs": 2, "finetune_epochs": 1,
-              "sparsities": [0.3, 0.5, 0.7, 0.8, 0.9, 0.95], "calibration": 2000}
+              "prune_steps": 4, "retrain_epochs": 1, "finetune_epochs": 1,
+              "sparsities": [0.5, 0.8, 0.9, 0.95], "sensitivity_limit": 5000,
+              "calibration": 2000}
     return {**common, "models": {
-        "lenet_300_100": {"kwargs": {}, "epochs": 20, "retrain_epochs": 3,
-                          "finetune_epochs": 2,
-                          "amounts": {"fc1": 0.94, "fc2": 0.92, "fc3": 0.75},
-                          "bits": {"fc1": 5, "fc2": 6, "fc3": 6}},
-        "lenet5_caffe": {"kwargs": {}, "epochs": 12,
+        "lenet5_caffe": {"kwargs": {}, "epochs": 8,
                          "amounts": {"conv1": 0.34, "conv2": 0.88, "fc1": 0.93, "fc2": 0.81},
-                         "bits": {"conv1": 6, "conv2": 6, "fc1": 5, "fc2": 6}}}}
+                         "bits": {"conv1": 6, "conv2": 6, "fc1": 5, "fc2": 6}},
+        "lenet_300_100": {"kwargs": {}, "epochs": 15, "retrain_epochs": 2,
+                          "amounts": {"fc1": 0.94, "fc2": 0.92, "fc3": 0.75},
+                          "bits": {"fc1": 5, "fc2": 6, "fc3": 6}}}}
+
+
+def _jsonable(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"compression: cannot store a {type(v).__name__}")
 
 
 def _data(ctx, s):
@@ -126,7 +135,10 @@ def _one_model(ctx, name, spec, s, data, log):
     times["int8_ptq"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    sens = _sensitivity(model, list(spec["amounts"]), s["sparsities"], xte, yte)
+    n_sens = s.get("sensitivity_limit") or len(xte)
+    sens = _sensitivity(model, list(spec["amounts"]), s["sparsities"], xte[:n_sens],
+                        yte[:n_sens])
+    dense = evaluate(model, xte[:n_sens], yte[:n_sens])
     times["sensitivity"] = time.perf_counter() - t0
 
     r = deep_compress(model, (xtr, ytr), (xte, yte), spec["amounts"], spec["bits"],
@@ -142,7 +154,8 @@ def _one_model(ctx, name, spec, s, data, log):
                               .parameters())),
             "float_accuracy": float_acc, "int8_accuracy": int8,
             "int8_drop_pp": {k: 100 * (float_acc - v) for k, v in int8.items()},
-            "sensitivity": {"sparsities": s["sparsities"], "accuracy": sens},
+            "sensitivity": {"sparsities": s["sparsities"], "accuracy": sens,
+                            "dense_accuracy": dense, "test_images": n_sens},
             "stages": r["stages"], "pruning": r["pruning"], "layers": r["layers"],
             "storage": {k: v for k, v in r["storage"].items() if k != "layers"},
             "amounts": spec["amounts"], "bits": spec["bits"],
@@ -192,6 +205,9 @@ def run(ctx) -> dict:
     models = {}
     for name, spec in s["models"].items():
         models[name] = _one_model(ctx, name, spec, s, data, log)
+        # each network's numbers as soon as they exist (a long run can be read midway)
+        (ctx.out / f"{name}.json").write_text(json.dumps(models[name], indent=2,
+                                                         default=_jsonable), encoding="utf-8")
     results = {"settings": s, "models": models, "designs": _designs(ctx.quick),
                "paper": PAPER, "total_seconds": round(time.perf_counter() - t_all, 1)}
     _plot_sensitivity(ctx, plt, models)
@@ -204,8 +220,9 @@ def _plot_sensitivity(ctx, plt, models):
     fig, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 4.2), squeeze=False)
     for ax, (name, r) in zip(axes[0], models.items()):
         sp = [0.0] + list(r["sensitivity"]["sparsities"])
+        base = r["sensitivity"].get("dense_accuracy", r["float_accuracy"])
         for layer, accs in r["sensitivity"]["accuracy"].items():
-            ax.plot(sp, [100 * r["float_accuracy"]] + [100 * a for a in accs], "o-",
+            ax.plot(sp, [100 * base] + [100 * a for a in accs], "o-",
                     label=layer)
         ax.set_xlabel("fraction of the layer's weights pruned (no retraining)")
         ax.set_ylabel("test accuracy (%)")

@@ -72,8 +72,10 @@ def dequantize(q, scale, zero_point, axis: int | None = None) -> np.ndarray:
     if axis is not None:
         shape = [1] * q.ndim
         shape[axis] = q.shape[axis]
-        scale = np.asarray(scale, np.float32).reshape(shape)
-        zero_point = np.asarray(zero_point, np.int64).reshape(shape)
+        scale = np.broadcast_to(np.asarray(scale, np.float32).reshape(-1),
+                                (q.shape[axis],)).reshape(shape)
+        zero_point = np.broadcast_to(np.asarray(zero_point, np.int64).reshape(-1),
+                                     (q.shape[axis],)).reshape(shape)
     return ((q - zero_point) * np.asarray(scale, np.float32)).astype(np.float32)
 
 
