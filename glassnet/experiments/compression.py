@@ -238,9 +238,10 @@ def _plot_stages(ctx, plt, models):
         ratios = [st["ratio"] for st in r["stages"]]
         errors = [100 * st["error"] for st in r["stages"]]
         ax.plot(ratios, errors, "o-", label=f"{name} (glassnet)")
-        for st, x, y in zip(r["stages"], ratios, errors):
-            ax.annotate(st["name"], (x, y), textcoords="offset points", xytext=(4, 4),
-                        fontsize=8)
+        for i, (st, x, y) in enumerate(zip(r["stages"], ratios, errors)):
+            # alternate above/below: the last two stages lie close together
+            ax.annotate(st["name"], (x, y), textcoords="offset points",
+                        xytext=(4, 5 if i % 2 == 0 else -11), fontsize=8)
         p = PAPER[name]
         ax.plot([1, p["pqh_ratio"]], [100 * p["reference_error"], 100 * p["compressed_error"]],
                 "x--", alpha=0.6, label=f"{name} (paper)")

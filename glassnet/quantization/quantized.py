@@ -79,6 +79,12 @@ def dequantize(q, scale, zero_point, axis: int | None = None) -> np.ndarray:
     return ((q - zero_point) * np.asarray(scale, np.float32)).astype(np.float32)
 
 
+def _exact_int32(out: np.ndarray) -> np.ndarray:
+    if out.size and (out.min() < _INT32[0] or out.max() > _INT32[1]):
+        raise OverflowError("int8_matmul: the int32 accumulator overflows")
+    return out.astype(np.int32)
+
+
 def int8_matmul(a, b) -> np.ndarray:
     """Exact ``a @ b`` of integer matrices (entries of magnitude <= 255), as int32.
 
@@ -90,10 +96,7 @@ def int8_matmul(a, b) -> np.ndarray:
     b = np.asarray(b)
     if not (np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer)):
         raise TypeError(f"int8_matmul: a and b must be integer arrays, got {a.dtype}, {b.dtype}")
-    out = np.matmul(a.astype(np.float64), b.astype(np.float64))
-    if out.size and (out.min() < _INT32[0] or out.max() > _INT32[1]):
-        raise OverflowError("int8_matmul: the int32 accumulator overflows")
-    return out.astype(np.int32)
+    return _exact_int32(np.matmul(a.astype(np.float64), b.astype(np.float64)))
 
 
 def _requantize(acc, multiplier, zero_point) -> np.ndarray:
@@ -243,9 +246,10 @@ class QuantizedConv2d(_QuantizedBase):
         # centred codes are small integers: float64 holds them (and their im2col) exactly
         centered = q_x.astype(np.float64) - np.float64(self.input_zero_point._data[0])
         cols = F.unfold(Tensor._wrap(centered), self.kernel_size, self.dilation, self.padding,
-                        self.stride)._data.astype(np.int32)             # (N, C*kh*kw, L)
-        wmat = self.weight_int8._data.reshape(self.out_channels, -1)
-        acc = int8_matmul(wmat[None], cols) + self._bias_int32()[None, :, None]
+                        self.stride)._data                              # (N, C*kh*kw, L)
+        wmat = self.weight_int8._data.reshape(self.out_channels, -1).astype(np.float64)
+        # the integer GEMM of int8_matmul, on the float64 columns directly (exact, see there)
+        acc = _exact_int32(np.matmul(wmat[None], cols)) + self._bias_int32()[None, :, None]
         return acc.reshape(n, self.out_channels, ho, wo)
 
     def forward_int(self, q_x) -> np.ndarray:

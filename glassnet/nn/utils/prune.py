@@ -39,7 +39,6 @@ from collections.abc import Iterable
 import numpy as np
 
 from glassnet.backend import default_generator
-from glassnet.nn.parameter import Parameter
 from glassnet.tensor import Tensor
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured",
