@@ -65,11 +65,12 @@ def _settings(quick: bool) -> dict:
               "sparsities": [0.5, 0.8, 0.9, 0.95], "sensitivity_limit": 5000,
               "calibration": 2000}
     return {**common, "models": {
-        "lenet5_caffe": {"kwargs": {}, "epochs": 8,
-                         "amounts": {"conv1": 0.34, "conv2": 0.88, "fc1": 0.93, "fc2": 0.81},
+        "lenet5_caffe": {"kwargs": {}, "epochs": 8, "retrain_epochs": 2,
+                         "amounts": {"conv1": 0.34, "conv2": 0.88, "fc1": 0.935, "fc2": 0.81},
                          "bits": {"conv1": 6, "conv2": 6, "fc1": 5, "fc2": 6}},
-        "lenet_300_100": {"kwargs": {}, "epochs": 15, "retrain_epochs": 2,
-                          "amounts": {"fc1": 0.94, "fc2": 0.92, "fc3": 0.75},
+        "lenet_300_100": {"kwargs": {}, "epochs": 20, "prune_steps": 5, "retrain_epochs": 3,
+                          "finetune_epochs": 2,
+                          "amounts": {"fc1": 0.93, "fc2": 0.92, "fc3": 0.75},
                           "bits": {"fc1": 5, "fc2": 6, "fc3": 6}}}}
 
 
@@ -142,7 +143,7 @@ def _one_model(ctx, name, spec, s, data, log):
     times["sensitivity"] = time.perf_counter() - t0
 
     r = deep_compress(model, (xtr, ytr), (xte, yte), spec["amounts"], spec["bits"],
-                      index_bits=5, prune_steps=s["prune_steps"],
+                      index_bits=5, prune_steps=spec.get("prune_steps", s["prune_steps"]),
                       retrain_epochs=spec.get("retrain_epochs", s["retrain_epochs"]),
                       finetune_epochs=spec.get("finetune_epochs", s["finetune_epochs"]),
                       retrain_lr=1e-3, finetune_lr=1e-4, batch_size=s["batch_size"],
