@@ -9,7 +9,7 @@ __all__ = ["main", "build_parser"]
 
 # Each module defines register(subparsers) -> parser with set_defaults(func=run).
 SUBCOMMANDS = ("train", "eval", "predict", "summary", "edges", "filter", "experiment",
-               "stylize", "bench", "export")
+               "stylize", "bench", "export", "compress")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -77,7 +77,8 @@ class OpInfo:
 
 
 FAMILIES = ("elementwise", "unary", "reduce", "order", "scan", "shape", "linalg", "conv",
-            "pool", "sampling", "activation", "norm", "dropout", "loss", "vision", "style")
+            "pool", "sampling", "activation", "norm", "dropout", "loss", "vision", "style",
+            "quantization")
 
 
 def all_ops() -> list:
