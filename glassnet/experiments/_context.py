@@ -115,19 +115,23 @@ class Context:
             self.figures.append(filename)
         return str(path)
 
-    def finish(self, results: dict, findings: str, title: str | None = None) -> dict:
+    def finish(self, results: dict, findings: str, title: str | None = None,
+               data: str | None = None) -> dict:
         """Write ``results.json`` (``results`` + run metadata) and ``README.md``.
 
         ``findings`` is Markdown stating the finding in words with the measured numbers;
-        the README adds a title, the run settings and every saved figure.
+        the README adds a title, the run settings and every saved figure. ``data`` names
+        the data for experiments that do not train on :attr:`dataset_name` (photos,
+        detection scenes, none).
         """
+        data = self.dataset_name if data is None else data
         meta = {"experiment": self.name, "quick": self.quick, "seed": self.seed,
-                "data": self.dataset_name, "wall_time_s": round(time.perf_counter() - self._t0, 2),
+                "data": data, "wall_time_s": round(time.perf_counter() - self._t0, 2),
                 "figures": list(self.figures)}
         doc = {"meta": meta, "results": results}
         _atomic_write(self.out / "results.json", json.dumps(doc, indent=2, default=_jsonable))
         lines = [f"# {title or self.name}", "",
-                 f"Data: {self.dataset_name}; seed {self.seed}; "
+                 f"Data: {data}; seed {self.seed}; "
                  f"{'quick' if self.quick else 'full'} run; {meta['wall_time_s']} s.", "",
                  findings.strip(), ""]
         for f in self.figures:

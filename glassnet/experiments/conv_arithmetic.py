@@ -191,7 +191,8 @@ def run(ctx) -> dict:
     _plot_separable(ctx, plt, res["separable"])
     _plot_windows(ctx, plt)
     results = {"settings": s, **res}
-    return ctx.finish(results, _findings(results), "Convolution arithmetic")["results"]
+    return ctx.finish(results, _findings(results), "Convolution arithmetic",
+                      data="none (shapes and counts)")["results"]
 
 
 _LABELS = {"k": "kernel size k", "s": "stride s", "p": "padding p", "d": "dilation d"}

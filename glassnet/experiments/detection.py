@@ -115,7 +115,8 @@ def run(ctx) -> dict:
     results = {"settings": s, "runs": runs, "thresholds": thresholds}
     _plot(ctx, plt, runs, thresholds)
     _plot_examples(ctx, plt, runs, test_set)
-    return ctx.finish(results, _findings(results), "Detection: one stage vs two stages")[
+    return ctx.finish(results, _findings(results), "Detection: one stage vs two stages",
+                      data="MNISTDetection scenes (real MNIST digits, 96x96)")[
         "results"]
 
 

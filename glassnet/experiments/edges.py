@@ -163,7 +163,8 @@ def run(ctx) -> dict:
     _plot_thresholds(ctx, plt, first, photos[first], per[first], s)
     _plot_sigma(ctx, plt, photos, per, s)
     results = {"settings": s, "images": per}
-    return ctx.finish(results, _findings(results), "Canny edge detection, stage by stage")[
+    return ctx.finish(results, _findings(results), "Canny edge detection, stage by stage",
+                      data="photos: " + ", ".join(photos))[
         "results"]
 
 

@@ -147,7 +147,8 @@ def run(ctx) -> dict:
         "stylized": {n: {k: v for k, v in r.items() if k != "image"}
                      for n, r in stylized.items()},
     }
-    return ctx.finish(results, _findings(results), "Style transfer: what each layer keeps")[
+    return ctx.finish(results, _findings(results), "Style transfer: what each layer keeps",
+                      data=f"photos ({source})")[
         "results"]
 
 
