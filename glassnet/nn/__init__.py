@@ -65,3 +65,8 @@ from glassnet.nn.padding import (  # noqa: F401,E402
 )
 from glassnet.nn import parallel  # noqa: F401,E402
 from glassnet.nn.parallel import DataParallel  # noqa: F401,E402
+# -- sequences (h-rnn, issue 15) -------------------------------------------------------
+from glassnet.nn.rnn import (  # noqa: F401,E402
+    GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase,
+)
+from glassnet.nn.sparse import Embedding  # noqa: F401,E402

@@ -77,7 +77,8 @@ class OpInfo:
 
 
 FAMILIES = ("elementwise", "unary", "reduce", "order", "scan", "shape", "linalg", "conv",
-            "pool", "sampling", "activation", "norm", "dropout", "loss", "vision")
+            "pool", "sampling", "activation", "norm", "dropout", "loss", "vision",
+            "recurrent")
 
 
 def all_ops() -> list:
