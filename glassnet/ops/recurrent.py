@@ -179,6 +179,13 @@ class LSTMLayer(_Layer):
 
     ``forward(x, h0, c0, w_ih, w_hh[, b_ih, b_hh][, w_hr], has_bias, has_proj, lengths,
     reverse)``.
+
+    All four gates come from one ``tanh`` over the step's ``(N, 4H)`` pre-activations:
+    the rows of the i, f and o gates in ``W_ih``, ``W_hh`` and the bias are halved up front
+    (a copy), since ``sigmoid(x) = (1 + tanh(x / 2)) / 2``; one multiply-add per element
+    then turns those columns into sigmoids. The same ``tanh`` value ``u`` gives every
+    gate's local derivative, ``(1 - u^2) / 4`` for a sigmoid and ``1 - u^2`` for ``g``,
+    stored per step for the backward pass.
     """
 
     def forward(self, x, h0, c0, w_ih, w_hh, *rest, has_bias=True, has_proj=False,
@@ -186,43 +193,62 @@ class LSTMLayer(_Layer):
         x = self._setup(x, lengths, reverse)
         steps, batch, _ = x.shape
         hidden, out_size = w_ih.shape[0] // 4, w_hh.shape[1]
-        w_hr = rest[-1] if has_proj else None
-        xg = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 4 * hidden)
-        if has_bias:
-            xg += rest[0] + rest[1]
-        gates = xg  # overwritten step by step with the gate activations i, f, g, o
-        hs = np.empty((steps + 1, batch, out_size), x.dtype)
-        cs = np.empty((steps + 1, batch, hidden), x.dtype)
-        hs[0], cs[0] = h0, c0
-        tanh_c = np.empty((steps, batch, hidden), x.dtype)
-        y = np.empty((steps, batch, out_size), x.dtype)
-        r = np.empty((steps, batch, hidden), x.dtype) if has_proj else None
-        w_hh_t = np.ascontiguousarray(w_hh.T)
         h2, h3 = 2 * hidden, 3 * hidden
+        dt = x.dtype
+        w_hr = rest[-1] if has_proj else None
+        # Per gate column: pre-activation scale (1/2 for sigmoid gates), then a * u + b.
+        scale = np.full(4 * hidden, 0.5, dt)
+        scale[h2:h3] = 1.0
+        shift = np.where(scale == 0.5, 0.5, 0.0).astype(dt)
+        xg = (x.reshape(steps * batch, -1) @ (w_ih.T * scale)).reshape(steps, batch, -1)
+        if has_bias:
+            xg += (rest[0] + rest[1]) * scale
+        w_hh_t = np.ascontiguousarray(w_hh.T * scale)
+        dscale = (scale * scale).astype(dt)  # d act / d pre = (1 - u^2) * scale^2 * ...
+        dscale[h2:h3] = 1.0
+        gates = xg  # overwritten step by step with the gate activations i, f, g, o
+        deriv = np.empty_like(gates)
+        hs = np.empty((steps + 1, batch, out_size), dt)
+        cs = np.empty((steps + 1, batch, hidden), dt)
+        hs[0], cs[0] = h0, c0
+        tanh_c = np.empty((steps, batch, hidden), dt)
+        r = np.empty((steps, batch, hidden), dt) if has_proj else None
+        y = np.empty((steps, batch, out_size), dt) if self.mask is not None else None
+        hh = np.empty((batch, 4 * hidden), dt)
         for t in range(steps):
-            a = gates[t]
-            a += hs[t] @ w_hh_t
-            sigmoid_(a[:, :h2])
-            np.tanh(a[:, h2:h3], out=a[:, h2:h3])
-            sigmoid_(a[:, h3:])
-            c = a[:, hidden:h2] * cs[t]
-            c += a[:, :hidden] * a[:, h2:h3]
+            a, d = gates[t], deriv[t]
+            np.matmul(hs[t], w_hh_t, out=hh)
+            a += hh
+            np.tanh(a, out=a)
+            np.multiply(a, a, out=d)
+            np.subtract(1.0, d, out=d)
+            d *= dscale
+            a *= scale
+            a += shift
+            i, f, g, o = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
+            m = self._step_mask(t)
+            c = f * cs[t]
+            c += i * g
             tc = np.tanh(c, out=tanh_c[t])
-            h = a[:, h3:] * tc
+            h = o * tc
             if has_proj:
                 r[t] = h
                 h = h @ w_hr.T
-            y[t] = h
-            m = self._step_mask(t)
-            cs[t + 1] = _carry(m, c, cs[t])
-            hs[t + 1] = _carry(m, h, hs[t])
+            if m is None:
+                cs[t + 1], hs[t + 1] = c, h
+            else:
+                y[t] = h
+                cs[t + 1] = np.where(m, c, cs[t])
+                hs[t + 1] = np.where(m, h, hs[t])
         if self.mask is not None:
             y *= self.mask
-        self.saved = (x, hs, cs, gates, tanh_c, r, w_ih, w_hh, w_hr, has_bias)
+        else:
+            y = hs[1:]
+        self.saved = (x, hs, cs, gates, deriv, tanh_c, r, w_ih, w_hh, w_hr, has_bias)
         return np.concatenate([self._order(y).ravel(), hs[steps].ravel(), cs[steps].ravel()])
 
     def backward(self, g):
-        x, hs, cs, gates, tanh_c, r, w_ih, w_hh, w_hr, has_bias = self.saved
+        x, hs, cs, gates, deriv, tanh_c, r, w_ih, w_hh, w_hr, has_bias = self.saved
         steps, batch, hidden = tanh_c.shape
         out_size = hs.shape[2]
         gy, gh, gc = self._split(g, [(steps, batch, out_size), (batch, out_size),
@@ -245,11 +271,14 @@ class LSTMLayer(_Layer):
             i, f, gg, o = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
             tc = tanh_c[t]
             d = dgates[t]
-            d[:, h3:] = d_h * tc * o * (1 - o)
-            d_c = d_c + d_h * o * (1 - tc * tc)
-            d[:, :hidden] = d_c * gg * i * (1 - i)
-            d[:, hidden:h2] = d_c * cs[t] * f * (1 - f)
-            d[:, h2:h3] = d_c * i * (1 - gg * gg)
+            np.multiply(d_h, tc, out=d[:, h3:])
+            d_tc = d_h * o
+            d_tc *= 1 - tc * tc
+            d_c = d_c + d_tc
+            np.multiply(d_c, gg, out=d[:, :hidden])
+            np.multiply(d_c, cs[t], out=d[:, hidden:h2])
+            np.multiply(d_c, i, out=d[:, h2:h3])
+            d *= deriv[t]
             dc = d_c * f
             dh = d @ w_hh
             if keep_h is not None:
