@@ -276,10 +276,6 @@ class RNN(RNNBase):
                          0, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
-
 
 class LSTM(RNNBase):
     """Long short-term memory (Hochreiter & Schmidhuber 1997; ``torch.nn.LSTM``):
@@ -389,7 +385,7 @@ class RNNCellBase(Module):
         if not self.bias:
             s += ", bias=False"
         if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
+            s += f", nonlinearity={self.nonlinearity}"  # unquoted, as torch
         return s
 
 
