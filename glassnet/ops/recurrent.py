@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function
+from glassnet.ops import _blas
 
 # Only Function classes and helpers live here.
 __all__: list = []
@@ -102,6 +103,15 @@ class _Layer(Function):
         dw_ih = d_in2.T @ x.reshape(steps * batch, -1)
         dw_hh = d_hid2.T @ h_prev.reshape(steps * batch, -1)
         return dx, dw_ih, dw_hh, d_in2.sum(axis=0), d_hid2.sum(axis=0)
+
+
+def _accumulate_matmul(a, b, out):
+    """``out += a @ b`` (one BLAS call with beta = 1 when NumPy's BLAS is reachable)."""
+    if _blas.AVAILABLE and isinstance(out, np.ndarray) and out.dtype in (np.float32,
+                                                                           np.float64):
+        _blas.gemm(a, b, out, beta=1.0)
+    else:
+        out += a @ b
 
 
 def _carry(mask, new, old):
@@ -214,11 +224,9 @@ class LSTMLayer(_Layer):
         tanh_c = np.empty((steps, batch, hidden), dt)
         r = np.empty((steps, batch, hidden), dt) if has_proj else None
         y = np.empty((steps, batch, out_size), dt) if self.mask is not None else None
-        hh = np.empty((batch, 4 * hidden), dt)
         for t in range(steps):
             a, d = gates[t], deriv[t]
-            np.matmul(hs[t], w_hh_t, out=hh)
-            a += hh
+            _accumulate_matmul(hs[t], w_hh_t, a)
             np.tanh(a, out=a)
             np.multiply(a, a, out=d)
             np.subtract(1.0, d, out=d)
