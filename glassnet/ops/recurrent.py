@@ -146,7 +146,8 @@ class RNNLayer(_Layer):
         new = np.empty((steps, batch, hidden), x.dtype)  # each step's new state
         w_hh_t = np.ascontiguousarray(w_hh.T)
         for t in range(steps):
-            a = xg[t] + hs[t] @ w_hh_t
+            a = xg[t]
+            _accumulate_matmul(hs[t], w_hh_t, a)
             if nonlinearity == "tanh":
                 np.tanh(a, out=a)
             else:
@@ -325,10 +326,13 @@ class GRULayer(_Layer):
         hn = np.empty((steps, batch, hidden), x.dtype)     # h W_hn^T + b_hn
         y = np.empty((steps, batch, hidden), x.dtype)
         w_hh_t = np.ascontiguousarray(w_hh.T)
+        hg = np.empty((batch, 3 * hidden), x.dtype)
         for t in range(steps):
-            hg = hs[t] @ w_hh_t
             if has_bias:
-                hg += bias[1]
+                hg[...] = bias[1]
+                _accumulate_matmul(hs[t], w_hh_t, hg)
+            else:
+                np.matmul(hs[t], w_hh_t, out=hg)
             a = rz[t]
             np.add(xg[t, :, :h2], hg[:, :h2], out=a)
             sigmoid_(a)
