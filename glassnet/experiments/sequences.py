@@ -50,9 +50,9 @@ def _settings(quick: bool) -> dict:
                 "mnist_hidden": 32, "mnist_epochs": 6, "mnist_batch": 32, "mnist_lr": 1e-2,
                 "mnist_train_limit": None}
     return {"probe_steps": 150, "probe_batch": 64, "hidden": 64,
-            "adding_lengths": [50, 100, 200], "adding_steps": 4000, "adding_batch": 64,
+            "adding_lengths": [50, 100, 200], "adding_steps": 3000, "adding_batch": 64,
             "adding_lr": 5e-3, "adding_eval": 2000, "probe_trained_length": 100,
-            "mnist_hidden": 128, "mnist_epochs": 6, "mnist_batch": 128, "mnist_lr": 2e-3,
+            "mnist_hidden": 128, "mnist_epochs": 5, "mnist_batch": 128, "mnist_lr": 2e-3,
             "mnist_train_limit": None}
 
 
