@@ -57,7 +57,7 @@ class _Layer(Function):
     time reversal, and splitting the flat output gradient."""
 
     def _setup(self, x, lengths, reverse):
-        steps, batch = x.shape[0], x.shape[1]
+        steps = x.shape[0]
         self.reverse = reverse
         self.rev_index = None
         if lengths is None:
