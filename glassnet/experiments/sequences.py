@@ -291,6 +291,8 @@ def run(ctx) -> dict:
 
 
 def _fmt(v: float) -> str:
+    if v == 0:
+        return "0 (underflows float32)"
     return f"{v:.2g}" if 1e-3 <= abs(v) < 1e3 else f"{v:.1e}"
 
 
