@@ -243,6 +243,21 @@ class VGG11(nn.Module):
         return self.classifier(self.avgpool(self.features(x)).flatten(1))
 
 
+# -- sequential-MNIST LSTM (glassnet.models.sequence.RowRNNClassifier) ------------------
+class RowLSTM(nn.Module):
+    def __init__(self, num_classes=10, in_channels=1, input_size=28, hidden_size=128,
+                 num_layers=1, dropout=0.0):
+        super().__init__()
+        self.rnn = nn.LSTM(in_channels * input_size, hidden_size, num_layers=num_layers,
+                           batch_first=True, dropout=dropout)
+        self.fc = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        out, _ = self.rnn(x.permute(0, 2, 1, 3).reshape(n, h, c * w))
+        return self.fc(out[:, -1])
+
+
 # glassnet model name -> constructor(**glassnet kwargs) of the torch twin.
 BUILDERS = {
     "resnet20": lambda num_classes=10, in_channels=3: CifarResNet(20, num_classes, in_channels),
@@ -254,6 +269,7 @@ BUILDERS = {
     "resnet18": ResNet18,
     "mobilenet_v2": MobileNetV2,
     "vgg11": VGG11,
+    "lstm_mnist": RowLSTM,
 }
 
 

@@ -32,6 +32,7 @@ MODEL_WORKLOADS = {
     "smallcnn-digits-train": ("small_cnn", {}, (1, 8, 8), 32, "train"),
     "mlp-train": ("mlp", {"in_features": 784, "hidden": (512, 512)}, (1, 28, 28), 128,
                   "train"),
+    "lstm-train": ("lstm_mnist", {}, (1, 28, 28), 128, "train"),
     "resnet18-infer": ("resnet18", {}, (3, 224, 224), 8, "infer"),
     "mobilenetv2-infer": ("mobilenet_v2", {}, (3, 224, 224), 8, "infer"),
     "vgg11-infer": ("vgg11", {}, (3, 224, 224), 8, "infer"),

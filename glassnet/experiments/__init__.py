@@ -31,6 +31,7 @@ EXPERIMENTS = {
     "conv-arithmetic": "conv_arithmetic",
     "edges": "edges",
     "transfer": "transfer",
+    "sequences": "sequences",
     "compression": "compression",
     "style-transfer": "style_transfer",
     "detection": "detection",

@@ -118,6 +118,9 @@ def _macs(m, inputs, output):
         return int(np.prod(x[1:])) * int(np.prod(m.weight.shape[1:]))
     if isinstance(m, nn.Linear):
         return int(np.prod(out[1:])) * m.in_features
+    if isinstance(m, nn.RNNBase):  # every step multiplies by every weight matrix once
+        steps = out[1] if m.batch_first and len(out) == 3 else out[0]
+        return steps * sum(p.numel() for n, p in m.named_parameters() if "weight" in n)
     if type(m).__name__ == "Bilinear":
         return int(np.prod(out[1:])) * m.in1_features * m.in2_features
     return 0

@@ -10,7 +10,8 @@ import inspect
 __all__ = ["register_model", "list_models", "get_model_builder", "get_model"]
 
 # The packages whose modules register their constructors when imported.
-_FAMILIES = ("glassnet.vision.models", "glassnet.vision.models.detection")
+_FAMILIES = ("glassnet.vision.models", "glassnet.vision.models.detection",
+             "glassnet.models.sequence")
 
 _MODELS: dict = {}
 

@@ -16,5 +16,6 @@ from glassnet.nn._functional.pool import *  # noqa: F401,F403
 from glassnet.nn._functional.sampling import *  # noqa: F401,F403
 from glassnet.nn._functional.shrink import *  # noqa: F401,F403
 from glassnet.nn._functional.softmax import *  # noqa: F401,F403
+from glassnet.nn._functional.sparse import *  # noqa: F401,F403
 from glassnet.ops.linalg import linear  # noqa: F401
 from glassnet.ops.shape import pad  # noqa: F401

@@ -78,7 +78,7 @@ class OpInfo:
 
 FAMILIES = ("elementwise", "unary", "reduce", "order", "scan", "shape", "linalg", "conv",
             "pool", "sampling", "activation", "norm", "dropout", "loss", "vision", "style",
-            "quantization")
+            "quantization", "recurrent")
 
 
 def all_ops() -> list:
