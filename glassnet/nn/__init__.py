@@ -66,7 +66,7 @@ from glassnet.nn.padding import (  # noqa: F401,E402
 from glassnet.nn import parallel  # noqa: F401,E402
 from glassnet.nn.parallel import DataParallel  # noqa: F401,E402
 from glassnet.nn.syncbatchnorm import SyncBatchNorm  # noqa: F401,E402
-# -- sequences -------------------------------------------------------
+# -- sequences
 from glassnet.nn.rnn import (  # noqa: F401,E402
     GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase,
 )

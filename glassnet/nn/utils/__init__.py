@@ -10,4 +10,4 @@ from glassnet.nn.utils import prune  # noqa: F401,E402
 from glassnet.nn.utils import rnn  # noqa: F401,E402
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "max_norm_", "l1_penalty", "prune"]
+           "vector_to_parameters", "max_norm_", "l1_penalty", "prune", "rnn"]
