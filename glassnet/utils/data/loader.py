@@ -1,8 +1,9 @@
 """``DataLoader``: batches from a dataset, with shuffling, worker threads and resume.
 
 Names, arguments and defaults follow ``torch.utils.data.DataLoader``.  Workers are
-threads (``concurrent.futures``) rather than processes: NumPy and Pillow release the
-GIL in their kernels, and threads need no pickling of the dataset.
+daemon threads rather than processes: NumPy and Pillow release the GIL in their kernels,
+threads need no pickling of the dataset, and a worker stuck in the dataset never keeps the
+interpreter from exiting.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import collections
 import concurrent.futures
 import copy
 import itertools
+import queue
 import threading
 import traceback
 from collections.abc import Mapping
@@ -60,6 +62,62 @@ def _make_worker_initializer(num_workers, dataset, worker_init_fn):
             worker_init_fn(worker_id)
 
     return init
+
+
+class _DaemonPool:
+    """The worker threads: a minimal pool of *daemon* threads with the part of
+    ``concurrent.futures.ThreadPoolExecutor``'s interface the loader uses.
+
+    ``ThreadPoolExecutor`` joins its threads at interpreter exit, so one dataset
+    ``__getitem__`` that never returns (a hung network read) would keep the process
+    alive forever after the training script ended; daemon threads end with it.
+    """
+
+    def __init__(self, max_workers: int, thread_name_prefix: str, initializer):
+        self._queue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, args=(initializer,),
+                                          name=f"{thread_name_prefix}_{i}", daemon=True)
+                         for i in range(max_workers)]
+        for t in self._threads:
+            t.start()
+
+    def _work(self, initializer):
+        try:
+            initializer()
+            failed = None
+        except BaseException as exc:  # every task of this thread reports it
+            failed = exc
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, fn = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            if failed is not None:
+                future.set_exception(RuntimeError(
+                    f"DataLoader: worker_init_fn raised {type(failed).__name__}: {failed}"))
+                continue
+            try:
+                result = fn()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+    def submit(self, fn) -> concurrent.futures.Future:
+        future = concurrent.futures.Future()
+        self._queue.put((future, fn))
+        return future
+
+    def shutdown(self, wait: bool = False, cancel_futures: bool = True) -> None:
+        """Stop the threads once they finish what they run (queued tasks the loader
+        cancelled are skipped); ``wait`` joins them."""
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for t in self._threads:
+                t.join()
 
 
 class _WorkerFailure(Exception):
@@ -327,7 +385,7 @@ class DataLoader:
     def _get_executor(self, max_workers: int, reuse: bool = True):
         if reuse and self._executor is not None:
             return self._executor
-        executor = concurrent.futures.ThreadPoolExecutor(
+        executor = _DaemonPool(
             max_workers=max_workers, thread_name_prefix="glassnet-data",
             initializer=_make_worker_initializer(max_workers, self.dataset,
                                                  self.worker_init_fn))

@@ -306,3 +306,32 @@ def test_iterable_dataset_resume_and_pin_memory_accepted():
     fresh.load_state_dict(state)
     rest = [(x.tolist(), y.tolist()) for x, y in fresh]
     assert [(x.tolist(), y.tolist()) for x, y in head] + rest == full
+
+
+def test_a_worker_stuck_in_the_dataset_does_not_block_interpreter_exit(tmp_path):
+    """Issue 12 item 8: the worker threads are daemons, so a __getitem__ that never
+    returns cannot keep the process alive after the script ends (with
+    concurrent.futures' pool the interpreter waited for it at exit)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[3])!r})\n"
+        "from glassnet.utils.data import DataLoader, Dataset\n"
+        "class Stuck(Dataset):\n"
+        "    def __len__(self): return 8\n"
+        "    def __getitem__(self, i):\n"
+        "        if i > 0: time.sleep(600)\n"
+        "        return i\n"
+        "it = iter(DataLoader(Stuck(), batch_size=1, num_workers=2))\n"
+        "print(int(next(it)[0]), flush=True)\n")
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"
+    assert time.perf_counter() - t0 < 60
