@@ -142,8 +142,12 @@ def test_list_models_keeps_glassnets_extras_and_filters_like_torchvision():
     from glassnet.vision.models import detection
 
     assert models.list_models(module=detection) == ["fasterrcnn_small", "retinanet_small"]
+    import glassnet.models  # the sequence models live in glassnet.models, not vision.models
+
+    seq = models.list_models(module=glassnet.models)
+    assert seq == ["gru_mnist", "lstm_mnist", "rnn_mnist"]
     assert models.list_models(module=models) == sorted(
-        set(names) - set(models.list_models(module=detection)))
+        set(names) - set(models.list_models(module=detection)) - set(seq))
     assert models.list_models(module=nn) == []
 
 
