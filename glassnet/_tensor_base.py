@@ -206,6 +206,7 @@ class TensorBase(TensorDevice):
             raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook "
                                "on a tensor that doesn't require gradient")
         hooks = self.__dict__.setdefault("_post_acc_hooks", {})
+        autograd._note_post_accumulate_hook()
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
         return handle

@@ -587,16 +587,20 @@ def _backward(tensor, gradient, retain_graph):
     # A leaf's gradient is complete once every Function with an edge to it has run: it is
     # accumulated then, as torch's AccumulateGrad node, so that post-accumulate hooks
     # (DistributedDataParallel's bucket all-reduce) fire during backward, not after it.
-    pending = {}
-    for fn in order:
-        for e in fn._edges:
-            if e is not None and not isinstance(e, Function):
-                pending[id(e)] = pending.get(id(e), 0) + 1
+    # NOTE: until a post-accumulate hook exists in this process, accumulating at the end
+    # gives the same gradients without the bookkeeping (~2 us of a tiny op's ~13 us).
+    pending = {} if _POST_ACC[0] else None
+    if pending is not None:
+        for fn in order:
+            for e in fn._edges:
+                if e is not None and not isinstance(e, Function):
+                    pending[id(e)] = pending.get(id(e), 0) + 1
     callbacks = _STATE.__dict__.setdefault("callbacks", [])
     for fn in reversed(order):
         g = grads.pop(id(fn), None)
         if g is None:
-            _leaves_done(fn, pending, leaves, leaf_grads)
+            if pending is not None:
+                _leaves_done(fn, pending, leaves, leaf_grads)
             continue
         if fn._released:
             raise RuntimeError(
@@ -634,7 +638,8 @@ def _backward(tensor, gradient, retain_graph):
                 leaf_grads[key] = ig if key not in leaf_grads else leaf_grads[key] + ig
         if not retain_graph:
             fn.release()
-        _leaves_done(fn, pending, leaves, leaf_grads)
+        if pending is not None:
+            _leaves_done(fn, pending, leaves, leaf_grads)
 
     for key in list(leaf_grads):
         _accumulate(leaves.pop(key), leaf_grads.pop(key))
@@ -642,13 +647,21 @@ def _backward(tensor, gradient, retain_graph):
         callbacks.pop(0)()
 
 
+_POST_ACC = [False]  # becomes True when the first post-accumulate hook is registered
+
+
+def _note_post_accumulate_hook() -> None:
+    _POST_ACC[0] = True
+
+
 def _leaves_done(fn, pending, leaves, leaf_grads) -> None:
     """Accumulate the leaves of ``fn`` that no later Function sends a gradient to."""
     for e in fn._edges:
         if e is not None and not isinstance(e, Function):
-            pending[id(e)] -= 1
-            if pending[id(e)] == 0 and id(e) in leaf_grads:
-                _accumulate(leaves.pop(id(e)), leaf_grads.pop(id(e)))
+            k = id(e)
+            pending[k] -= 1
+            if pending[k] == 0 and k in leaf_grads:
+                _accumulate(leaves.pop(k), leaf_grads.pop(k))
 
 
 def _accumulate(leaf, g) -> None:
@@ -660,8 +673,9 @@ def _accumulate(leaf, g) -> None:
         leaf.grad = leaf._wrap_grad(g.copy())
     else:
         leaf.grad._data += g
-    for hook in tuple(getattr(leaf, "_post_acc_hooks", {}).values()):
-        hook(leaf)
+    if _POST_ACC[0]:
+        for hook in tuple(getattr(leaf, "_post_acc_hooks", {}).values()):
+            hook(leaf)
 
 
 def queue_callback(callback) -> None:
