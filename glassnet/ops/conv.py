@@ -477,6 +477,8 @@ class Conv2d(Function):
             return y
         if algo == "shift":
             g = window.to_cgrid(x)
+            if self.needs_input_grad[1]:
+                self.xq = g
             return _output(window.ccrop(_shift_apply(g, w, window, groups, n), n), b)
         if algo == "pointwise":
             xs = _subsample(x, window).reshape(n, x.shape[1], -1)
@@ -487,11 +489,9 @@ class Conv2d(Function):
         if algo == "depthwise" and _dw_kernels().supports(x, w, window):
             self.algo = "depthwise-direct"
             return _dw_kernels().forward(x, w, b, window)
-        # NOTE: the padded grids are not kept for the weight gradient: backward rebuilds
-        # them from the saved input (one copy pass), which the previous layer keeps alive
-        # anyway; keeping them held a second copy of every conv input (ResNet-56 training
-        # peak 1282 -> 1017 MiB, torch 931; python -m glassnet.bench.memory).
         xq = window.to_grid(x)
+        if self.needs_input_grad[1]:
+            self.xq = xq
         y = _conv_apply(xq, w, window, groups)
         return _output(_nchw(window.crop(y)), b)
 
@@ -533,13 +533,13 @@ class Conv2d(Function):
             if self.needs_input_grad[0]:
                 gx = win.from_cgrid(_shift_adjoint(gp, w, win, groups, x.shape[1], n), n)
             if self.needs_input_grad[1]:
-                gw = _shift_weight_grad(gp, win.to_cgrid(x), w.shape, win, groups, n)
+                gw = _shift_weight_grad(gp, self.xq, w.shape, win, groups, n)
         else:
             gp = win.pad_canvas(_nchw(g))  # (O, N, L)
             if self.needs_input_grad[0]:
                 gx = win.from_grid(_conv_adjoint(gp, w, win, groups, x.shape[1]))
             if self.needs_input_grad[1]:
-                gw = _conv_weight_grad(gp, win.to_grid(x), w.shape, win, groups)
+                gw = _conv_weight_grad(gp, self.xq, w.shape, win, groups)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return (gx, gw, gb)[:len(self.needs_input_grad)]
