@@ -25,7 +25,10 @@ def set_threads(n: int | None):
     if n < 1:
         raise ValueError(f"bench: threads must be >= 1, got {n}")
     try:  # the compiled kernels' thread pool (glassnet.ops.kernels), where numba exists
-        import numba
+        import numba  # noqa: F401  (ImportError: no numba, nothing to set)
+
+        from glassnet.ops.kernels import _threads
+        _threads.configure()  # before set_num_threads starts the pool
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     except ImportError:
         pass

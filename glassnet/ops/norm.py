@@ -64,6 +64,21 @@ class StatNorm(Function):
                      [p.shape for p in params], has_weight, has_bias, stats is None)
         self.weight = weight
         self.fused = _per_channel(stat_view, stat_axes, affine_view, param_view)
+        if stats is None and self.fused and _bn_kernels().supports(xs, stat_axes):
+            # Batch norm in three passes (glassnet.ops.kernels.batchnorm).
+            k = _bn_kernels()
+            m64, v64 = k.moments(xs)
+            mean = m64.astype(x.dtype).reshape(1, -1, 1)
+            var = v64.astype(x.dtype).reshape(1, -1, 1)
+            invstd = 1 / xp.sqrt(var + eps)
+            if running is not None:
+                self._update_running(mean, var, xs.shape, stat_axes, *running)
+            self.invstd = invstd
+            self.save_for_backward(x)
+            self.mean = mean
+            scale = invstd * weight if has_weight else invstd
+            shift = bias if has_bias else xp.zeros_like(scale)
+            return k.normalize(xs, mean, scale, shift).reshape(x.shape)
         if stats is None:
             mean = _sum(xs, stat_axes) / _count(xs.shape, stat_axes)
             xc = xs - mean
@@ -153,10 +168,19 @@ class StatNorm(Function):
         (x,) = self.saved_tensors
         xs, gs = x.reshape(stat_view), g.reshape(stat_view)
         mean, invstd = self.mean, self.invstd
-        sum_g = _sum(gs, stat_axes)
         need_w = has_weight and self.needs_input_grad[1]
         grads = [None] * (1 + has_weight + has_bias)
-        if need_w or (batch_stats and self.needs_input_grad[0]):
+        k = _bn_kernels() if _bn_kernels().supports(xs, stat_axes) else None
+        if k is not None:
+            # one read pass for both sums (float64), glassnet.ops.kernels.batchnorm
+            s1, s2 = k.grad_sums(gs, xs)
+            sum_g = s1.astype(g.dtype).reshape(mean.shape)
+            # sum(g * xhat) = invstd * (sum(g * x) - mean * sum(g)), in float64
+            sum_gxhat = invstd * (s2 - mean.reshape(-1).astype(np.float64) * s1).astype(
+                g.dtype).reshape(mean.shape)
+        else:
+            sum_g = _sum(gs, stat_axes)
+        if k is None and (need_w or (batch_stats and self.needs_input_grad[0])):
             # sum(g * xhat) = invstd * (sum(g * x) - mean * sum(g))
             sum_gxhat = invstd * (_sumprod(gs, xs, stat_axes) - mean * sum_g)
         if need_w:
@@ -165,16 +189,27 @@ class StatNorm(Function):
             grads[1 + has_weight] = sum_to(sum_g, param_view).reshape(param_shapes[-1])
         if self.needs_input_grad[0]:
             a = invstd * self.weight if has_weight else invstd
-            gx = gs * a
             if batch_stats:
                 n = _count(xs.shape, stat_axes)
                 b = -a * invstd * (sum_gxhat / n)
                 c = -a * (sum_g / n) - b * mean
-                tmp = xs * b
-                gx += tmp
-                gx += c
+                if k is not None:
+                    gx = k.grad_input(gs, xs, a, b, c)
+                else:
+                    gx = gs * a
+                    tmp = xs * b
+                    gx += tmp
+                    gx += c
+            else:
+                gx = gs * a
             grads[0] = gx.reshape(x_shape)
         return tuple(grads)
+
+
+def _bn_kernels():
+    from glassnet.ops.kernels import batchnorm
+
+    return batchnorm
 
 
 def _per_channel(stat_view, stat_axes, affine_view, param_view) -> bool:

@@ -2,6 +2,8 @@
 normalisation (the registry covers gradcheck and forward/backward parity)."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -225,3 +227,37 @@ def test_norms_keep_float32(call):
 def test_errors_name_function_argument_and_values(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("path", ["kernels", "numpy"])
+@pytest.mark.parametrize("shape", [(4, 3, 5, 7), (1, 2, 3, 3), (5, 4, 6)])
+def test_batch_norm_training_paths_match_torch_with_a_large_mean(shape, path):
+    """The compiled batch-norm kernels (glassnet.ops.kernels.batchnorm, where numba is
+    installed) and the NumPy reference, against torch: output, running statistics and
+    all three gradients in float32 on data with mean 100 and std 3 (where computing
+    x * scale - mean * scale would lose digits)."""
+    torch = pytest.importorskip("torch")
+    from glassnet.ops.kernels import batchnorm as bk
+
+    if path == "kernels" and not bk.available():
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal(shape) * 3 + 100).astype(np.float32)
+    w, b = (rng.standard_normal(shape[1]).astype(np.float32) for _ in range(2))
+    cot = rng.standard_normal(shape).astype(np.float32)
+    ours = [gn.tensor(a, requires_grad=True) for a in (x, w, b)]
+    rm, rv = gn.zeros(shape[1]), gn.ones(shape[1])
+    ctx = bk.disabled() if path == "numpy" else contextlib.nullcontext()
+    with ctx:
+        y = F.batch_norm(ours[0], rm, rv, ours[1], ours[2], training=True, momentum=0.3)
+        y.backward(gn.tensor(cot))
+    ref = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    trm, trv = torch.zeros(shape[1]), torch.ones(shape[1])
+    ty = torch.nn.functional.batch_norm(ref[0], trm, trv, ref[1], ref[2], training=True,
+                                        momentum=0.3)
+    ty.backward(torch.tensor(cot))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=2e-5)
+    np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-4)
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-3, atol=2e-4)

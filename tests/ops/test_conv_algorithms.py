@@ -349,3 +349,35 @@ def test_gemm_rejects_what_would_crash():
         _blas.gemm(a, b, c)
     with pytest.raises(TypeError, match="no BLAS routine for dtype int64"):
         _blas.gemm(a, b, np.empty((3, 5), np.int64))
+
+
+@pytest.mark.skipif(not dw_kernels.available(), reason="numba not installed")
+def test_direct_kernels_called_from_two_threads_at_once():
+    """The kernels' pool (numba's workqueue) must not be entered twice at once: calls
+    from several Python threads are serialised and give the single-thread results."""
+    import threading
+
+    rng = np.random.default_rng(7)
+    x = gn.tensor(rng.standard_normal((2, 8, 12, 12)).astype(np.float32))
+    w = gn.tensor(rng.standard_normal((8, 1, 3, 3)).astype(np.float32))
+    want = F.conv2d(x, w, padding=1, groups=8).numpy()
+    bn_x = gn.tensor(rng.standard_normal((4, 3, 5, 5)).astype(np.float32))
+    bn_want = F.batch_norm(bn_x, None, None, training=True).numpy()
+    errors = []
+
+    def work():
+        try:
+            for _ in range(20):
+                np.testing.assert_array_equal(F.conv2d(x, w, padding=1, groups=8).numpy(),
+                                              want)
+                np.testing.assert_array_equal(
+                    F.batch_norm(bn_x, None, None, training=True).numpy(), bn_want)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet.ops.kernels._threads import LOCK as _LOCK
+
 __all__ = ["available", "supports", "forward", "input_grad", "weight_grad", "disabled"]
 
 _kernels = None
@@ -69,9 +71,11 @@ def forward(x, w, b, win):
             else np.ascontiguousarray(b, dtype=x.dtype))
     out = np.empty((x.shape[0], w.shape[0]) + win.out_size, dtype=x.dtype)
     if win.stride == (1, 1):
-        k[3](x, w, bias, out, *_geometry(win)[2:], _threads())
+        with _LOCK:
+            k[3](x, w, bias, out, *_geometry(win)[2:], _threads())
     else:
-        k[0](x, w, bias, out, *_geometry(win))
+        with _LOCK:
+            k[0](x, w, bias, out, *_geometry(win))
     return out
 
 
@@ -81,9 +85,11 @@ def input_grad(gy, w, x_shape, win):
     gx = np.empty(x_shape, dtype=gy.dtype)
     gy, w = np.ascontiguousarray(gy), np.ascontiguousarray(w)
     if win.stride == (1, 1):
-        k[4](gy, w, gx, *_geometry(win)[2:], _threads())
+        with _LOCK:
+            k[4](gy, w, gx, *_geometry(win)[2:], _threads())
     else:
-        k[1](gy, w, gx, *_geometry(win))
+        with _LOCK:
+            k[1](gy, w, gx, *_geometry(win))
     return gx
 
 
@@ -93,9 +99,11 @@ def weight_grad(gy, x, w_shape, win):
     gw = np.empty(w_shape, dtype=gy.dtype)
     gy, x = np.ascontiguousarray(gy), np.ascontiguousarray(x)
     if win.stride == (1, 1):
-        k[5](gy, x, gw, *_geometry(win)[2:], _threads())
+        with _LOCK:
+            k[5](gy, x, gw, *_geometry(win)[2:], _threads())
     else:
-        k[2](gy, x, gw, *_geometry(win))
+        with _LOCK:
+            k[2](gy, x, gw, *_geometry(win))
     return gw
 
 
@@ -110,6 +118,9 @@ def _build():
     if _kernels is not None or _missing:
         return _kernels
     try:
+        from glassnet.ops.kernels import _threads as pool
+
+        pool.configure()
         from glassnet.ops.kernels import _depthwise_numba as m
     except ImportError:
         _missing = True

@@ -1,0 +1,101 @@
+"""Batch norm in fewer passes over memory, compiled with numba.
+
+NumPy's batch norm (the reference in :class:`glassnet.ops.norm.StatNorm`) makes five
+passes over the activations forward (mean, subtract, variance, scale, shift) and six
+backward; these kernels make three forward (two read-only moment passes, one
+``(x - mean) * scale + shift``) and two backward (one pass for ``sum(g)`` and ``sum(g * x)``, one
+for ``dx = A g + B x + C``), on the ``(N, C, L)`` stat view of a batch norm, one channel
+(or one plane) per thread. Sums accumulate in float64. Without numba, or off
+(:class:`disabled`), the NumPy path runs; ``tests/nn/test_functional_norm.py`` checks
+both.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.ops.kernels._threads import LOCK as _LOCK
+
+__all__ = ["available", "supports", "moments", "normalize", "grad_sums", "grad_input",
+           "disabled"]
+
+_mod = None
+_missing = False
+_off: list = []
+
+
+class disabled:
+    """Context manager: run the NumPy reference instead of these kernels (tests)."""
+
+    def __enter__(self):
+        _off.append(True)
+        return self
+
+    def __exit__(self, *exc):
+        _off.pop()
+
+
+def _build():
+    global _mod, _missing
+    if _mod is None and not _missing:
+        try:
+            from glassnet.ops.kernels import _threads as pool
+
+            pool.configure()
+            from glassnet.ops.kernels import _batchnorm_numba as m
+        except ImportError:
+            _missing = True
+            return None
+        _mod = m
+    return _mod
+
+
+def available() -> bool:
+    return _build() is not None
+
+
+def supports(xs, stat_axes) -> bool:
+    """A 3-D ``(N, C, L)`` NumPy float32/float64 stat view reduced over ``(0, 2)``."""
+    return (not _off and tuple(stat_axes) == (0, 2) and isinstance(xs, np.ndarray)
+            and xs.ndim == 3 and xs.dtype in (np.float32, np.float64) and available())
+
+
+def moments(xs):
+    """``(mean, var)`` of each channel as float64 ``(C,)`` arrays."""
+    c = xs.shape[1]
+    mean = np.empty(c, np.float64)
+    var = np.empty(c, np.float64)
+    with _LOCK:
+        _build().moments(np.ascontiguousarray(xs), mean, var)
+    return mean, var
+
+
+def normalize(xs, mean, scale, shift):
+    """``(xs - mean[c]) * scale[c] + shift[c]``: a new ``(N, C, L)`` array."""
+    out = np.empty(xs.shape, xs.dtype)
+    with _LOCK:
+        _build().normalize(np.ascontiguousarray(xs), _vec(mean, xs.dtype), _vec(scale, xs.dtype),
+                           _vec(shift, xs.dtype), out)
+    return out
+
+
+def grad_sums(gs, xs):
+    """Per-channel ``(sum(g), sum(g * x))`` as float64 ``(C,)`` arrays."""
+    c = xs.shape[1]
+    s1 = np.empty(c, np.float64)
+    s2 = np.empty(c, np.float64)
+    with _LOCK:
+        _build().grad_sums(np.ascontiguousarray(gs), np.ascontiguousarray(xs), s1, s2)
+    return s1, s2
+
+
+def grad_input(gs, xs, a, b, c0):
+    """``a[c] g + b[c] x + c0[c]``: a new ``(N, C, L)`` array."""
+    out = np.empty(xs.shape, gs.dtype)
+    with _LOCK:
+        _build().grad_input(np.ascontiguousarray(gs), np.ascontiguousarray(xs),
+                            _vec(a, gs.dtype), _vec(b, gs.dtype), _vec(c0, gs.dtype), out)
+    return out
+
+
+def _vec(v, dtype):
+    return np.ascontiguousarray(np.asarray(v, dtype=dtype).reshape(-1))
