@@ -1,2 +1,31 @@
 """Fast paths behind the ops (numba kernels); the NumPy code in glassnet.ops stays the
 readable reference, and tests check each kernel against it."""
+
+
+def warm_up() -> None:
+    """Load (or compile) every kernel for float32 and float64 now, so that the first
+    training step does not pay for it (``glassnet bench``'s memory runs call it before
+    their baseline: loading llvmlite and the kernels is a one-time ~50 MiB, like imports).
+    Does nothing without numba."""
+    import numpy as np
+
+    from glassnet.ops.conv import Window
+    from glassnet.ops.kernels import batchnorm, depthwise
+
+    if not (depthwise.available() and batchnorm.available()):
+        return
+    for dt in (np.float32, np.float64):
+        x = np.ones((1, 2, 4, 4), dt)
+        w = np.ones((2, 1, 3, 3), dt)
+        for s in (1, 2):
+            o = (4 + 2 - 3) // s + 1
+            win = Window.cached((4, 4), (o, o), (3, 3), (s, s), (1, 1), (1, 1))
+            y = depthwise.forward(x, w, None, win)
+            depthwise.input_grad(y, w, x.shape, win)
+            depthwise.weight_grad(y, x, w.shape, win)
+        xs = x.reshape(1, 2, 16)
+        one = np.ones(2, dt)
+        batchnorm.moments(xs)
+        batchnorm.normalize(xs, one, one, one)
+        batchnorm.grad_sums(xs, xs)
+        batchnorm.grad_input(xs, xs, one, one, one)
