@@ -406,7 +406,21 @@ def decode_module(doc_text: str, tensors: dict, path, safe_globals: dict) -> Mod
             raise _corrupt(path, f"{node.get('init_class')} built a {class_path(type(m))}, "
                                  f"not the recorded {node['class']}")
         m.training = bool(node.get("training", True))
+    _reattach_pruning(root)
     return root
+
+
+def _reattach_pruning(root: Module) -> None:
+    """Modules saved while pruned (torch.nn.utils.prune's ``<name>_orig`` Parameter and
+    ``<name>_mask`` buffer, no ``<name>``) get their pruning hook back."""
+    for m in root.modules():
+        for pname in list(m._parameters):
+            name = pname[:-len("_orig")]
+            if (pname.endswith("_orig") and name + "_mask" in m._buffers
+                    and name not in m._parameters and name not in m._buffers):
+                from glassnet.nn.utils import prune
+
+                prune._reattach(m, name)
 
 
 __all__ = ["ModuleSerializationError", "class_path", "encode_module", "decode_module",

@@ -253,3 +253,33 @@ def test_masks_survive_save_and_load(tmp_path):
     tmodel.load_state_dict(sd)
     out = tmodel(torch.tensor(x.detach().numpy())).detach().numpy()
     np.testing.assert_allclose(out, model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_whole_pruned_module_saved_and_loaded_keeps_its_pruning(tmp_path):
+    """glassnet.save(model) stores weight_orig and weight_mask; load rebuilds the hook
+    (torch pickles it), so the loaded model computes with the masked weight, is_pruned,
+    and training keeps the pruned entries at zero."""
+    import glassnet
+    from glassnet import nn
+    from glassnet.nn.utils import prune
+
+    glassnet.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    prune.l1_unstructured(model[0], "weight", amount=0.6)
+    x = glassnet.randn(4, 6)
+    want = model(x).detach().numpy()
+    path = tmp_path / "pruned.safetensors"
+    glassnet.save(model, path)
+    back = glassnet.load(path)
+    assert prune.is_pruned(back)
+    np.testing.assert_array_equal(back[0].weight_mask.numpy(), model[0].weight_mask.numpy())
+    np.testing.assert_allclose(back(x).detach().numpy(), want, rtol=1e-6, atol=1e-7)
+    opt = glassnet.optim.SGD(back.parameters(), lr=0.5)
+    for _ in range(3):
+        opt.zero_grad()
+        back(x).sum().backward()
+        opt.step()
+    back(x)  # the pre-hook recomputes weight = weight_orig * weight_mask
+    w = back[0].weight.detach().numpy()
+    assert (w[back[0].weight_mask.numpy() == 0] == 0).all()
+    assert "weight_orig" in dict(back[0].named_parameters())

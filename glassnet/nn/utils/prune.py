@@ -550,6 +550,16 @@ def remove(module, name: str):
                      f"pruned before pruning can be removed")
 
 
+def _reattach(module, name: str) -> None:
+    """Re-attach the pruning of ``module.<name>`` from its ``<name>_orig`` Parameter and
+    ``<name>_mask`` buffer: ``glassnet.load`` of a whole pruned module stores those two
+    (torch.save pickles the hook; glassnet never pickles), and rebuilds the hook here."""
+    method = CustomFromMask(getattr(module, name + "_mask"))
+    method._tensor_name = name
+    setattr(module, name, method.apply_mask(module))
+    module.register_forward_pre_hook(method)
+
+
 def is_pruned(module) -> bool:
     """True if ``module`` or any submodule has a pruning hook."""
     for _, sub in module.named_modules():
