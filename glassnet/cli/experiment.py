@@ -45,9 +45,11 @@ def run(args) -> int:
         status = run_all(out, quick=args.quick, seed=args.seed, data_dir=args.data_dir,
                          progress=progress)
         failed = [n for n, s in status.items() if not s["ok"]]
-        print(f"wrote {os.path.join(out, 'index.html')} ({len(status) - len(failed)} of "
-              f"{len(status)} experiments ran" + (f"; failed: {', '.join(failed)}"
-                                                   if failed else "") + ")")
+        skipped = [n for n, s in status.items() if s.get("skipped")]
+        ran = len(status) - len(failed) - len(skipped)
+        print(f"wrote {os.path.join(out, 'index.html')} ({ran} of {len(status)} experiments "
+              f"ran" + (f"; skipped (no data): {', '.join(skipped)}" if skipped else "")
+              + (f"; failed: {', '.join(failed)}" if failed else "") + ")")
         return 1 if failed else 0
     out = args.out or os.path.join("runs", "experiments", args.name)
     doc = run_experiment(args.name, out, quick=args.quick, seed=args.seed,

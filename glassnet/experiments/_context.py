@@ -38,6 +38,11 @@ def load_images(data_dir=None, train: bool = True, limit: int | None = None, see
     return x, y
 
 
+class DataUnavailable(RuntimeError):
+    """Raised by an experiment whose data is not on this machine (``experiment all``
+    lists it as skipped, with this message, instead of failed)."""
+
+
 class Context:
     """The run of one experiment.
 

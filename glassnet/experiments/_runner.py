@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from glassnet.experiments import get, names
-from glassnet.experiments._context import Context
+from glassnet.experiments._context import Context, DataUnavailable
 from glassnet.experiments._markdown import markdown_to_html
 
 __all__ = ["run_experiment", "run_all", "write_index", "listing"]
@@ -61,13 +61,21 @@ def run_all(out, quick: bool = False, seed: int = 0, data_dir=None, progress: bo
                             "error": None}
             if (folder / "error.txt").exists():
                 (folder / "error.txt").unlink()
+        except DataUnavailable as exc:  # not a failure: this machine lacks its data
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "README.md").write_text(f"# {name}\n\nSkipped: {exc}\n",
+                                              encoding="utf-8")
+            status[name] = {"ok": True, "skipped": str(exc),
+                            "wall_time_s": round(time.perf_counter() - t0, 1), "error": None}
         except Exception as exc:  # keep going: one broken experiment must not hide the rest
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
             status[name] = {"ok": False, "wall_time_s": round(time.perf_counter() - t0, 1),
                             "error": f"{type(exc).__name__}: {exc}"}
         s = status[name]
-        log(f"[{k}/{len(todo)}] {name}: {'done' if s['ok'] else 'FAILED: ' + s['error']} "
+        word = ("skipped: " + s["skipped"] if s.get("skipped") else "done") if s["ok"] \
+            else "FAILED: " + s["error"]
+        log(f"[{k}/{len(todo)}] {name}: {word} "
             f"({s['wall_time_s']} s)")
     write_index(out, status)
     return status
@@ -119,7 +127,8 @@ def write_index(out, status: dict | None = None) -> str:
         st = status.get(name, {"ok": not (folder / "error.txt").exists(), "error": None})
         wall = st.get("wall_time_s", meta.get("wall_time_s"))
         mode = "" if not meta else ("quick" if meta.get("quick") else "full")
-        state = "ok" if st["ok"] else "<span class='failed'>failed</span>"
+        state = ("skipped" if st.get("skipped") else "ok") if st["ok"] \
+            else "<span class='failed'>failed</span>"
         rows.append(f"<tr><td><a href='#{html.escape(name)}'>{html.escape(name)}</a></td>"
                     f"<td>{state}</td><td>{html.escape(str(meta.get('data', '')))}</td>"
                     f"<td>{mode}</td><td>{'' if wall is None else f'{wall} s'}</td></tr>")

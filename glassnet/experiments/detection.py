@@ -88,8 +88,14 @@ def run(ctx) -> dict:
 
     s = _settings(ctx.quick)
     root = _mnist_root(ctx)
-    train_set = MNISTDetection(root, train=True, seed=ctx.seed)
-    test_set = MNISTDetection(root, train=False, seed=ctx.seed)
+    try:
+        train_set = MNISTDetection(root, train=True, seed=ctx.seed)
+        test_set = MNISTDetection(root, train=False, seed=ctx.seed)
+    except RuntimeError as e:  # no MNIST files: the scenes are made of real digits
+        from glassnet.experiments._context import DataUnavailable
+
+        raise DataUnavailable(f"detection needs the MNIST IDX files: pass --data-dir "
+                              f"(e.g. ../shared/data/mnist) ({e})") from None
     runs = {}
     for name, loss in ctx.track(MODELS, "train detectors"):
         key = name if name.startswith("faster") else f"{name}_{loss}"

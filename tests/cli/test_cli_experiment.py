@@ -115,3 +115,38 @@ def test_markdown_converter():
     assert "<pre><code>a &lt; b</code></pre>" in html
     assert '<img src="dir/f.png" alt="f">' in html
     assert markdown_to_html("### h", heading_offset=4) == "<h6>h</h6>"
+
+
+def _fake_no_data(ctx):
+    from glassnet.experiments._context import DataUnavailable
+
+    raise DataUnavailable("needs the MNIST IDX files: pass --data-dir")
+
+
+def test_all_lists_an_experiment_without_its_data_as_skipped_not_failed(capsys, tmp_path,
+                                                                       monkeypatch):
+    pytest.importorskip("matplotlib")
+    mods = {"fake-ok": types.SimpleNamespace(NAME="fake-ok", SUMMARY="works", run=_fake_ok),
+            "fake-nodata": types.SimpleNamespace(NAME="fake-nodata", SUMMARY="needs MNIST",
+                                                 run=_fake_no_data)}
+    monkeypatch.setattr(_runner, "names", lambda: list(mods))
+    monkeypatch.setattr(_runner, "get", lambda name: mods[name])
+    out = tmp_path / "all"
+    assert main(["experiment", "all", "--quick", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 of 2 experiments ran; skipped (no data): fake-nodata)" in printed
+    assert "needs the MNIST IDX files" in (out / "fake-nodata" / "README.md").read_text()
+    page = (out / "index.html").read_text()
+    assert "<td>skipped</td>" in page and "needs the MNIST IDX files" in page
+
+
+def test_the_detection_experiment_without_mnist_raises_data_unavailable(tmp_path,
+                                                                        monkeypatch):
+    pytest.importorskip("matplotlib")
+    from glassnet.experiments import detection
+    from glassnet.experiments._context import Context, DataUnavailable
+
+    monkeypatch.setenv("GLASSNET_DATA", str(tmp_path / "empty"))
+    ctx = Context("detection", tmp_path / "out", quick=True, progress=False)
+    with pytest.raises(DataUnavailable, match="pass --data-dir"):
+        detection.run(ctx)
