@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._checks import check_float, check_positive, check_tensor, ntuple, pair
-from glassnet.ops.conv import Conv2d, ConvTranspose2d, Fold, Unfold, Window
+from glassnet.ops.conv import Conv2d, ConvTranspose2d, Window
+from glassnet.ops.fold import Fold, Unfold
 from glassnet.ops.shape import squeeze, unsqueeze
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",

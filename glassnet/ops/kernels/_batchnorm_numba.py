@@ -1,6 +1,5 @@
 """The numba kernels of :mod:`glassnet.ops.kernels.batchnorm` (imported only where numba
 is installed). Module-level functions, so that numba's on-disk cache finds them."""
-import numpy as np
 from numba import njit, prange
 
 

@@ -13,39 +13,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.ops.kernels._threads import LOCK as _LOCK
+from glassnet.ops.kernels import _threads as pool
+from glassnet.ops.kernels._threads import LOCK as _LOCK, disabled  # noqa: F401
 
 __all__ = ["available", "supports", "moments", "normalize", "grad_sums", "grad_input",
            "disabled"]
 
 _mod = None
 _missing = False
-_off: list = []
-
-
-class disabled:
-    """Context manager: run the NumPy reference instead of these kernels (tests)."""
-
-    def __enter__(self):
-        _off.append(True)
-        return self
-
-    def __exit__(self, *exc):
-        _off.pop()
 
 
 def _build():
     global _mod, _missing
     if _mod is None and not _missing:
-        try:
-            from glassnet.ops.kernels import _threads as pool
-
-            pool.configure()
-            from glassnet.ops.kernels import _batchnorm_numba as m
-        except ImportError:
-            _missing = True
-            return None
-        _mod = m
+        _mod = pool.load("_batchnorm_numba")
+        _missing = _mod is None
     return _mod
 
 
@@ -55,7 +37,8 @@ def available() -> bool:
 
 def supports(xs, stat_axes) -> bool:
     """A 3-D ``(N, C, L)`` NumPy float32/float64 stat view reduced over ``(0, 2)``."""
-    return (not _off and tuple(stat_axes) == (0, 2) and isinstance(xs, np.ndarray)
+    return (not pool.is_disabled() and tuple(stat_axes) == (0, 2)
+            and isinstance(xs, np.ndarray)
             and xs.ndim == 3 and xs.dtype in (np.float32, np.float64) and available())
 
 

@@ -25,24 +25,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.ops.kernels._threads import LOCK as _LOCK
+from glassnet.ops.kernels import _threads as pool
+from glassnet.ops.kernels._threads import LOCK as _LOCK, disabled  # noqa: F401
 
 __all__ = ["available", "supports", "forward", "input_grad", "weight_grad", "disabled"]
 
 _kernels = None
 _missing = False
-_off: list = []
-
-
-class disabled:
-    """Context manager: run the NumPy reference instead of these kernels (tests)."""
-
-    def __enter__(self):
-        _off.append(True)
-        return self
-
-    def __exit__(self, *exc):
-        _off.pop()
 
 
 def available() -> bool:
@@ -52,7 +41,8 @@ def available() -> bool:
 
 def supports(x, w, win) -> bool:
     """Whether these kernels run this (2-D, NumPy float32/float64) depthwise layer."""
-    return (not _off and win is not None and win.nd == 2 and isinstance(x, np.ndarray)
+    return (not pool.is_disabled() and win is not None and win.nd == 2
+            and isinstance(x, np.ndarray)
             and isinstance(w, np.ndarray) and x.dtype == w.dtype
             and x.dtype in (np.float32, np.float64) and available())
 
@@ -115,15 +105,10 @@ def _threads() -> int:
 
 def _build():
     global _kernels, _missing
-    if _kernels is not None or _missing:
-        return _kernels
-    try:
-        from glassnet.ops.kernels import _threads as pool
-
-        pool.configure()
-        from glassnet.ops.kernels import _depthwise_numba as m
-    except ImportError:
-        _missing = True
-        return None
-    _kernels = (m.fwd, m.bwd_input, m.bwd_weight, m.fwd_s1, m.bwd_input_s1, m.bwd_weight_s1)
+    if _kernels is None and not _missing:
+        m = pool.load("_depthwise_numba")
+        _missing = m is None
+        if m is not None:
+            _kernels = (m.fwd, m.bwd_input, m.bwd_weight, m.fwd_s1, m.bwd_input_s1,
+                        m.bwd_weight_s1)
     return _kernels
