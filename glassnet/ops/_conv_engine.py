@@ -96,7 +96,7 @@ def _gemm():
 # -----------------------------------------------------------------------------
 # Choosing the algorithm
 # -----------------------------------------------------------------------------
-ALGORITHMS = ("shift", "winograd", "im2col", "depthwise", "pointwise")
+ALGORITHMS = ("shift", "winograd", "im2col", "depthwise", "pointwise", "direct")
 _forced: list = []
 
 # Winograd F(2x2, 3x3) wins over the shifted GEMM once both channel counts per group are
@@ -104,6 +104,12 @@ _forced: list = []
 # transform passes over memory cost more than the 2.25x fewer multiplies save
 # (benchmarks/bench_winograd.py; measured on ResNet-20/-18 layer shapes).
 WINOGRAD_MIN_CHANNELS = 128
+
+# The direct kernels (glassnet.ops.kernels.dense) beat the shifted GEMMs while both
+# channel counts are at most this (1 thread, batch 128, forward + both gradients:
+# 16 -> 16 at 32x32 33 vs 55 ms, 32 -> 32 at 16x16 34 vs 40 ms, 64 -> 64 at 8x8 37 vs
+# 32 ms; LeNet's 5x5 layers 4.7 vs 11 ms and 8 vs 17 ms).
+DIRECT_MAX_CHANNELS = 32
 
 
 class use_algorithm:
@@ -113,7 +119,9 @@ class use_algorithm:
     with that algorithm; an algorithm that cannot run a given layer (``"shift"`` without
     a CBLAS, ``"winograd"`` on anything but a stride-1, dilation-1, symmetrically padded
     3x3 2-D convolution, ``"depthwise"`` on a non-depthwise layer, ``"pointwise"`` on
-    anything but an ungrouped, unpadded 1x1 convolution) raises ValueError.
+    anything but an ungrouped, unpadded 1x1 convolution, ``"direct"`` on anything but an
+    ungrouped stride-1 2-D convolution on NumPy float arrays with numba installed) raises
+    ValueError.
     """
 
     def __init__(self, name: str):
@@ -171,6 +179,11 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
             raise ValueError(f"use_algorithm: 'pointwise' needs an ungrouped, unpadded 1x1 "
                              f"convolution (not transposed), got weight {w.shape} with "
                              f"groups={groups}")
+        if name == "direct" and (transposed or not _direct_ok(x, w, groups, win)):
+            raise ValueError(f"use_algorithm: 'direct' needs an ungrouped stride-1 2-D "
+                             f"convolution (not transposed) padded by at most its reach, on "
+                             f"NumPy float32/float64 arrays, with numba installed; got "
+                             f"weight {w.shape} with groups={groups}")
         return name
     if depthwise:
         return "depthwise"
@@ -179,6 +192,9 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
     if (not transposed and _winograd_ok(x, w, win) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
             and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
         return "winograd"
+    if (not transposed and max(w.shape[0], w.shape[1]) <= DIRECT_MAX_CHANNELS
+            and not _mostly_garbage(win) and _direct_ok(x, w, groups, win)):
+        return "direct"
     if not transposed and (_few_input_channels(w, groups) or _mostly_garbage(win)):
         return "im2col"
     return "shift" if _shift_ok(x, w) else "im2col"
@@ -202,6 +218,12 @@ def _pointwise_ok(x, w, groups, win) -> bool:
             and not any(win.pad)
             and all(o == (i - 1) // s + 1
                     for o, i, s in zip(win.out_size, win.in_size, win.stride)))
+
+
+def _direct_ok(x, w, groups, win) -> bool:
+    from glassnet.ops.kernels import dense
+
+    return dense.supports(x, w, groups, win)
 
 
 def _few_input_channels(w, groups) -> bool:

@@ -21,7 +21,7 @@ contiguous block adds (no ``np.add.at``, no per-pixel loop). Columns are channel
 weight gradient) is one GEMM per group over the whole batch, e.g. the forward
 ``(C_out/G, C_in/G * kh*kw) @ (C_in/G * kh*kw, N * Ho*Wq)``.
 
-The conv engine has five algorithms (:data:`ALGORITHMS`, picked per layer by
+The conv engine has six algorithms (:data:`ALGORITHMS`, picked per layer by
 :func:`choose_algorithm`, forced with :class:`use_algorithm`):
 
 - ``"shift"`` (the default where NumPy's BLAS exposes CBLAS): the same geometry on a
@@ -36,6 +36,9 @@ The conv engine has five algorithms (:data:`ALGORITHMS`, picked per layer by
   kernels of :mod:`glassnet.ops.kernels.depthwise` where numba is installed).
 - ``"pointwise"``: an ungrouped 1x1 convolution is ``W @ x[n]`` on the NCHW input as it
   is (strided: on its subsampled view): one stacked GEMM, no grid, no copy back.
+- ``"direct"``: ungrouped stride-1 layers with few channels (ResNet-20's first two
+  stages, LeNet): compiled loops that keep a tile of output positions in L1 across all
+  taps and input channels (:mod:`glassnet.ops.kernels.dense`, where numba is installed).
 """
 from __future__ import annotations
 
@@ -373,6 +376,12 @@ def _dw_kernels():
     return depthwise
 
 
+def _dense_kernels():
+    from glassnet.ops.kernels import dense
+
+    return dense
+
+
 def _nchw(y):
     """``(O, N, *spatial)`` -> ``(N, O, *spatial)`` view (and back)."""
     return y.swapaxes(0, 1)
@@ -486,6 +495,11 @@ class Conv2d(Function):
             if b is not None:
                 y += b.reshape(-1, 1)
             return y.reshape((n, w.shape[0]) + window.out_size)
+        if algo == "direct":
+            y, xg = _dense_kernels().forward(x, w, b, window)
+            if self.needs_input_grad[1]:
+                self.xq = xg
+            return y
         if algo == "depthwise" and _dw_kernels().supports(x, w, window):
             self.algo = "depthwise-direct"
             return _dw_kernels().forward(x, w, b, window)
@@ -521,6 +535,12 @@ class Conv2d(Function):
             if self.needs_input_grad[1]:
                 xs = _subsample(x, win).reshape(n, x.shape[1], -1)
                 gw = xp.matmul(gy, xs.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
+        elif self.algo == "direct":
+            k = _dense_kernels()
+            if self.needs_input_grad[0]:
+                gx = k.input_grad(g, w, x.shape, win)
+            if self.needs_input_grad[1]:
+                gw = k.weight_grad(g, self.xq, w.shape, win)
         elif self.algo == "depthwise-direct":
             k = _dw_kernels()
             if self.needs_input_grad[0]:

@@ -10,7 +10,7 @@ def warm_up() -> None:
     import numpy as np
 
     from glassnet.ops.conv import Window
-    from glassnet.ops.kernels import batchnorm, depthwise
+    from glassnet.ops.kernels import batchnorm, dense, depthwise
 
     if not (depthwise.available() and batchnorm.available()):
         return
@@ -23,6 +23,11 @@ def warm_up() -> None:
             y = depthwise.forward(x, w, None, win)
             depthwise.input_grad(y, w, x.shape, win)
             depthwise.weight_grad(y, x, w.shape, win)
+        win = Window.cached((4, 4), (4, 4), (3, 3), (1, 1), (1, 1), (1, 1))
+        wd = np.ones((2, 2, 3, 3), dt)
+        y, xg = dense.forward(x, wd, None, win)
+        dense.input_grad(y, wd, x.shape, win)
+        dense.weight_grad(y, xg, wd.shape, win)
         xs = x.reshape(1, 2, 16)
         one = np.ones(2, dt)
         batchnorm.moments(xs)

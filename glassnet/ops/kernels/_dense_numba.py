@@ -1,0 +1,284 @@
+"""The numba kernels of :mod:`glassnet.ops.kernels.dense` (imported only where numba is
+installed; see that module for the layout and what they compute). Module-level
+functions, so that numba's on-disk cache finds them again in the next process.
+
+Every kernel reads the input as channel-major flat zero-padded planes ``xg[c, :]`` (the
+images one after the other) and tap ``t`` at the flat offset ``offs[t]``, so one tap of a
+tile of output positions is ONE contiguous slice, across rows and images;
+slices are taken first and then indexed from 0 (numba's wraparound check on an index that
+might be negative blocks vectorisation). 3x3 kernels (``T == 9``) get a loop that does
+all nine taps of four output channels per pass over the tile (36 multiply-adds for 13
+loads and 4 stores), 5x5 kernels one kernel row per pass, other kernels one tap.
+"""
+import numpy as np
+from numba import njit, prange
+
+OB = 4  # output channels per task (weights are zero-padded to a multiple)
+
+
+@njit(inline="always")
+def _taps9(a0, a1, a2, a3, xs, w, offs, n):
+    # a_q[l] += sum_t w[q, t] * xs[offs[t] + l] for the four outputs q, l < n.
+    x0 = xs[offs[0]:offs[0] + n]
+    x1 = xs[offs[1]:offs[1] + n]
+    x2 = xs[offs[2]:offs[2] + n]
+    x3 = xs[offs[3]:offs[3] + n]
+    x4 = xs[offs[4]:offs[4] + n]
+    x5 = xs[offs[5]:offs[5] + n]
+    x6 = xs[offs[6]:offs[6] + n]
+    x7 = xs[offs[7]:offs[7] + n]
+    x8 = xs[offs[8]:offs[8] + n]
+    w00, w01, w02, w03, w04, w05, w06, w07, w08 = (w[0, 0], w[0, 1], w[0, 2], w[0, 3],
+                                                   w[0, 4], w[0, 5], w[0, 6], w[0, 7],
+                                                   w[0, 8])
+    w10, w11, w12, w13, w14, w15, w16, w17, w18 = (w[1, 0], w[1, 1], w[1, 2], w[1, 3],
+                                                   w[1, 4], w[1, 5], w[1, 6], w[1, 7],
+                                                   w[1, 8])
+    w20, w21, w22, w23, w24, w25, w26, w27, w28 = (w[2, 0], w[2, 1], w[2, 2], w[2, 3],
+                                                   w[2, 4], w[2, 5], w[2, 6], w[2, 7],
+                                                   w[2, 8])
+    w30, w31, w32, w33, w34, w35, w36, w37, w38 = (w[3, 0], w[3, 1], w[3, 2], w[3, 3],
+                                                   w[3, 4], w[3, 5], w[3, 6], w[3, 7],
+                                                   w[3, 8])
+    for i in range(n):
+        v0, v1, v2, v3, v4, v5, v6, v7, v8 = (x0[i], x1[i], x2[i], x3[i], x4[i], x5[i],
+                                              x6[i], x7[i], x8[i])
+        s0 = (a0[i] + w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3 + w04 * v4 + w05 * v5
+              + w06 * v6 + w07 * v7 + w08 * v8)
+        s1 = (a1[i] + w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3 + w14 * v4 + w15 * v5
+              + w16 * v6 + w17 * v7 + w18 * v8)
+        s2 = (a2[i] + w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3 + w24 * v4 + w25 * v5
+              + w26 * v6 + w27 * v7 + w28 * v8)
+        s3 = (a3[i] + w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3 + w34 * v4 + w35 * v5
+              + w36 * v6 + w37 * v7 + w38 * v8)
+        a0[i] = s0
+        a1[i] = s1
+        a2[i] = s2
+        a3[i] = s3
+
+
+@njit(inline="always")
+def _taps5(a0, a1, a2, a3, xs, w, offs, t0, n):
+    # Taps t0 .. t0+4 (one row of a 5x5 kernel) of the four outputs in one pass.
+    x0 = xs[offs[t0]:offs[t0] + n]
+    x1 = xs[offs[t0 + 1]:offs[t0 + 1] + n]
+    x2 = xs[offs[t0 + 2]:offs[t0 + 2] + n]
+    x3 = xs[offs[t0 + 3]:offs[t0 + 3] + n]
+    x4 = xs[offs[t0 + 4]:offs[t0 + 4] + n]
+    w00, w01, w02, w03, w04 = w[0, t0], w[0, t0 + 1], w[0, t0 + 2], w[0, t0 + 3], w[0, t0 + 4]
+    w10, w11, w12, w13, w14 = w[1, t0], w[1, t0 + 1], w[1, t0 + 2], w[1, t0 + 3], w[1, t0 + 4]
+    w20, w21, w22, w23, w24 = w[2, t0], w[2, t0 + 1], w[2, t0 + 2], w[2, t0 + 3], w[2, t0 + 4]
+    w30, w31, w32, w33, w34 = w[3, t0], w[3, t0 + 1], w[3, t0 + 2], w[3, t0 + 3], w[3, t0 + 4]
+    for i in range(n):
+        v0, v1, v2, v3, v4 = x0[i], x1[i], x2[i], x3[i], x4[i]
+        s0 = a0[i] + w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3 + w04 * v4
+        s1 = a1[i] + w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3 + w14 * v4
+        s2 = a2[i] + w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3 + w24 * v4
+        s3 = a3[i] + w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3 + w34 * v4
+        a0[i] = s0
+        a1[i] = s1
+        a2[i] = s2
+        a3[i] = s3
+
+
+@njit(inline="always")
+def _tap1(a0, a1, a2, a3, xs, w0, w1, w2, w3, off, n):
+    x = xs[off:off + n]
+    for i in range(n):
+        v = x[i]
+        s0 = a0[i] + w0 * v
+        s1 = a1[i] + w1 * v
+        s2 = a2[i] + w2 * v
+        s3 = a3[i] + w3 * v
+        a0[i] = s0
+        a1[i] = s1
+        a2[i] = s2
+        a3[i] = s3
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def conv(xg, wt, offs, bias, out, wq, plane, tile):
+    """``out[n, o, oh, ow] = bias[o] + sum_{c,t} wt[o, c, t] xg[c, n*plane + oh*wq + ow + offs[t]]``.
+
+    ``xg``: (C, M) channel-major flat padded planes, image n at ``n*plane``, row pitch
+    ``wq``; ``wt``: (O4, C, T) with O4 a multiple of :data:`OB` (rows beyond O zero);
+    ``out``: (N, O, Ho, Wo). A task is :data:`OB` output channels x ``tile`` positions
+    (the accumulator, sized for L1); positions beyond Wo or Ho are computed and dropped."""
+    c_ = xg.shape[0]
+    o4, _, t_ = wt.shape
+    n_, o_, ho, wo = out.shape
+    nob = o4 // OB
+    m = n_ * plane
+    nmb = (m + tile - 1) // tile
+    reach = offs[t_ - 1]
+    for task in prange(nob * nmb):
+        ob = (task // nmb) * OB
+        m0 = (task - (task // nmb) * nmb) * tile
+        lt = min(tile, m - m0)
+        acc = np.zeros((OB, lt), dtype=out.dtype)
+        a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+        for c in range(c_):
+            xs = xg[c, m0:m0 + lt + reach]
+            w = wt[ob:ob + OB, c]
+            if t_ == 9:
+                _taps9(a0, a1, a2, a3, xs, w, offs, lt)
+            elif t_ == 25:
+                for t in range(0, 25, 5):
+                    _taps5(a0, a1, a2, a3, xs, w, offs, t, lt)
+            else:
+                for t in range(t_):
+                    _tap1(a0, a1, a2, a3, xs, w[0, t], w[1, t], w[2, t], w[3, t],
+                          offs[t], lt)
+        # Flush: each run of the tile within one canvas row, cropped to Wo columns.
+        p = m0
+        while p < m0 + lt:
+            n = p // plane
+            r = p - n * plane
+            oh = r // wq
+            ow = r - oh * wq
+            end = min(m0 + lt, p + wq - ow)
+            if oh < ho and ow < wo:
+                cols = min(wo - ow, end - p)
+                for k in range(min(OB, o_ - ob)):
+                    bv = bias[ob + k]
+                    dst = out[n, ob + k, oh, ow:ow + cols]
+                    src = acc[k, p - m0:p - m0 + cols]
+                    for i in range(cols):
+                        dst[i] = src[i] + bv
+            p = end
+
+
+@njit(inline="always")
+def _wgrad9(g0, g1, xs, offs, n, acc, o, c, zero):
+    x0 = xs[offs[0]:offs[0] + n]
+    x1 = xs[offs[1]:offs[1] + n]
+    x2 = xs[offs[2]:offs[2] + n]
+    x3 = xs[offs[3]:offs[3] + n]
+    x4 = xs[offs[4]:offs[4] + n]
+    x5 = xs[offs[5]:offs[5] + n]
+    x6 = xs[offs[6]:offs[6] + n]
+    x7 = xs[offs[7]:offs[7] + n]
+    x8 = xs[offs[8]:offs[8] + n]
+    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = p8 = zero
+    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = q8 = zero
+    for i in range(n):
+        a = g0[i]
+        b = g1[i]
+        v0, v1, v2, v3, v4, v5, v6, v7, v8 = (x0[i], x1[i], x2[i], x3[i], x4[i], x5[i],
+                                              x6[i], x7[i], x8[i])
+        p0 += a * v0
+        p1 += a * v1
+        p2 += a * v2
+        p3 += a * v3
+        p4 += a * v4
+        p5 += a * v5
+        p6 += a * v6
+        p7 += a * v7
+        p8 += a * v8
+        q0 += b * v0
+        q1 += b * v1
+        q2 += b * v2
+        q3 += b * v3
+        q4 += b * v4
+        q5 += b * v5
+        q6 += b * v6
+        q7 += b * v7
+        q8 += b * v8
+    r = acc[o, c]
+    r[0] += p0
+    r[1] += p1
+    r[2] += p2
+    r[3] += p3
+    r[4] += p4
+    r[5] += p5
+    r[6] += p6
+    r[7] += p7
+    r[8] += p8
+    r = acc[o + 1, c]
+    r[0] += q0
+    r[1] += q1
+    r[2] += q2
+    r[3] += q3
+    r[4] += q4
+    r[5] += q5
+    r[6] += q6
+    r[7] += q7
+    r[8] += q8
+
+
+@njit(inline="always")
+def _wgrad5(g0, g1, xs, offs, t0, n, acc, o, c, zero):
+    x0 = xs[offs[t0]:offs[t0] + n]
+    x1 = xs[offs[t0 + 1]:offs[t0 + 1] + n]
+    x2 = xs[offs[t0 + 2]:offs[t0 + 2] + n]
+    x3 = xs[offs[t0 + 3]:offs[t0 + 3] + n]
+    x4 = xs[offs[t0 + 4]:offs[t0 + 4] + n]
+    p0 = p1 = p2 = p3 = p4 = q0 = q1 = q2 = q3 = q4 = zero
+    for i in range(n):
+        a = g0[i]
+        b = g1[i]
+        v0, v1, v2, v3, v4 = x0[i], x1[i], x2[i], x3[i], x4[i]
+        p0 += a * v0
+        p1 += a * v1
+        p2 += a * v2
+        p3 += a * v3
+        p4 += a * v4
+        q0 += b * v0
+        q1 += b * v1
+        q2 += b * v2
+        q3 += b * v3
+        q4 += b * v4
+    r = acc[o, c]
+    r[t0] += p0
+    r[t0 + 1] += p1
+    r[t0 + 2] += p2
+    r[t0 + 3] += p3
+    r[t0 + 4] += p4
+    r = acc[o + 1, c]
+    r[t0] += q0
+    r[t0 + 1] += q1
+    r[t0 + 2] += q2
+    r[t0 + 3] += q3
+    r[t0 + 4] += q4
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def weight_grad(gyc, xg, offs, part, zero):
+    """``part[k, o, c, t] = sum_{l in chunk k} gyc[o, l] xg[c, l + offs[t]]``.
+
+    ``gyc``: (O2, M) output-gradient canvases in the layout of ``xg`` (zero at every
+    position that is not an output, and in row O2-1 when O is odd); ``part``: (K, O2, C,
+    T) partial sums over K equal chunks of the M positions, added up by the caller in a
+    fixed order (the result does not depend on the number of threads). ``zero``: 0 of
+    the dtype (a literal ``0.0`` would make float32 sums float64; ``gyc[0, 0] * 0`` stops
+    LLVM from vectorising the sums)."""
+    o2, m = gyc.shape
+    c_ = xg.shape[0]
+    t_ = offs.shape[0]
+    kc = part.shape[0]
+    per = (m + kc - 1) // kc
+    reach = offs[t_ - 1]
+    for k in prange(kc):
+        acc = part[k]
+        acc[:] = 0
+        l0 = k * per
+        lc = max(0, min(m, l0 + per) - l0)
+        for o in range(0, o2, 2):
+            g0 = gyc[o, l0:l0 + lc]
+            g1 = gyc[o + 1, l0:l0 + lc]
+            for c in range(c_):
+                xs = xg[c, l0:l0 + lc + reach]
+                if t_ == 9:
+                    _wgrad9(g0, g1, xs, offs, lc, acc, o, c, zero)
+                elif t_ == 25:
+                    for t in range(0, 25, 5):
+                        _wgrad5(g0, g1, xs, offs, t, lc, acc, o, c, zero)
+                else:
+                    for t in range(t_):
+                        x = xs[offs[t]:offs[t] + lc]
+                        p = q = zero
+                        for i in range(lc):
+                            p += g0[i] * x[i]
+                            q += g1[i] * x[i]
+                        acc[o, c, t] += p
+                        acc[o + 1, c, t] += q

@@ -1,0 +1,147 @@
+"""Direct dense 2-D convolution, compiled with numba (all three passes), for stride-1
+layers with few channels, where a GEMM has too little to do per byte it streams.
+
+At ResNet-20's widths (16-64 channels) every GEMM formulation of a convolution is
+memory-bound: the shifted GEMMs of ``glassnet.ops._conv_engine`` multiply a 16 x 16
+tap matrix into each column of the batch, nine times, and OpenBLAS packs and streams
+every column each time (about 30 GFLOPS on this machine's 2 cores); im2col writes and
+reads a column buffer nine times the input. These kernels instead keep a tile of output
+rows in L1 and run all taps and input channels over it:
+
+    forward      y[n, o, oh, ow] = b[o] + sum_{c,i,j} w[o, c, i, j] xpad[n, c, oh + i*dh, ow + j*dw]
+    input grad   the forward of the padded output gradient with the flipped, transposed
+                 weight ``w[:, :, ::-1, ::-1].swapaxes(0, 1)`` and padding (k-1)*d - p
+    weight grad  gw[o, c, i, j] = sum_{n,oh,ow} gy[n, o, oh, ow] xpad[n, c, oh + i*dh, ow + j*dw]
+
+The input is copied once into flat zero-padded planes whose rows share their padding
+(pitch ``wq = W + max(pad_left, pad_right)``, as ``Window.to_cgrid`` does), so tap
+``(i, j)`` of a run of output rows is one contiguous slice at offset ``i*dh*wq + j*dw``.
+Work is split into whole output tiles (forward) and fixed image chunks (weight gradient,
+partial sums added in a fixed order), so nothing races and the result does not depend on
+the number of threads. Only stride 1 and ``groups == 1``; :func:`supports` says whether a
+layer qualifies. ``tests/ops/test_conv_algorithms.py`` checks these kernels against the
+NumPy reference, against torch and by finite differences.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.ops.kernels import _threads as pool
+from glassnet.ops.kernels._threads import LOCK as _LOCK
+
+__all__ = ["available", "supports", "forward", "input_grad", "weight_grad", "flat"]
+
+_kernels = None
+_missing = False
+_TILE = 1024        # output positions per forward task (4 channels x 1024: 16 KiB)
+_CHUNK = 2048       # positions per partial sum of the weight gradient ...
+_MAX_CHUNKS = 64    # ... at most this many partial sums
+
+
+def available() -> bool:
+    """True when numba imports (the kernels compile on first call)."""
+    return _build() is not None
+
+
+def supports(x, w, groups, win) -> bool:
+    """Whether these kernels run this layer: 2-D, stride 1, ``groups == 1``, NumPy
+    float32/float64, padding no larger than the kernel's reach (so that the input
+    gradient is a forward convolution)."""
+    return (not pool.is_disabled() and win is not None and win.nd == 2 and groups == 1
+            and win.stride == (1, 1) and isinstance(x, np.ndarray)
+            and isinstance(w, np.ndarray) and x.dtype == w.dtype
+            and x.dtype in (np.float32, np.float64)
+            and all(0 <= p <= d * (k - 1) for p, d, k in
+                    zip(win.pad, win.dilation, win.kernel))
+            and available())
+
+
+def flat(x, pad, out_hw, kernel, dilation):
+    """``x`` (N, C, H, W) as channel-major flat zero-padded planes ``(C, N*plane + r)``
+    (``r``: the reach of the last tap). Returns the planes, their row pitch ``wq``, the
+    plane length and the flat offset of each tap (row-major ``(i, j)``)."""
+    n, c, h, w = x.shape
+    (pt, pl), (ho, wo), (kh, kw), (dh, dw) = pad, out_hw, kernel, dilation
+    wq = _pitch(w, pl, wo, kw, dw)
+    rows = max(pt + h, ho + dh * (kh - 1))
+    plane = rows * wq
+    reach = dh * (kh - 1) * wq + dw * (kw - 1)
+    xg = np.zeros((c, n * plane + reach), dtype=x.dtype)
+    xg[:, :n * plane].reshape(c, n, rows, wq)[:, :, pt:pt + h, pl:pl + w] = \
+        x.transpose(1, 0, 2, 3)
+    offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
+                    dtype=np.int64)
+    return xg, wq, plane, offs
+
+
+def _run(xg, wq, plane, offs, wt, bias, out):
+    """The forward kernel on prepared planes; ``wt``: (O, C, T)."""
+    o, c, t = wt.shape
+    o4 = -(-o // 4) * 4
+    if o4 != o:
+        wt = np.concatenate([wt, np.zeros((o4 - o, c, t), dtype=wt.dtype)])
+    with _LOCK:
+        _build().conv(xg, np.ascontiguousarray(wt), offs, bias, out, wq, plane, _TILE)
+    return out
+
+
+def forward(x, w, b, win):
+    """``(N, C, H, W)`` * ``(O, C, kh, kw)`` (+ ``b``) -> ``(y, xg)``: the contiguous
+    ``(N, O, Ho, Wo)`` output and the padded planes that :func:`weight_grad` reads."""
+    x = np.asarray(x)
+    xg, wq, plane, offs = flat(x, win.pad, win.out_size, win.kernel, win.dilation)
+    o = w.shape[0]
+    bias = (np.zeros(o, dtype=x.dtype) if b is None
+            else np.ascontiguousarray(b, dtype=x.dtype))
+    out = np.empty((x.shape[0], o) + win.out_size, dtype=x.dtype)
+    _run(xg, wq, plane, offs, w.reshape(o, w.shape[1], -1), bias, out)
+    return out, xg
+
+
+def input_grad(gy, w, x_shape, win):
+    """Gradient with respect to the input: ``(N, C, H, W)``."""
+    (kh, kw), (dh, dw) = win.kernel, win.dilation
+    pad = (dh * (kh - 1) - win.pad[0], dw * (kw - 1) - win.pad[1])
+    gp, wq, plane, offs = flat(gy, pad, tuple(x_shape[2:]), win.kernel, win.dilation)
+    o, c = w.shape[:2]
+    wf = w.reshape(o, c, -1)[:, :, ::-1].transpose(1, 0, 2)  # (C, O, T), taps flipped
+    gx = np.empty(x_shape, dtype=gy.dtype)
+    return _run(gp, wq, plane, offs, wf, np.zeros(c, dtype=gy.dtype), gx)
+
+
+def weight_grad(gy, xg, w_shape, win):
+    """Gradient with respect to the weight, from the planes ``xg`` of :func:`forward`."""
+    n, o, ho, wo = gy.shape
+    (kh, kw), (dh, dw) = win.kernel, win.dilation
+    wq = _pitch(win.in_size[1], win.pad[1], wo, kw, dw)
+    reach = dh * (kh - 1) * wq + dw * (kw - 1)
+    plane = (xg.shape[1] - reach) // n
+    offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
+                    dtype=np.int64)
+    o2 = o + (o & 1)
+    gyc = np.zeros((o2, n, plane // wq, wq), dtype=gy.dtype)
+    gyc[:o, :, :ho, :wo] = gy.transpose(1, 0, 2, 3)
+    m = n * plane
+    chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))  # fixed by the shape, not the threads
+    part = np.empty((chunks, o2, xg.shape[0], kh * kw), dtype=gy.dtype)
+    with _LOCK:
+        _build().weight_grad(gyc.reshape(o2, m), xg, offs, part, gy.dtype.type(0))
+    gw = part[0].copy()
+    for k in range(1, chunks):  # fixed order: independent of the thread count
+        gw += part[k]
+    return gw[:o].reshape(w_shape)
+
+
+def _pitch(w, pl, wo, kw, dw):
+    """Row pitch of the planes: the input row plus the larger of its two paddings
+    (rows share their zeros), at least the output row."""
+    pr = max(0, wo + dw * (kw - 1) - pl - w)
+    return max(w + max(pl, pr), wo)
+
+
+def _build():
+    global _kernels, _missing
+    if _kernels is None and not _missing:
+        _kernels = pool.load("_dense_numba")
+        _missing = _kernels is None
+    return _kernels

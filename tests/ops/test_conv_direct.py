@@ -1,0 +1,163 @@
+"""The direct dense convolution kernels (glassnet.ops.kernels.dense, numba), run directly
+through ``use_algorithm("direct")``: float64 central differences and float32 parity with
+torch (forward, input and weight gradients) on batch 1, odd sizes, odd channel counts,
+padding (asymmetric, zero, up to the reach), dilation, 3x3 / 5x5 / other kernels and
+conv1d; the dispatcher's choice; results independent of tiles, chunks and threads.
+"""
+import numpy as np
+import pytest
+
+import glassnet as gn
+import glassnet.nn.functional as F
+from glassnet.ops.conv import Window, choose_algorithm, use_algorithm
+from glassnet.ops.kernels import _threads, dense
+from glassnet.testing.gradcheck import gradcheck
+
+pytestmark = pytest.mark.skipif(not dense.available(), reason="numba not installed")
+
+# (n, c, o, kernel, padding, dilation, size)
+CONFIGS = [
+    (1, 3, 5, (3, 3), (1, 1), (1, 1), (7, 9)),     # batch 1, odd sizes, O % 4 != 0
+    (2, 4, 7, (3, 3), (0, 0), (1, 1), (8, 8)),     # valid
+    (3, 2, 3, (3, 3), (2, 2), (2, 2), (9, 7)),     # dilation 2, padding = reach
+    (2, 3, 4, (3, 3), (1, 2), (1, 1), (6, 6)),     # padding differs per dim
+    (2, 1, 6, (5, 5), (2, 2), (1, 1), (12, 11)),   # LeNet's first layer: C = 1, 5x5
+    (2, 6, 5, (5, 5), (0, 0), (1, 1), (10, 9)),    # 5x5 valid
+    (1, 3, 2, (3, 2), (1, 0), (1, 1), (6, 7)),     # one tap per pass (6 taps)
+    (2, 2, 3, (1, 3), (0, 1), (1, 2), (5, 8)),     # 1x3, dilation, padding
+]
+IDS = [f"n{c[0]}c{c[1]}o{c[2]}k{'x'.join(map(str, c[3]))}p{c[4]}d{c[5]}" for c in CONFIGS]
+
+
+def _arrays(cfg, dtype, seed):
+    n, c, o, k, p, d, size = cfg
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, c) + size).astype(dtype),
+            rng.standard_normal((o, c) + k).astype(dtype),
+            rng.standard_normal(o).astype(dtype), dict(padding=p, dilation=d))
+
+
+def _direct(x, w, b, **kw):
+    with use_algorithm("direct"):
+        y = F.conv2d(x, w, b, **kw)
+    assert y.grad_fn is None or y.grad_fn.algo == "direct"
+    return y
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_gradcheck_float64(cfg):
+    x, w, b, kw = _arrays(cfg, np.float64, 0)
+    assert gradcheck(lambda x, w, b: _direct(x, w, b, **kw),
+                     [gn.tensor(a, requires_grad=True) for a in (x, w, b)])
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_float32_matches_torch(cfg):
+    torch = pytest.importorskip("torch")
+    x, w, b, kw = _arrays(cfg, np.float32, 1)
+    ours = [gn.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ref = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    y = _direct(*ours, **kw)
+    ty = torch.nn.functional.conv2d(*ref, **kw)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    cot = np.random.default_rng(2).standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(gn.tensor(cot))
+    ty.backward(torch.tensor(cot))
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_conv1d_runs_the_direct_kernels_and_matches_torch(monkeypatch):
+    torch = pytest.importorskip("torch")
+    calls = []
+    for name in ("forward", "input_grad", "weight_grad"):
+        fn = getattr(dense, name)
+        monkeypatch.setattr(dense, name, lambda *a, _f=fn, _n=name: calls.append(_n) or _f(*a))
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 4, 17)).astype(np.float32)
+    w = rng.standard_normal((5, 4, 3)).astype(np.float32)
+    ours = [gn.tensor(a, requires_grad=True) for a in (x, w)]
+    ref = [torch.tensor(a, requires_grad=True) for a in (x, w)]
+    with use_algorithm("direct"):
+        y = F.conv1d(*ours, padding=2, dilation=2)
+    ty = torch.nn.functional.conv1d(*ref, padding=2, dilation=2)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    y.sum().backward()
+    ty.sum().backward()
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+    assert sorted(calls) == ["forward", "input_grad", "weight_grad"]
+
+
+def _win(h, w, k, p):
+    return Window((h, w), (h + 2 * p - k + 1, w + 2 * p - k + 1), (k, k), (1, 1), (p, p),
+                  (1, 1))
+
+
+def test_dispatcher_picks_direct_for_narrow_stride_1_layers_only():
+    x16 = np.zeros((2, 16, 32, 32), np.float32)
+    w16 = np.zeros((16, 16, 3, 3), np.float32)
+    assert choose_algorithm(x16, w16, 1, _win(32, 32, 3, 1)) == "direct"
+    x1 = np.zeros((2, 1, 28, 28), np.float32)
+    assert choose_algorithm(x1, np.zeros((6, 1, 5, 5), np.float32), 1,
+                            _win(28, 28, 5, 2)) == "direct"   # LeNet-5's first layer
+    x64 = np.zeros((2, 64, 8, 8), np.float32)
+    assert choose_algorithm(x64, np.zeros((64, 64, 3, 3), np.float32), 1,
+                            _win(8, 8, 3, 1)) == "shift"      # wider: the GEMMs win
+    s2 = Window((32, 32), (16, 16), (3, 3), (2, 2), (1, 1), (1, 1))
+    assert choose_algorithm(x16, w16, 1, s2) != "direct"      # stride 2
+    assert choose_algorithm(x16, np.zeros((16, 8, 3, 3), np.float32), 2,
+                            _win(32, 32, 3, 1)) != "direct"   # groups
+    assert choose_algorithm(x16, w16, 1, _win(32, 32, 3, 1), transposed=True) != "direct"
+    assert choose_algorithm(x16.astype(np.int32), w16.astype(np.int32), 1,
+                            _win(32, 32, 3, 1)) != "direct"
+    with _threads.disabled():
+        assert choose_algorithm(x16, w16, 1, _win(32, 32, 3, 1)) == "shift"
+
+
+@pytest.mark.parametrize("kw, why", [
+    (dict(stride=2), "stride"), (dict(groups=2), "groups"), (dict(padding=3), "reach")])
+def test_forcing_direct_on_a_layer_it_cannot_run_names_it(kw, why):
+    x = gn.zeros(1, 4, 8, 8)
+    w = gn.zeros(4, 4 // kw.get("groups", 1), 3, 3)
+    with use_algorithm("direct"), pytest.raises(ValueError, match="'direct' needs"):
+        F.conv2d(x, w, **kw)
+
+
+def test_results_do_not_depend_on_tiles_chunks_or_threads(monkeypatch):
+    """Bit for bit: the default tiles vs tiles of 7 positions (tiles end mid-row and
+    mid-image), weight-gradient chunks of 16 positions, and 1 vs 2 threads."""
+    import numba
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 5, 11, 10)).astype(np.float32)
+    w = rng.standard_normal((6, 5, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((3, 6, 11, 10)).astype(np.float32)
+    win = _win(11, 10, 3, 1)
+
+    def run():
+        y, xg = dense.forward(x, w, None, win)
+        return y, dense.input_grad(gy, w, x.shape, win), dense.weight_grad(gy, xg, w.shape, win)
+
+    base = run()
+    prev = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = run()
+    finally:
+        numba.set_num_threads(prev)
+    for a, b in zip(base, one):
+        assert np.array_equal(a, b)
+    monkeypatch.setattr(dense, "_TILE", 7)
+    small = run()
+    for a, b in zip(base[:2], small[:2]):
+        assert np.array_equal(a, b)   # the same sums, only split differently
+    monkeypatch.setattr(dense, "_CHUNK", 16)
+    monkeypatch.setattr(dense, "_MAX_CHUNKS", 5)
+    chunked = run()[2]
+    # more partial sums: equal up to float32 rounding, against the float64 product
+    ref = dense.weight_grad(gy.astype(np.float64),
+                            dense.forward(x.astype(np.float64), w.astype(np.float64), None,
+                                          win)[1], w.shape, win)
+    np.testing.assert_allclose(chunked, ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(base[2], ref, rtol=1e-4, atol=1e-4)
