@@ -16,6 +16,7 @@ import numpy as np
 from glassnet.autograd import Function, sum_to
 from glassnet.backend import get_array_module, get_default_dtype
 from glassnet._tensor_base import TensorBase as Tensor
+from glassnet.ops.kernels import elementwise as _ew
 
 __all__ = ["sigmoid", "tanh", "relu"]
 
@@ -237,14 +238,19 @@ class Softshrink(Function):
 # Rectifier family
 # ---------------------------------------------------------------------------
 class ReLU(Function):
+    # Large float arrays take the one-pass, all-core kernels of
+    # glassnet.ops.kernels.elementwise (None: the NumPy lines below).
     def forward(self, x):
-        out = get_array_module(x).maximum(x, 0)
+        out = _ew.relu(x)
+        if out is None:
+            out = get_array_module(x).maximum(x, 0)
         self.out = out
         return out
 
     def backward(self, g):
         # NOTE: relu'(0) = 0, as in PyTorch (threshold_backward on the output <= 0).
-        return g * (self.out > 0)
+        gx = _ew.relu_grad(g, self.out)
+        return g * (self.out > 0) if gx is None else gx
 
 
 class Hardtanh(Function):

@@ -536,11 +536,8 @@ class Conv2d(Function):
                 xs = _subsample(x, win).reshape(n, x.shape[1], -1)
                 gw = xp.matmul(gy, xs.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
         elif self.algo == "direct":
-            k = _dense_kernels()
-            if self.needs_input_grad[0]:
-                gx = k.input_grad(g, w, x.shape, win)
-            if self.needs_input_grad[1]:
-                gw = k.weight_grad(g, self.xq, w.shape, win)
+            gx, gw = _dense_kernels().backward(g, w, getattr(self, "xq", None), x.shape, win,
+                                               *self.needs_input_grad[:2])
         elif self.algo == "depthwise-direct":
             k = _dw_kernels()
             if self.needs_input_grad[0]:

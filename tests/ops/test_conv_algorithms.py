@@ -386,14 +386,16 @@ def test_direct_kernels_called_from_two_threads_at_once():
 
 @pytest.mark.skipif(not dw_kernels.available(), reason="numba not installed")
 def test_warm_up_loads_every_kernel_for_both_float_types():
-    from glassnet.ops.kernels import _batchnorm_numba, _dense_numba, _depthwise_numba, warm_up
+    from glassnet.ops.kernels import (_batchnorm_numba, _dense_numba, _depthwise_numba,
+                                      _elementwise_numba, warm_up)
 
     warm_up()
     kernels = [getattr(_depthwise_numba, n) for n in
                ("fwd", "bwd_input", "bwd_weight", "fwd_s1", "bwd_input_s1", "bwd_weight_s1")]
     kernels += [getattr(_batchnorm_numba, n) for n in
                 ("moments", "normalize", "grad_sums", "grad_input")]
-    kernels += [_dense_numba.conv, _dense_numba.weight_grad]
+    kernels += [_dense_numba.conv, _dense_numba.weight_grad, _elementwise_numba.relu,
+                _elementwise_numba.relu_grad, _elementwise_numba.add]
     for k in kernels:
         dtypes = {str(sig[0].dtype) for sig in k.signatures}
         assert {"float32", "float64"} <= dtypes, (k.__name__, dtypes)

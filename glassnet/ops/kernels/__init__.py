@@ -10,7 +10,7 @@ def warm_up() -> None:
     import numpy as np
 
     from glassnet.ops.conv import Window
-    from glassnet.ops.kernels import batchnorm, dense, depthwise
+    from glassnet.ops.kernels import batchnorm, dense, depthwise, elementwise
 
     if not (depthwise.available() and batchnorm.available()):
         return
@@ -34,3 +34,5 @@ def warm_up() -> None:
         batchnorm.normalize(xs, one, one, one)
         batchnorm.grad_sums(xs, xs)
         batchnorm.grad_input(xs, xs, one, one, one)
+        big = np.ones(elementwise.MIN_SIZE, dt)
+        elementwise.relu_grad(elementwise.relu(big), elementwise.add(big, big))

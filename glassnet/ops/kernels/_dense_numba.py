@@ -104,8 +104,7 @@ def conv(xg, wt, offs, bias, out, wq, plane, tile):
     ``wq``; ``wt``: (O4, C, T) with O4 a multiple of :data:`OB` (rows beyond O zero);
     ``out``: (N, O, Ho, Wo). A task is :data:`OB` output channels x ``tile`` positions
     (the accumulator, sized for L1); positions beyond Wo or Ho are computed and dropped."""
-    c_ = xg.shape[0]
-    o4, _, t_ = wt.shape
+    o4, c_, t_ = wt.shape  # xg may have more (zero) rows than wt has input channels
     n_, o_, ho, wo = out.shape
     nob = o4 // OB
     m = n_ * plane
@@ -243,16 +242,17 @@ def _wgrad5(g0, g1, xs, offs, t0, n, acc, o, c, zero):
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def weight_grad(gyc, xg, offs, part, zero):
-    """``part[k, o, c, t] = sum_{l in chunk k} gyc[o, l] xg[c, l + offs[t]]``.
+def weight_grad(gyc, shift, m, xg, offs, part, zero):
+    """``part[k, o, c, t] = sum_{l in chunk k} gyc[o, shift + l] xg[c, l + offs[t]]``.
 
-    ``gyc``: (O2, M) output-gradient canvases in the layout of ``xg`` (zero at every
-    position that is not an output, and in row O2-1 when O is odd); ``part``: (K, O2, C,
+    ``gyc``: (O2, >= shift + m) output-gradient canvases in the layout of ``xg`` from
+    column ``shift`` on (zero at every position that is not an output, and in row O2-1
+    when O is odd: O2 is even); ``m``: positions; ``part``: (K, O2, C,
     T) partial sums over K equal chunks of the M positions, added up by the caller in a
     fixed order (the result does not depend on the number of threads). ``zero``: 0 of
     the dtype (a literal ``0.0`` would make float32 sums float64; ``gyc[0, 0] * 0`` stops
     LLVM from vectorising the sums)."""
-    o2, m = gyc.shape
+    o2 = gyc.shape[0]
     c_ = xg.shape[0]
     t_ = offs.shape[0]
     kc = part.shape[0]
@@ -264,8 +264,8 @@ def weight_grad(gyc, xg, offs, part, zero):
         l0 = k * per
         lc = max(0, min(m, l0 + per) - l0)
         for o in range(0, o2, 2):
-            g0 = gyc[o, l0:l0 + lc]
-            g1 = gyc[o + 1, l0:l0 + lc]
+            g0 = gyc[o, shift + l0:shift + l0 + lc]
+            g1 = gyc[o + 1, shift + l0:shift + l0 + lc]
             for c in range(c_):
                 xs = xg[c, l0:l0 + lc + reach]
                 if t_ == 9:

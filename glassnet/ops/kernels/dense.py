@@ -29,7 +29,8 @@ import numpy as np
 from glassnet.ops.kernels import _threads as pool
 from glassnet.ops.kernels._threads import LOCK as _LOCK
 
-__all__ = ["available", "supports", "forward", "input_grad", "weight_grad", "flat"]
+__all__ = ["available", "supports", "forward", "backward", "input_grad", "weight_grad",
+           "flat"]
 
 _kernels = None
 _missing = False
@@ -56,18 +57,19 @@ def supports(x, w, groups, win) -> bool:
             and available())
 
 
-def flat(x, pad, out_hw, kernel, dilation):
+def flat(x, pad, out_hw, kernel, dilation, channels=None):
     """``x`` (N, C, H, W) as channel-major flat zero-padded planes ``(C, N*plane + r)``
-    (``r``: the reach of the last tap). Returns the planes, their row pitch ``wq``, the
-    plane length and the flat offset of each tap (row-major ``(i, j)``)."""
+    (``r``: the reach of the last tap; ``channels`` rows if given, the rows beyond C
+    zero). Returns the planes, their row pitch ``wq``, the plane length and the flat
+    offset of each tap (row-major ``(i, j)``)."""
     n, c, h, w = x.shape
     (pt, pl), (ho, wo), (kh, kw), (dh, dw) = pad, out_hw, kernel, dilation
     wq = _pitch(w, pl, wo, kw, dw)
     rows = max(pt + h, ho + dh * (kh - 1))
     plane = rows * wq
     reach = dh * (kh - 1) * wq + dw * (kw - 1)
-    xg = np.zeros((c, n * plane + reach), dtype=x.dtype)
-    xg[:, :n * plane].reshape(c, n, rows, wq)[:, :, pt:pt + h, pl:pl + w] = \
+    xg = np.zeros((channels or c, n * plane + reach), dtype=x.dtype)
+    xg[:c, :n * plane].reshape(c, n, rows, wq)[:, :, pt:pt + h, pl:pl + w] = \
         x.transpose(1, 0, 2, 3)
     offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
                     dtype=np.int64)
@@ -100,36 +102,53 @@ def forward(x, w, b, win):
 
 def input_grad(gy, w, x_shape, win):
     """Gradient with respect to the input: ``(N, C, H, W)``."""
-    (kh, kw), (dh, dw) = win.kernel, win.dilation
-    pad = (dh * (kh - 1) - win.pad[0], dw * (kw - 1) - win.pad[1])
-    gp, wq, plane, offs = flat(gy, pad, tuple(x_shape[2:]), win.kernel, win.dilation)
-    o, c = w.shape[:2]
-    wf = w.reshape(o, c, -1)[:, :, ::-1].transpose(1, 0, 2)  # (C, O, T), taps flipped
-    gx = np.empty(x_shape, dtype=gy.dtype)
-    return _run(gp, wq, plane, offs, wf, np.zeros(c, dtype=gy.dtype), gx)
+    return backward(gy, w, None, x_shape, win, True, False)[0]
 
 
 def weight_grad(gy, xg, w_shape, win):
     """Gradient with respect to the weight, from the planes ``xg`` of :func:`forward`."""
+    return backward(gy, np.empty(w_shape, gy.dtype), xg, None, win, False, True)[1]
+
+
+def backward(gy, w, xg, x_shape, win, need_input, need_weight):
+    """``(gx, gw)`` (None where not needed) for the output gradient ``gy``. The padded
+    gradient planes that the input gradient convolves are, for the usual geometries
+    (pitch and plane length equal to the input's, e.g. 3x3 with padding 1), also the
+    weight gradient's canvases, shifted by the padding: then ``gy`` is copied once."""
     n, o, ho, wo = gy.shape
     (kh, kw), (dh, dw) = win.kernel, win.dilation
-    wq = _pitch(win.in_size[1], win.pad[1], wo, kw, dw)
-    reach = dh * (kh - 1) * wq + dw * (kw - 1)
-    plane = (xg.shape[1] - reach) // n
-    offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
-                    dtype=np.int64)
     o2 = o + (o & 1)
-    gyc = np.zeros((o2, n, plane // wq, wq), dtype=gy.dtype)
-    gyc[:o, :, :ho, :wo] = gy.transpose(1, 0, 2, 3)
-    m = n * plane
-    chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))  # fixed by the shape, not the threads
-    part = np.empty((chunks, o2, xg.shape[0], kh * kw), dtype=gy.dtype)
-    with _LOCK:
-        _build().weight_grad(gyc.reshape(o2, m), xg, offs, part, gy.dtype.type(0))
-    gw = part[0].copy()
-    for k in range(1, chunks):  # fixed order: independent of the thread count
-        gw += part[k]
-    return gw[:o].reshape(w_shape)
+    gx = gw = gp = None
+    if need_input:
+        pad = (dh * (kh - 1) - win.pad[0], dw * (kw - 1) - win.pad[1])
+        gp, gwq, gplane, goffs = flat(gy, pad, win.in_size, win.kernel, win.dilation,
+                                      channels=o2)
+        c = w.shape[1]
+        wf = w.reshape(o, c, -1)[:, :, ::-1].transpose(1, 0, 2)  # (C, O, T), taps flipped
+        gx = _run(gp, gwq, gplane, goffs, wf, np.zeros(c, dtype=gy.dtype),
+                  np.empty((n, c) + tuple(win.in_size), dtype=gy.dtype))
+    if need_weight:
+        wq = _pitch(win.in_size[1], win.pad[1], wo, kw, dw)
+        reach = dh * (kh - 1) * wq + dw * (kw - 1)
+        plane = (xg.shape[1] - reach) // n
+        offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
+                        dtype=np.int64)
+        if gp is not None and (gwq, gplane) == (wq, plane):
+            shift = pad[0] * wq + pad[1]
+        else:
+            gp = np.zeros((o2, n, plane // wq, wq), dtype=gy.dtype)
+            gp[:o, :, :ho, :wo] = gy.transpose(1, 0, 2, 3)
+            gp, shift = gp.reshape(o2, -1), 0
+        m = n * plane
+        chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))  # fixed by the shape, not the threads
+        part = np.empty((chunks, o2, xg.shape[0], kh * kw), dtype=gy.dtype)
+        with _LOCK:
+            _build().weight_grad(gp, shift, m, xg, offs, part, gy.dtype.type(0))
+        gw = part[0].copy()
+        for k in range(1, chunks):  # fixed order: independent of the thread count
+            gw += part[k]
+        gw = gw[:o].reshape(w.shape)
+    return gx, gw
 
 
 def _pitch(w, pl, wo, kw, dw):

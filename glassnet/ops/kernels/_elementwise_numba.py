@@ -1,0 +1,45 @@
+"""The numba kernels of :mod:`glassnet.ops.kernels.elementwise` (imported only where
+numba is installed). Flat 1-D arrays, split into fixed chunks over the threads; no
+fastmath, so NaN and -0.0 behave exactly as in the NumPy reference."""
+from numba import njit, prange
+
+CHUNK = 1 << 15
+
+
+@njit(parallel=True, cache=True)
+def relu(x, out):
+    """``out = maximum(x, 0)`` (NaN stays NaN, as ``np.maximum``)."""
+    n = x.shape[0]
+    for k in prange((n + CHUNK - 1) // CHUNK):
+        s = k * CHUNK
+        xs = x[s:min(n, s + CHUNK)]
+        os_ = out[s:min(n, s + CHUNK)]
+        for i in range(xs.shape[0]):
+            v = xs[i]
+            os_[i] = v if (v > 0 or v != v) else 0
+
+
+@njit(parallel=True, cache=True)
+def relu_grad(g, y, out):
+    """``out = g * (y > 0)`` in one pass (``y``: the forward's output)."""
+    n = g.shape[0]
+    for k in prange((n + CHUNK - 1) // CHUNK):
+        s = k * CHUNK
+        gs = g[s:min(n, s + CHUNK)]
+        ys = y[s:min(n, s + CHUNK)]
+        os_ = out[s:min(n, s + CHUNK)]
+        for i in range(gs.shape[0]):
+            os_[i] = gs[i] if ys[i] > 0 else gs[i] * 0
+
+
+@njit(parallel=True, cache=True)
+def add(a, b, out):
+    """``out = a + b`` (same shapes)."""
+    n = a.shape[0]
+    for k in prange((n + CHUNK - 1) // CHUNK):
+        s = k * CHUNK
+        a_ = a[s:min(n, s + CHUNK)]
+        b_ = b[s:min(n, s + CHUNK)]
+        os_ = out[s:min(n, s + CHUNK)]
+        for i in range(a_.shape[0]):
+            os_[i] = a_[i] + b_[i]

@@ -1,0 +1,76 @@
+"""Elementwise hot paths of the conv nets (ReLU forward and backward, the residual add)
+on all cores, compiled with numba.
+
+NumPy's ufuncs run on one thread, and ``g * (y > 0)`` makes two passes (a boolean
+temporary, then the product). On activations of many megabytes these passes are memory-
+bound, so each saved pass and each extra core count: these kernels make one pass and
+spread fixed chunks over numba's threads. They only take large (``>= MIN_SIZE``)
+C-contiguous NumPy float arrays of one dtype and shape; everything else, and everything
+under :class:`disabled`, runs the NumPy reference, which the tests compare them with
+bit for bit.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.ops.kernels import _threads as pool
+from glassnet.ops.kernels._threads import LOCK as _LOCK
+
+__all__ = ["MIN_SIZE", "available", "relu", "relu_grad", "add"]
+
+MIN_SIZE = 1 << 16  # below this a kernel call costs more than it saves
+
+_kernels = None
+_missing = False
+
+
+def available() -> bool:
+    """True when numba imports (the kernels compile on first call)."""
+    return _build() is not None
+
+
+def _ok(*arrays) -> bool:
+    a = arrays[0]
+    return (isinstance(a, np.ndarray) and a.size >= MIN_SIZE
+            and a.dtype in (np.float32, np.float64) and not pool.is_disabled()
+            and all(isinstance(b, np.ndarray) and b.dtype == a.dtype and b.shape == a.shape
+                    and b.flags.c_contiguous for b in arrays)
+            and available())
+
+
+def relu(x):
+    """``maximum(x, 0)``, or None when the kernels do not take ``x``."""
+    if not _ok(x):
+        return None
+    out = np.empty_like(x)
+    with _LOCK:
+        _build().relu(x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def relu_grad(g, y):
+    """``g * (y > 0)``, or None when the kernels do not take these arrays."""
+    if not _ok(g, y):
+        return None
+    out = np.empty_like(g)
+    with _LOCK:
+        _build().relu_grad(g.reshape(-1), y.reshape(-1), out.reshape(-1))
+    return out
+
+
+def add(a, b):
+    """``a + b`` for two arrays of one shape and dtype, or None."""
+    if not _ok(a, b):
+        return None
+    out = np.empty_like(a)
+    with _LOCK:
+        _build().add(a.reshape(-1), b.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _build():
+    global _kernels, _missing
+    if _kernels is None and not _missing:
+        _kernels = pool.load("_elementwise_numba")
+        _missing = _kernels is None
+    return _kernels
