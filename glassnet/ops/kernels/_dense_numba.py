@@ -97,13 +97,15 @@ def _tap1(a0, a1, a2, a3, xs, w0, w1, w2, w3, off, n):
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def conv(xg, wt, offs, bias, out, wq, plane, tile):
+def conv(xg, wt, offs, bias, out, wq, plane, tile, row0, col0):
     """``out[n, o, oh, ow] = bias[o] + sum_{c,t} wt[o, c, t] xg[c, n*plane + oh*wq + ow + offs[t]]``.
 
     ``xg``: (C, M) channel-major flat padded planes, image n at ``n*plane``, row pitch
     ``wq``; ``wt``: (O4, C, T) with O4 a multiple of :data:`OB` (rows beyond O zero);
-    ``out``: (N, O, Ho, Wo). A task is :data:`OB` output channels x ``tile`` positions
-    (the accumulator, sized for L1); positions beyond Wo or Ho are computed and dropped."""
+    ``out``: (N, O, Ho, Wo), read from canvas rows ``row0 ..`` and columns ``col0 ..`` (0
+    for a forward; the padding for an input gradient computed on the input's planes). A
+    task is :data:`OB` output channels x ``tile`` positions (the accumulator, sized for
+    L1); positions outside that window are computed and dropped."""
     o4, c_, t_ = wt.shape  # xg may have more (zero) rows than wt has input channels
     n_, o_, ho, wo = out.shape
     nob = o4 // OB
@@ -133,15 +135,18 @@ def conv(xg, wt, offs, bias, out, wq, plane, tile):
         while p < m0 + lt:
             n = p // plane
             r = p - n * plane
-            oh = r // wq
-            ow = r - oh * wq
+            oh = r // wq - row0
+            ow = r - (r // wq) * wq
             end = min(m0 + lt, p + wq - ow)
-            if oh < ho and ow < wo:
-                cols = min(wo - ow, end - p)
+            lo = max(col0, ow)  # first wanted column in this run
+            if 0 <= oh < ho and lo < col0 + wo and lo < ow + end - p:
+                cols = min(col0 + wo, ow + end - p) - lo
+                p0 = p + lo - ow
+                ow = lo - col0
                 for k in range(min(OB, o_ - ob)):
                     bv = bias[ob + k]
                     dst = out[n, ob + k, oh, ow:ow + cols]
-                    src = acc[k, p - m0:p - m0 + cols]
+                    src = acc[k, p0 - m0:p0 - m0 + cols]
                     for i in range(cols):
                         dst[i] = src[i] + bv
             p = end

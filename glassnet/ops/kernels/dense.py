@@ -34,7 +34,7 @@ __all__ = ["available", "supports", "forward", "backward", "input_grad", "weight
 
 _kernels = None
 _missing = False
-_TILE = 1024        # output positions per forward task (4 channels x 1024: 16 KiB)
+_TILE = 2048        # output positions per forward task (4 channels x 2048: 32 KiB)
 _CHUNK = 2048       # positions per partial sum of the weight gradient ...
 _MAX_CHUNKS = 64    # ... at most this many partial sums
 
@@ -57,33 +57,34 @@ def supports(x, w, groups, win) -> bool:
             and available())
 
 
-def flat(x, pad, out_hw, kernel, dilation, channels=None):
+def flat(x, pad, out_hw, kernel, dilation):
     """``x`` (N, C, H, W) as channel-major flat zero-padded planes ``(C, N*plane + r)``
-    (``r``: the reach of the last tap; ``channels`` rows if given, the rows beyond C
-    zero). Returns the planes, their row pitch ``wq``, the plane length and the flat
-    offset of each tap (row-major ``(i, j)``)."""
+    (``r``: the reach of the last tap). Returns the planes, their row pitch ``wq``, the
+    plane length and the flat offset of each tap (row-major ``(i, j)``)."""
     n, c, h, w = x.shape
     (pt, pl), (ho, wo), (kh, kw), (dh, dw) = pad, out_hw, kernel, dilation
     wq = _pitch(w, pl, wo, kw, dw)
     rows = max(pt + h, ho + dh * (kh - 1))
     plane = rows * wq
     reach = dh * (kh - 1) * wq + dw * (kw - 1)
-    xg = np.zeros((channels or c, n * plane + reach), dtype=x.dtype)
-    xg[:c, :n * plane].reshape(c, n, rows, wq)[:, :, pt:pt + h, pl:pl + w] = \
+    xg = np.zeros((c, n * plane + reach), dtype=x.dtype)
+    xg[:, :n * plane].reshape(c, n, rows, wq)[:, :, pt:pt + h, pl:pl + w] = \
         x.transpose(1, 0, 2, 3)
     offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
                     dtype=np.int64)
     return xg, wq, plane, offs
 
 
-def _run(xg, wq, plane, offs, wt, bias, out):
-    """The forward kernel on prepared planes; ``wt``: (O, C, T)."""
+def _run(xg, wq, plane, offs, wt, bias, out, origin=(0, 0)):
+    """The forward kernel on prepared planes; ``wt``: (O, C, T); ``origin``: the canvas
+    row and column of ``out[..., 0, 0]``."""
     o, c, t = wt.shape
     o4 = -(-o // 4) * 4
     if o4 != o:
         wt = np.concatenate([wt, np.zeros((o4 - o, c, t), dtype=wt.dtype)])
     with _LOCK:
-        _build().conv(xg, np.ascontiguousarray(wt), offs, bias, out, wq, plane, _TILE)
+        _build().conv(xg, np.ascontiguousarray(wt), offs, bias, out, wq, plane, _TILE,
+                      *origin)
     return out
 
 
@@ -111,39 +112,37 @@ def weight_grad(gy, xg, w_shape, win):
 
 
 def backward(gy, w, xg, x_shape, win, need_input, need_weight):
-    """``(gx, gw)`` (None where not needed) for the output gradient ``gy``. The padded
-    gradient planes that the input gradient convolves are, for the usual geometries
-    (pitch and plane length equal to the input's, e.g. 3x3 with padding 1), also the
-    weight gradient's canvases, shifted by the padding: then ``gy`` is copied once."""
+    """``(gx, gw)`` (None where not needed) for the output gradient ``gy``.
+
+    ``gy`` is copied once, into canvases laid out like the input's planes (pitch ``wq``,
+    ``plane`` per image, zero wherever the forward computed no output) after ``reach``
+    leading zeros. The weight gradient reads them from ``reach`` on; the input gradient
+    is the forward kernel over them with the taps flipped (position ``P`` of the input's
+    planes gathers ``gy`` at ``P - offs[t]``, i.e. at ``reach - offs[t] = offs[T-1-t]``
+    past the leading zeros), cropped to the unpadded input."""
     n, o, ho, wo = gy.shape
-    (kh, kw), (dh, dw) = win.kernel, win.dilation
+    (h, w_), (kh, kw), (dh, dw) = win.in_size, win.kernel, win.dilation
+    wq = _pitch(w_, win.pad[1], wo, kw, dw)
+    rows = max(win.pad[0] + h, ho + dh * (kh - 1))
+    plane, reach = rows * wq, dh * (kh - 1) * wq + dw * (kw - 1)
+    offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
+                    dtype=np.int64)
     o2 = o + (o & 1)
-    gx = gw = gp = None
+    gc = np.zeros((o2, reach + n * plane + reach), dtype=gy.dtype)
+    gc[:o, reach:reach + n * plane].reshape(o, n, rows, wq)[:, :, :ho, :wo] = \
+        gy.transpose(1, 0, 2, 3)
+    gx = gw = None
     if need_input:
-        pad = (dh * (kh - 1) - win.pad[0], dw * (kw - 1) - win.pad[1])
-        gp, gwq, gplane, goffs = flat(gy, pad, win.in_size, win.kernel, win.dilation,
-                                      channels=o2)
         c = w.shape[1]
         wf = w.reshape(o, c, -1)[:, :, ::-1].transpose(1, 0, 2)  # (C, O, T), taps flipped
-        gx = _run(gp, gwq, gplane, goffs, wf, np.zeros(c, dtype=gy.dtype),
-                  np.empty((n, c) + tuple(win.in_size), dtype=gy.dtype))
+        gx = _run(gc, wq, plane, offs, wf, np.zeros(c, dtype=gy.dtype),
+                  np.empty((n, c, h, w_), dtype=gy.dtype), win.pad)
     if need_weight:
-        wq = _pitch(win.in_size[1], win.pad[1], wo, kw, dw)
-        reach = dh * (kh - 1) * wq + dw * (kw - 1)
-        plane = (xg.shape[1] - reach) // n
-        offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
-                        dtype=np.int64)
-        if gp is not None and (gwq, gplane) == (wq, plane):
-            shift = pad[0] * wq + pad[1]
-        else:
-            gp = np.zeros((o2, n, plane // wq, wq), dtype=gy.dtype)
-            gp[:o, :, :ho, :wo] = gy.transpose(1, 0, 2, 3)
-            gp, shift = gp.reshape(o2, -1), 0
         m = n * plane
         chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))  # fixed by the shape, not the threads
         part = np.empty((chunks, o2, xg.shape[0], kh * kw), dtype=gy.dtype)
         with _LOCK:
-            _build().weight_grad(gp, shift, m, xg, offs, part, gy.dtype.type(0))
+            _build().weight_grad(gc, reach, m, xg, offs, part, gy.dtype.type(0))
         gw = part[0].copy()
         for k in range(1, chunks):  # fixed order: independent of the thread count
             gw += part[k]
