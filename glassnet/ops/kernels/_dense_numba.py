@@ -287,3 +287,27 @@ def weight_grad(gyc, shift, m, xg, offs, part, zero):
                             q += g1[i] * x[i]
                         acc[o, c, t] += p
                         acc[o + 1, c, t] += q
+
+
+@njit(parallel=True, cache=True)
+def to_planes(x, dst, lead, rows, wq, pt, pl):
+    """Write ``x`` (N, C, H, W) into ``dst`` (C2 >= C, lead + N*rows*wq + tail): image n,
+    channel c at ``dst[c, lead + n*rows*wq + (pt + h)*wq + pl + w]``, zeros everywhere
+    else (each plane zeroed and filled while it is in cache)."""
+    n_, c_, h_, w_ = x.shape
+    c2, total = dst.shape
+    plane = rows * wq
+    for task in prange(c2 * n_):
+        c = task // n_
+        n = task - c * n_
+        base = lead + n * plane
+        seg = dst[c, base:base + plane]
+        seg[:] = 0
+        if c < c_:
+            for h in range(max(0, -pt), min(h_, rows - pt)):
+                b = (pt + h) * wq + pl
+                seg[b:b + min(w_, wq - pl)] = x[n, c, h, :min(w_, wq - pl)]
+        if n == 0:
+            dst[c, :lead] = 0
+        if n == n_ - 1:
+            dst[c, lead + n_ * plane:] = 0

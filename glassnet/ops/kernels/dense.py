@@ -67,9 +67,7 @@ def flat(x, pad, out_hw, kernel, dilation):
     rows = max(pt + h, ho + dh * (kh - 1))
     plane = rows * wq
     reach = dh * (kh - 1) * wq + dw * (kw - 1)
-    xg = np.zeros((c, n * plane + reach), dtype=x.dtype)
-    xg[:, :n * plane].reshape(c, n, rows, wq)[:, :, pt:pt + h, pl:pl + w] = \
-        x.transpose(1, 0, 2, 3)
+    xg = _planes(x, c, 0, rows, wq, pt, pl, reach)
     offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
                     dtype=np.int64)
     return xg, wq, plane, offs
@@ -128,9 +126,7 @@ def backward(gy, w, xg, x_shape, win, need_input, need_weight):
     offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
                     dtype=np.int64)
     o2 = o + (o & 1)
-    gc = np.zeros((o2, reach + n * plane + reach), dtype=gy.dtype)
-    gc[:o, reach:reach + n * plane].reshape(o, n, rows, wq)[:, :, :ho, :wo] = \
-        gy.transpose(1, 0, 2, 3)
+    gc = _planes(gy, o2, reach, rows, wq, 0, 0, reach)
     gx = gw = None
     if need_input:
         c = w.shape[1]
@@ -148,6 +144,17 @@ def backward(gy, w, xg, x_shape, win, need_input, need_weight):
             gw += part[k]
         gw = gw[:o].reshape(w.shape)
     return gx, gw
+
+
+def _planes(x, channels, lead, rows, wq, pt, pl, tail):
+    """``x`` (N, C, H, W) on ``channels`` (>= C; the extra ones zero) flat planes of
+    ``rows x wq`` values, ``x`` at row ``pt`` and column ``pl`` of each, after ``lead``
+    and before ``tail`` zeros: one parallel pass (the kernel ``to_planes``)."""
+    n, c, h, w = x.shape
+    dst = np.empty((channels, lead + n * rows * wq + tail), dtype=x.dtype)
+    with _LOCK:
+        _build().to_planes(np.ascontiguousarray(x), dst, lead, rows, wq, pt, pl)
+    return dst
 
 
 def _pitch(w, pl, wo, kw, dw):
