@@ -181,9 +181,9 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
                              f"groups={groups}")
         if name == "direct" and (transposed or not _direct_ok(x, w, groups, win)):
             raise ValueError(f"use_algorithm: 'direct' needs an ungrouped stride-1 2-D "
-                             f"convolution (not transposed) padded by at most its reach, on "
-                             f"NumPy float32/float64 arrays, with numba installed; got "
-                             f"weight {w.shape} with groups={groups}")
+                             f"convolution (not transposed) on NumPy float32/float64 arrays, "
+                             f"with numba installed; got weight {w.shape} with "
+                             f"groups={groups}")
         return name
     if depthwise:
         return "depthwise"

@@ -46,15 +46,11 @@ def available() -> bool:
 
 def supports(x, w, groups, win) -> bool:
     """Whether these kernels run this layer: 2-D, stride 1, ``groups == 1``, NumPy
-    float32/float64, padding no larger than the kernel's reach (so that the input
-    gradient is a forward convolution)."""
+    float32/float64 (any padding and dilation)."""
     return (not pool.is_disabled() and win is not None and win.nd == 2 and groups == 1
             and win.stride == (1, 1) and isinstance(x, np.ndarray)
             and isinstance(w, np.ndarray) and x.dtype == w.dtype
-            and x.dtype in (np.float32, np.float64)
-            and all(0 <= p <= d * (k - 1) for p, d, k in
-                    zip(win.pad, win.dilation, win.kernel))
-            and available())
+            and x.dtype in (np.float32, np.float64) and available())
 
 
 def flat(x, pad, out_hw, kernel, dilation):
