@@ -259,14 +259,16 @@ class Hardtanh(Function):
     def forward(self, x, min_val, max_val):
         self.save_for_backward(x)
         self.bounds = (min_val, max_val)
-        return get_array_module(x).clip(x, min_val, max_val)
+        out = _ew.clip(x, min_val, max_val)
+        return get_array_module(x).clip(x, min_val, max_val) if out is None else out
 
     def backward(self, g):
         (x,) = self.saved_tensors
         lo, hi = self.bounds
         # NOTE: zero gradient AT both bounds (hardtanh_backward uses x <= min or x >= max),
         # unlike clamp, whose gradient passes at the bounds.
-        return g * ((x > lo) & (x < hi))
+        gx = _ew.clip_grad(g, x, lo, hi)
+        return g * ((x > lo) & (x < hi)) if gx is None else gx
 
 
 class Threshold(Function):

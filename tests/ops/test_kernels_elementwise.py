@@ -1,4 +1,4 @@
-"""The elementwise kernels (ReLU forward/backward, same-shape add) equal the NumPy
+"""The elementwise kernels (ReLU and clip forward/backward, same-shape add) equal the NumPy
 reference bit for bit, NaN, infinities and signed zeros included, and the ops fall back
 to NumPy for what the kernels do not take (small, strided, mixed-dtype, broadcast)."""
 import numpy as np
@@ -23,7 +23,11 @@ def test_kernels_equal_numpy_bit_for_bit(dtype):
     y = np.maximum(x, 0)
     with np.errstate(invalid="ignore"):  # inf * 0 in the reference
         want_grad = g * (y > 0)
-    for got, want in [(E.relu(x), y), (E.relu_grad(g, y), want_grad), (E.add(x, g), x + g)]:
+        want_clip_grad = g * ((x > -0.5) & (x < 6))
+    cases = [(E.relu(x), y), (E.relu_grad(g, y), want_grad), (E.add(x, g), x + g),
+             (E.clip(x, -0.5, 6), np.clip(x, dtype(-0.5), dtype(6))),
+             (E.clip_grad(g, x, -0.5, 6), want_clip_grad)]
+    for got, want in cases:
         assert got.dtype == want.dtype and got.shape == want.shape
         assert np.array_equal(got, want, equal_nan=True)
         assert np.array_equal(np.signbit(got), np.signbit(want))

@@ -43,3 +43,30 @@ def add(a, b, out):
         os_ = out[s:min(n, s + CHUNK)]
         for i in range(a_.shape[0]):
             os_[i] = a_[i] + b_[i]
+
+
+@njit(parallel=True, cache=True)
+def clip(x, lo, hi, out):
+    """``out = clip(x, lo, hi)`` (NaN stays NaN, as ``np.clip``)."""
+    n = x.shape[0]
+    for k in prange((n + CHUNK - 1) // CHUNK):
+        s = k * CHUNK
+        xs = x[s:min(n, s + CHUNK)]
+        os_ = out[s:min(n, s + CHUNK)]
+        for i in range(xs.shape[0]):
+            v = xs[i]
+            os_[i] = lo if v < lo else (hi if v > hi else v)
+
+
+@njit(parallel=True, cache=True)
+def clip_grad(g, x, lo, hi, out):
+    """``out = g * ((x > lo) & (x < hi))`` in one pass (hardtanh's gradient)."""
+    n = g.shape[0]
+    for k in prange((n + CHUNK - 1) // CHUNK):
+        s = k * CHUNK
+        gs = g[s:min(n, s + CHUNK)]
+        xs = x[s:min(n, s + CHUNK)]
+        os_ = out[s:min(n, s + CHUNK)]
+        for i in range(gs.shape[0]):
+            v = xs[i]
+            os_[i] = gs[i] if (v > lo and v < hi) else gs[i] * 0

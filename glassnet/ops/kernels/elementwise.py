@@ -1,4 +1,5 @@
-"""Elementwise hot paths of the conv nets (ReLU forward and backward, the residual add)
+"""Elementwise hot paths of the conv nets (ReLU and hardtanh/ReLU6 forward and backward,
+the residual add)
 on all cores, compiled with numba.
 
 NumPy's ufuncs run on one thread, and ``g * (y > 0)`` makes two passes (a boolean
@@ -16,7 +17,7 @@ import numpy as np
 from glassnet.ops.kernels import _threads as pool
 from glassnet.ops.kernels._threads import LOCK as _LOCK
 
-__all__ = ["MIN_SIZE", "available", "relu", "relu_grad", "add"]
+__all__ = ["MIN_SIZE", "available", "relu", "relu_grad", "clip", "clip_grad", "add"]
 
 MIN_SIZE = 1 << 16  # below this a kernel call costs more than it saves
 
@@ -55,6 +56,27 @@ def relu_grad(g, y):
     out = np.empty_like(g)
     with _LOCK:
         _build().relu_grad(g.reshape(-1), y.reshape(-1), out.reshape(-1))
+    return out
+
+
+def clip(x, lo, hi):
+    """``clip(x, lo, hi)`` (hardtanh, relu6), or None when the kernels do not take ``x``."""
+    if not _ok(x):
+        return None
+    out = np.empty_like(x)
+    with _LOCK:
+        _build().clip(x.reshape(-1), x.dtype.type(lo), x.dtype.type(hi), out.reshape(-1))
+    return out
+
+
+def clip_grad(g, x, lo, hi):
+    """``g * ((x > lo) & (x < hi))``, or None when the kernels do not take these arrays."""
+    if not _ok(g, x):
+        return None
+    out = np.empty_like(g)
+    with _LOCK:
+        _build().clip_grad(g.reshape(-1), x.reshape(-1), x.dtype.type(lo), x.dtype.type(hi),
+                           out.reshape(-1))
     return out
 
 
