@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from glassnet.autograd import no_grad
+from glassnet.ops.kernels import elementwise as _ew
 from glassnet.optim.optimizer import Optimizer, _grads, check_range
 from glassnet.tensor import Tensor
 
@@ -85,6 +86,13 @@ class SGD(Optimizer):
                 momentum = group["momentum"]
                 dampening = group["dampening"]
                 for p, grad in _grads(group):
+                    buf = self.state[p].get("momentum_buffer") if momentum != 0 else None
+                    if buf is not None and _ew.sgd_momentum(
+                            p._data, grad, buf._data, lr=lr, momentum=momentum,
+                            dampening=dampening, weight_decay=wd,
+                            nesterov=group["nesterov"], maximize=group["maximize"]):
+                        p._bump()  # the lines below, in one pass on all cores
+                        continue
                     if group["maximize"]:
                         grad = -grad
                     if wd != 0:

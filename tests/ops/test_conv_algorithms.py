@@ -396,7 +396,7 @@ def test_warm_up_loads_every_kernel_for_both_float_types():
                 ("moments", "normalize", "grad_sums", "grad_input")]
     kernels += [_dense_numba.conv, _dense_numba.weight_grad, _elementwise_numba.relu,
                 _elementwise_numba.relu_grad, _elementwise_numba.add, _elementwise_numba.clip,
-                _elementwise_numba.clip_grad]
+                _elementwise_numba.clip_grad, _elementwise_numba.sgd_momentum]
     for k in kernels:
         dtypes = {str(sig[0].dtype) for sig in k.signatures}
         assert {"float32", "float64"} <= dtypes, (k.__name__, dtypes)

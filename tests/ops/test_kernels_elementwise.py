@@ -64,3 +64,32 @@ def test_relu_and_add_ops_use_them_and_match_the_reference():
     s = a.detach().numpy() + b.detach().numpy()
     assert np.array_equal(fast[0], np.maximum(s, 0))
     assert np.array_equal(fast[1], cot * (s > 0))
+
+
+@pytest.mark.parametrize("opts", [
+    dict(momentum=0.9), dict(momentum=0.9, dampening=0.1, weight_decay=1e-3),
+    dict(momentum=0.8, nesterov=True, weight_decay=5e-4), dict(momentum=0.9, maximize=True)],
+    ids=["plain", "dampening-wd", "nesterov", "maximize"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_momentum_kernel_equals_the_numpy_steps_bit_for_bit(opts, dtype):
+    """Five steps of glassnet.optim.SGD on a large and a small parameter, with the
+    kernel (large one) and with every kernel disabled: the same bits."""
+    rng = np.random.default_rng(2)
+    init = [rng.standard_normal(s).astype(dtype) for s in ((300, 400), (7,))]
+    grads = [[rng.standard_normal(a.shape).astype(dtype) for a in init] for _ in range(5)]
+
+    def run():
+        params = [gn.nn.Parameter(gn.tensor(a.copy())) for a in init]
+        opt = gn.optim.SGD(params, lr=0.05, **opts)
+        for step in grads:
+            for p, g in zip(params, step):
+                p.grad = gn.tensor(g)
+            opt.step()
+        return [p.detach().numpy() for p in params]
+
+    fast = run()
+    with _threads.disabled():
+        ref = run()
+    for f, r in zip(fast, ref):
+        assert np.array_equal(f, r)
+    assert not np.array_equal(fast[0], init[0])

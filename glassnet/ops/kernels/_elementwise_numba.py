@@ -70,3 +70,26 @@ def clip_grad(g, x, lo, hi, out):
         for i in range(gs.shape[0]):
             v = xs[i]
             os_[i] = gs[i] if (v > lo and v < hi) else gs[i] * 0
+
+
+@njit(parallel=True, cache=True)
+def sgd_momentum(p, g, buf, lr, momentum, damp, wd, nesterov, maximize):
+    """One SGD-with-momentum step on flat arrays, in place on ``p`` and ``buf``, with the
+    operations (and roundings) of ``glassnet.optim.SGD``'s NumPy code, in one pass:
+    ``d = -g if maximize; d += wd * p; buf = buf * momentum + damp * d;
+    p += -lr * (d + momentum * buf if nesterov else buf)``. ``damp`` is ``1 - dampening``,
+    every scalar is of the arrays' dtype."""
+    n = p.shape[0]
+    for k in prange((n + CHUNK - 1) // CHUNK):
+        s = k * CHUNK
+        e = min(n, s + CHUNK)
+        ps, gs, bs = p[s:e], g[s:e], buf[s:e]  # indices from 0: vectorisable
+        for i in range(e - s):
+            d = -gs[i] if maximize else gs[i]
+            if wd != 0:
+                d = d + wd * ps[i]
+            b = bs[i] * momentum
+            b = b + damp * d
+            bs[i] = b
+            step = d + momentum * b if nesterov else b
+            ps[i] = ps[i] + (-lr) * step

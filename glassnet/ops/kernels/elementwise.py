@@ -1,5 +1,5 @@
 """Elementwise hot paths of the conv nets (ReLU and hardtanh/ReLU6 forward and backward,
-the residual add)
+the residual add, SGD's momentum step)
 on all cores, compiled with numba.
 
 NumPy's ufuncs run on one thread, and ``g * (y > 0)`` makes two passes (a boolean
@@ -17,7 +17,8 @@ import numpy as np
 from glassnet.ops.kernels import _threads as pool
 from glassnet.ops.kernels._threads import LOCK as _LOCK
 
-__all__ = ["MIN_SIZE", "available", "relu", "relu_grad", "clip", "clip_grad", "add"]
+__all__ = ["MIN_SIZE", "available", "relu", "relu_grad", "clip", "clip_grad", "add",
+           "sgd_momentum"]
 
 MIN_SIZE = 1 << 16  # below this a kernel call costs more than it saves
 
@@ -78,6 +79,21 @@ def clip_grad(g, x, lo, hi):
         _build().clip_grad(g.reshape(-1), x.reshape(-1), x.dtype.type(lo), x.dtype.type(hi),
                            out.reshape(-1))
     return out
+
+
+def sgd_momentum(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov,
+                 maximize) -> bool:
+    """SGD's momentum step in place on ``p`` and ``buf`` in one pass (the same roundings
+    as the NumPy code of :class:`glassnet.optim.SGD`); False when the kernels do not take
+    these arrays (nothing is changed then)."""
+    if not (_ok(p, g, buf) and p.flags.writeable and buf.flags.writeable):
+        return False
+    t = p.dtype.type
+    with _LOCK:
+        _build().sgd_momentum(p.reshape(-1), g.reshape(-1), buf.reshape(-1), t(lr),
+                              t(momentum), t(1 - dampening), t(weight_decay),
+                              bool(nesterov), bool(maximize))
+    return True
 
 
 def add(a, b):
