@@ -16,7 +16,8 @@ __all__ = ["set_threads", "numpy_threads", "alternate", "choose_steps", "stats"]
 
 
 def set_threads(n: int | None):
-    """Limit NumPy's BLAS (and any OpenMP pool it uses) to ``n`` threads with threadpoolctl,
+    """Limit NumPy's BLAS, glassnet's GEMM library (MKL where installed) and any OpenMP
+    pool they use to ``n`` threads with threadpoolctl,
     and numba's pool (glassnet's compiled kernels) with ``numba.set_num_threads``;
     return the limiter (keep it alive), or None when ``n`` is None or threadpoolctl is
     missing (then the BLAS keeps its own default)."""
@@ -36,6 +37,8 @@ def set_threads(n: int | None):
         from threadpoolctl import threadpool_limits
     except ImportError:
         return None
+    from glassnet.ops import _blas  # noqa: F401  (loads MKL, where installed, to be limited)
+
     return threadpool_limits(limits=n)
 
 

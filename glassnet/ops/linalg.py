@@ -48,19 +48,34 @@ class MatMul(Function):
 class Linear(Function):
     """``x @ w.T + b`` with ``x: (*, in)``, ``w: (out, in)``, ``b: (out,)``."""
 
+    # 2-D products go through glassnet.ops._blas.matmul (MKL where installed; None:
+    # NumPy's matmul). _blas binds its library on first import, so it is imported here.
     def forward(self, x, w, b=None):
+        from glassnet.ops import _blas
+
         self.save_for_backward(x, w)
-        out = x @ w.T
+        out = _blas.matmul(x, w, trans_b=True) if x.ndim == 2 else None
+        if out is None:
+            out = x @ w.T
         if b is not None:
             out += b
         return out
 
     def backward(self, g):
+        from glassnet.ops import _blas
+
         x, w = self.saved_tensors
-        gx = g @ w if self.needs_input_grad[0] else None
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = _blas.matmul(g, w) if g.ndim == 2 else None
+            if gx is None:
+                gx = g @ w
         gw = None
         if self.needs_input_grad[1]:
-            gw = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+            g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+            gw = _blas.matmul(g2, x2, trans_a=True)
+            if gw is None:
+                gw = g2.T @ x2
         if len(self.needs_input_grad) == 3:
             gb = g.reshape(-1, g.shape[-1]).sum(0) if self.needs_input_grad[2] else None
             return gx, gw, gb
