@@ -2,14 +2,14 @@
 
 Each file in ``tests/torch_programs/`` is a program written the way PyTorch users write
 them, starting with its import lines.  The harness (``torch_programs/harness.py``) runs it
-twice: as written, with torch (and, where it imports torchvision, which is not installed,
-the small stand-in in ``torch_programs/torchvision_standin.py``), and with only its import
-lines rewritten by the import map of DESIGN.md section 2 (``import torch`` -> ``import
-glassnet as torch``, ``torchvision`` -> ``glassnet.vision``).  With the same initial weights
-(torch's, copied across) and the same data order, losses must agree step by step within
-float32 tolerance, and so must final parameters and printed metrics.  Where a program's
-point is a torchvision API the stand-in does not have, only the glassnet run is checked,
-against closed forms.
+twice: as written, with torch (and, where it imports torchvision, the real torchvision if
+installed, else the small stand-in in ``torch_programs/torchvision_standin.py``), and
+with only its import lines rewritten by the import map of DESIGN.md section 2 (``import
+torch`` -> ``import glassnet as torch``, ``torchvision`` -> ``glassnet.vision``).  With
+the same initial weights (torch's, copied across) and the same data order, losses must
+agree step by step within float32 tolerance, and so must final parameters and printed
+metrics.  Where a program's point is a torchvision API the stand-in does not have, only
+the glassnet run is checked, against closed forms.
 """
 from __future__ import annotations
 
