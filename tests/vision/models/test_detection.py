@@ -1,6 +1,8 @@
-"""Detectors: torchvision's output format, the losses against torchvision's formulas
-(transcribed in plain torch) on the same head outputs, and a short training run that
-raises the test mAP (through ``glassnet train --task detection`` and ``predict``)."""
+"""Detectors: torchvision's output format; the losses, anchors, matching, sampling-free
+RPN and the postprocessing against torchvision itself on the same inputs (against
+torchvision's formulas transcribed in plain torch where torchvision is not installed, the
+transcription itself checked against torchvision where it is); and a short training run
+that raises the test mAP (through ``glassnet train --task detection`` and ``predict``)."""
 import json
 from pathlib import Path
 
@@ -49,6 +51,17 @@ def test_eval_mode_returns_torchvision_detections(build):
             assert ((lab >= 0) & (lab <= 9)).all()
 
 
+def _torchvision():
+    """torchvision when installed (the reference), else None (the transcription below)."""
+    try:
+        import torchvision
+    except ImportError:
+        return None
+    return torchvision
+
+
+# torchvision's formulas transcribed in plain torch: the reference where torchvision is
+# not installed (CI), and themselves checked against torchvision where it is.
 def _t_encode(torch, gt, anchors, w):
     aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
     ax, ay = anchors[:, 0] + 0.5 * aw, anchors[:, 1] + 0.5 * ah
@@ -66,28 +79,9 @@ def _t_focal(torch, x, t, alpha=0.25, gamma=2.0):  # torchvision.ops.sigmoid_foc
     return (alpha * t + (1 - alpha) * (1 - t)) * loss
 
 
-@pytest.mark.parametrize("loss", ["focal", "ce"])
-def test_retinanet_losses_equal_torchvisions_formula(loss):
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(1)
-    glassnet.manual_seed(0)
-    model = retinanet_small(classification_loss=loss)
-    anchors = model.anchor_generator((96, 96), [(12, 12), (6, 6)])
-    a = anchors.shape[0]
-    targets = _targets(rng, 2) + [{"boxes": np.zeros((0, 4), np.float32),
-                                   "labels": np.zeros(0, np.int64)}]  # one empty image
-    logits = rng.normal(-2, 1.5, (3, a, 10))
-    reg = rng.normal(0, 0.3, (3, a, 4))
-    g_logits = from_numpy(logits).requires_grad_(True)
-    g_reg = from_numpy(reg).requires_grad_(True)
-    tg = [(t["boxes"], t["labels"]) for t in targets]
-    ours = model.compute_loss(tg, {"cls_logits": g_logits, "bbox_regression": g_reg}, anchors)
-    (ours["classification"] + ours["bbox_regression"]).backward()
-    # torchvision's RetinaNetHead.compute_loss, per image then averaged
-    matched = model._match(tg, anchors)
-    t_logits = torch.tensor(logits, requires_grad=True)
-    t_reg = torch.tensor(reg, requires_grad=True)
-    t_anchors = torch.tensor(anchors.numpy(), dtype=torch.float64)
+def _t_retinanet_loss(torch, loss, loss_type, tg, matched, t_logits, t_reg, t_anchors):
+    """RetinaNetHead.compute_loss (classification: focal, or our extra plain BCE)."""
+    F = torch.nn.functional
     cls_l, box_l = [], []
     for i, (boxes, labels) in enumerate(tg):
         m = torch.from_numpy(matched[i])
@@ -99,29 +93,93 @@ def test_retinanet_losses_equal_torchvisions_formula(loss):
         if loss == "focal":
             per = _t_focal(torch, t_logits[i][valid], target[valid])
         else:
-            per = torch.nn.functional.binary_cross_entropy_with_logits(
-                t_logits[i][valid], target[valid], reduction="none")
+            per = F.binary_cross_entropy_with_logits(t_logits[i][valid], target[valid],
+                                                     reduction="none")
         cls_l.append(per.sum() / max(1, num_fg))
-        if num_fg:
-            gt = torch.tensor(boxes, dtype=torch.float64)[m[fg]]
-            tr = _t_encode(torch, gt, t_anchors[fg], (1.0, 1.0, 1.0, 1.0))
-            box_l.append(torch.nn.functional.smooth_l1_loss(t_reg[i][fg], tr, reduction="sum",
-                                                            beta=1 / 9) / max(1, num_fg))
+        gt = torch.from_numpy(boxes)[m[fg]]
+        tr = _t_encode(torch, gt, t_anchors[fg], (1.0, 1.0, 1.0, 1.0))
+        if loss_type == "l1":
+            box = F.l1_loss(t_reg[i][fg], tr, reduction="sum")
         else:
-            box_l.append(t_reg[i].sum() * 0)
-    t_cls, t_box = sum(cls_l) / 3, sum(box_l) / 3
+            box = F.smooth_l1_loss(t_reg[i][fg], tr, reduction="sum", beta=1.0)
+        box_l.append(box / max(1, num_fg))
+    return sum(cls_l) / len(tg), sum(box_l) / len(tg)
+
+
+@pytest.mark.parametrize("loss, loss_type", [("focal", "l1"), ("ce", "l1"),
+                                             ("focal", "smooth_l1"), ("focal", "giou")])
+def test_retinanet_losses_equal_torchvisions(loss, loss_type):
+    """RetinaNet.compute_loss vs torchvision's RetinaNetHead.compute_loss (the plain-BCE
+    classification is ours: vs the transcribed formula) on the same head outputs, anchors
+    and matched indices (ours, checked against torchvision's Matcher), float64."""
+    torch = pytest.importorskip("torch")
+    tv = _torchvision()
+    if tv is None and loss_type == "giou":
+        pytest.skip("torchvision not installed: no transcribed GIoU reference")
+    rng = np.random.default_rng(1)
+    glassnet.manual_seed(0)
+    model = retinanet_small(classification_loss=loss)
+    model.head.regression_head._loss_type = loss_type
+    anchors = model.anchor_generator((96, 96), [(12, 12), (6, 6)])
+    anchors = from_numpy(anchors.numpy().astype(np.float64))
+    a = anchors.shape[0]
+    targets = _targets(rng, 2) + [{"boxes": np.zeros((0, 4), np.float32),
+                                   "labels": np.zeros(0, np.int64)}]  # one empty image
+    logits = rng.normal(-2, 1.5, (3, a, 10))
+    reg = rng.normal(0, 0.3, (3, a, 4))
+    g_logits = from_numpy(logits).requires_grad_(True)
+    g_reg = from_numpy(reg).requires_grad_(True)
+    tg = [(t["boxes"].astype(np.float64), t["labels"]) for t in targets]
+    ours = model.compute_loss(tg, {"cls_logits": g_logits, "bbox_regression": g_reg}, anchors)
+    (ours["classification"] + ours["bbox_regression"]).backward()
+    matched = model._match(tg, anchors)
+    t_logits = torch.tensor(logits, requires_grad=True)
+    t_reg = torch.tensor(reg, requires_grad=True)
+    t_anchors = torch.from_numpy(anchors.numpy())
+    refs = []
+    if loss_type != "giou":
+        refs.append(_t_retinanet_loss(torch, loss, loss_type, tg, matched, t_logits, t_reg,
+                                      t_anchors))
+    if tv is not None:
+        from torchvision.models.detection._utils import Matcher as TVMatcher
+        from torchvision.models.detection.retinanet import RetinaNetHead as TVHead
+        from torchvision.ops import box_iou as tv_box_iou
+
+        t_targets = [{"boxes": torch.from_numpy(b), "labels": torch.from_numpy(lab)}
+                     for b, lab in tg]
+        tv_matcher = TVMatcher(0.5, 0.4, allow_low_quality_matches=True)
+        tv_matched = [tv_matcher(tv_box_iou(t["boxes"], t_anchors)) if len(t["boxes"])
+                      else torch.full((a,), -1, dtype=torch.int64) for t in t_targets]
+        for ours_m, ref_m in zip(matched, tv_matched):
+            np.testing.assert_array_equal(ours_m, ref_m.numpy())
+        head = TVHead(64, 6, 10)
+        head.regression_head._loss_type = loss_type
+        outputs = {"cls_logits": t_logits, "bbox_regression": t_reg}
+        box = head.regression_head.compute_loss(t_targets, outputs, [t_anchors] * 3,
+                                                tv_matched)
+        cls = (head.classification_head.compute_loss(t_targets, outputs, tv_matched)
+               if loss == "focal" else refs[0][0])
+        refs.insert(0, (cls, box))
+    t_cls, t_box = refs[0]
+    for cls, box in refs[1:]:  # the transcription agrees with torchvision
+        assert cls.item() == pytest.approx(t_cls.item(), rel=1e-12)
+        assert box.item() == pytest.approx(t_box.item(), rel=1e-12)
     (t_cls + t_box).backward()
-    assert float(ours["classification"]) == pytest.approx(t_cls.item(), rel=1e-5)
-    assert float(ours["bbox_regression"]) == pytest.approx(t_box.item(), rel=1e-5)
-    np.testing.assert_allclose(g_logits.grad.numpy(), t_logits.grad.numpy(), rtol=1e-4,
-                               atol=1e-7)
-    np.testing.assert_allclose(g_reg.grad.numpy(), t_reg.grad.numpy(), rtol=1e-4, atol=1e-7)
+    assert float(ours["classification"]) == pytest.approx(t_cls.item(), rel=1e-10)
+    assert float(ours["bbox_regression"]) == pytest.approx(t_box.item(), rel=1e-10)
+    np.testing.assert_allclose(g_logits.grad.numpy(), t_logits.grad.numpy(), rtol=1e-10,
+                               atol=1e-14)
+    np.testing.assert_allclose(g_reg.grad.numpy(), t_reg.grad.numpy(), rtol=1e-10,
+                               atol=1e-14)
     # the background flood: almost every anchor in the loss is background
     assert model.last_stats["background_fraction"] > 0.95
 
 
-def test_fastrcnn_loss_equals_torchvisions_formula():
+def test_fastrcnn_loss_equals_torchvisions():
+    """RoIHeads.compute_loss vs torchvision's roi_heads.fastrcnn_loss (or its
+    transcription without torchvision), float64."""
     torch = pytest.importorskip("torch")
+    tv = _torchvision()
     rng = np.random.default_rng(2)
     model = fasterrcnn_small()
     heads = model.roi_heads
@@ -132,32 +190,44 @@ def test_fastrcnn_loss_equals_torchvisions_formula():
         labels = rng.integers(0, 11, n)
         gts = props + rng.normal(0, 1.5, (n, 4))
         gts[:, 2:] = np.maximum(gts[:, 2:], gts[:, :2] + 2)
-        samples.append((props.astype(np.float32), labels, gts.astype(np.float32)))
+        samples.append((props, labels, gts))
     r = sum(len(s[1]) for s in samples)
     logits, reg = rng.normal(0, 1, (r, 11)), rng.normal(0, 0.2, (r, 44))
     g_logits = from_numpy(logits).requires_grad_(True)
     g_reg = from_numpy(reg).requires_grad_(True)
     ours = heads.compute_loss(g_logits, g_reg, samples)
     (ours["loss_classifier"] + ours["loss_box_reg"]).backward()
-    # torchvision.models.detection.roi_heads.fastrcnn_loss
     labels = torch.from_numpy(np.concatenate([s[1] for s in samples]))
     t_logits = torch.tensor(logits, requires_grad=True)
     t_reg = torch.tensor(reg, requires_grad=True)
-    targets = _t_encode(torch, torch.tensor(np.concatenate([s[2] for s in samples]),
-                                            dtype=torch.float64),
-                        torch.tensor(np.concatenate([s[0] for s in samples]),
-                                     dtype=torch.float64), (10.0, 10.0, 5.0, 5.0))
+    # the transcription of fastrcnn_loss
+    targets = _t_encode(torch, torch.from_numpy(np.concatenate([s[2] for s in samples])),
+                        torch.from_numpy(np.concatenate([s[0] for s in samples])),
+                        (10.0, 10.0, 5.0, 5.0))
     cls = torch.nn.functional.cross_entropy(t_logits, labels)
     pos = torch.where(labels > 0)[0]
     box = torch.nn.functional.smooth_l1_loss(t_reg.reshape(r, -1, 4)[pos, labels[pos]],
                                              targets[pos], beta=1 / 9,
                                              reduction="sum") / labels.numel()
+    if tv is not None:
+        from torchvision.models.detection._utils import BoxCoder as TVBoxCoder
+        from torchvision.models.detection.roi_heads import fastrcnn_loss
+
+        enc = TVBoxCoder((10.0, 10.0, 5.0, 5.0)).encode(
+            [torch.from_numpy(s[2]) for s in samples], [torch.from_numpy(s[0])
+                                                         for s in samples])
+        ref_cls, ref_box = fastrcnn_loss(t_logits, t_reg,
+                                         [torch.from_numpy(s[1]) for s in samples], enc)
+        assert cls.item() == pytest.approx(ref_cls.item(), rel=1e-12)
+        assert box.item() == pytest.approx(ref_box.item(), rel=1e-12)
+        cls, box = ref_cls, ref_box
     (cls + box).backward()
-    assert float(ours["loss_classifier"]) == pytest.approx(cls.item(), rel=1e-5)
-    assert float(ours["loss_box_reg"]) == pytest.approx(box.item(), rel=1e-5)
-    np.testing.assert_allclose(g_logits.grad.numpy(), t_logits.grad.numpy(), rtol=1e-4,
-                               atol=1e-8)
-    np.testing.assert_allclose(g_reg.grad.numpy(), t_reg.grad.numpy(), rtol=1e-4, atol=1e-8)
+    assert float(ours["loss_classifier"]) == pytest.approx(cls.item(), rel=1e-10)
+    assert float(ours["loss_box_reg"]) == pytest.approx(box.item(), rel=1e-10)
+    np.testing.assert_allclose(g_logits.grad.numpy(), t_logits.grad.numpy(), rtol=1e-10,
+                               atol=1e-14)
+    np.testing.assert_allclose(g_reg.grad.numpy(), t_reg.grad.numpy(), rtol=1e-10,
+                               atol=1e-14)
 
 
 def test_rpn_samples_256_anchors_with_at_most_half_positive():
