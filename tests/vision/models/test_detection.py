@@ -230,6 +230,255 @@ def test_fastrcnn_loss_equals_torchvisions():
                                atol=1e-14)
 
 
+def _recording(sampler, record):
+    """Our BalancedPositiveNegativeSampler, its draws kept for torchvision's to replay."""
+    def sample(labels, generator=None):
+        out = sampler(labels, generator)
+        record.append(out)
+        return out
+    return sample
+
+
+def _replay(torch, record):
+    return lambda labels: tuple([torch.from_numpy(m.numpy()) for m in masks]
+                                for masks in record.pop(0))
+
+
+def _tv_boxes(torch, targets):
+    return [{"boxes": torch.from_numpy(b), "labels": torch.from_numpy(lab)}
+            for b, lab in targets]
+
+
+def test_rpn_equals_torchvisions_region_proposal_network():
+    """The whole RPN (anchors, 0.7/0.3 matching, loss on the same sampled anchors,
+    proposals after top-n, clipping and per-level NMS, and their gradients) against
+    torchvision's RegionProposalNetwork with the same head weights, float64."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision", reason="torchvision not installed")
+    from collections import OrderedDict
+
+    from torchvision.models.detection._utils import Matcher as TVMatcher
+    from torchvision.models.detection.anchor_utils import AnchorGenerator as TVAnchors
+    from torchvision.models.detection.image_list import ImageList
+    from torchvision.models.detection.rpn import RegionProposalNetwork as TVRPN
+    from torchvision.models.detection.rpn import RPNHead as TVRPNHead
+    from torchvision.ops import box_iou as tv_box_iou
+
+    from glassnet.vision.models.detection.retinanet import (SMALL_ANCHOR_SIZES,
+                                                            SMALL_ASPECT_RATIOS)
+    from glassnet.vision.ops import box_iou
+
+    rng = np.random.default_rng(4)
+    rpn = fasterrcnn_small().rpn.double()
+    # random head weights, larger than the init's, so that objectness scores spread out
+    state = {k: rng.normal(0, 0.05, v.shape) for k, v in rpn.head.state_dict().items()}
+    rpn.head.load_state_dict({k: from_numpy(v) for k, v in state.items()})
+    tv_head = TVRPNHead(64, 6).double()
+    tv_head.load_state_dict({k.replace("conv.0.", "conv.0.0."): torch.from_numpy(v)
+                             for k, v in state.items()})
+    tv_rpn = TVRPN(TVAnchors(SMALL_ANCHOR_SIZES, SMALL_ASPECT_RATIOS), tv_head, 0.7, 0.3,
+                   256, 0.5, rpn._pre_nms_top_n, rpn._post_nms_top_n, rpn.nms_thresh)
+    feats = [rng.normal(0, 1, (3, 64, 12, 12)), rng.normal(0, 1, (3, 64, 6, 6))]
+    images = ImageList(torch.zeros(3, 1, 96, 96, dtype=torch.float64), [(96, 96)] * 3)
+    t_feats = OrderedDict((f"c{i}", torch.tensor(f, requires_grad=True))
+                          for i, f in enumerate(feats))
+    tg = [(t["boxes"].astype(np.float64), t["labels"]) for t in _targets(rng, 2, offset=1)]
+    tg.append((np.zeros((0, 4)), np.zeros(0, np.int64)))  # an image without objects
+    # anchors and the 0.7 / 0.3 matcher (low-quality matches kept)
+    anchors = rpn.anchor_generator((96, 96), [(12, 12), (6, 6)])
+    tv_anchors = tv_rpn.anchor_generator(images, list(t_feats.values()))
+    for a in tv_anchors:
+        np.testing.assert_array_equal(anchors.numpy(), a.numpy())
+    for boxes, _ in tg[:2]:
+        iou = box_iou(from_numpy(boxes), from_numpy(anchors.numpy().astype(np.float64)))
+        np.testing.assert_array_equal(
+            rpn.proposal_matcher(iou).numpy(),
+            TVMatcher(0.7, 0.3, True)(tv_box_iou(torch.from_numpy(boxes),
+                                                 tv_anchors[0])).numpy())
+    # training: the same sampled anchors on both sides
+    record = []
+    rpn.fg_bg_sampler = _recording(rpn.fg_bg_sampler, record)
+    tv_rpn.fg_bg_sampler = _replay(torch, record)
+    g_feats = [from_numpy(f).requires_grad_(True) for f in feats]
+    boxes, losses = rpn((96, 96), g_feats, tg)
+    tv_boxes, tv_losses = tv_rpn(images, t_feats, _tv_boxes(torch, tg))
+    assert not record  # torchvision replayed our draw
+    assert set(losses) == set(tv_losses)
+    # NOTE: torchvision's labels are float32, and torch's binary_cross_entropy_with_logits
+    # returns the target's dtype: its float64 objectness loss is rounded to float32.
+    assert tv_losses["loss_objectness"].dtype == torch.float32
+    assert float(losses["loss_objectness"]) == pytest.approx(
+        tv_losses["loss_objectness"].item(), rel=1e-7)
+    assert float(losses["loss_rpn_box_reg"]) == pytest.approx(
+        tv_losses["loss_rpn_box_reg"].item(), rel=1e-10)
+    assert rpn.last_stats["sampled"] == 3 * 256
+    for b, ref in zip(boxes, tv_boxes):
+        assert b.shape == tuple(ref.shape) and len(b) == 100  # post_nms_top_n (training)
+        np.testing.assert_allclose(b, ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+    sum(losses.values()).backward()
+    sum(tv_losses.values()).backward()
+    for g, t in zip(g_feats, t_feats.values()):
+        np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-8, atol=1e-14)
+    # inference: the testing top-n
+    rpn.eval()
+    tv_rpn.eval()
+    boxes, _ = rpn((96, 96), g_feats)
+    tv_boxes, _ = tv_rpn(images, t_feats)
+    for b, ref in zip(boxes, tv_boxes):
+        assert b.shape == tuple(ref.shape) and len(b) == 50
+        np.testing.assert_allclose(b, ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+def _tv_roi_heads(heads):
+    from torchvision.models.detection.roi_heads import RoIHeads as TVRoIHeads
+
+    return TVRoIHeads(None, None, None, 0.5, 0.5, heads.fg_bg_sampler.batch_size_per_image,
+                      heads.fg_bg_sampler.positive_fraction, None, heads.score_thresh,
+                      heads.nms_thresh, heads.detections_per_img)
+
+
+def _proposals(rng, targets, n):
+    """``n`` proposals per image, jittered copies of its boxes (some positive) and random
+    boxes (negative)."""
+    out = []
+    for boxes, _ in targets:
+        src = boxes if len(boxes) else _targets(rng, 1)[0]["boxes"]
+        p = src[rng.integers(0, len(src), n)] + rng.normal(0, 4, (n, 4))
+        p[n // 2:] = _targets(rng, 1)[0]["boxes"][:1] + rng.uniform(-40, 40, (n - n // 2, 1))
+        p = np.clip(p, 0, 96)
+        p[:, 2:] = np.maximum(p[:, 2:], p[:, :2] + 2)
+        out.append(p.astype(np.float64))
+    return out
+
+
+def test_roi_heads_sampling_and_loss_equal_torchvisions():
+    """RoIHeads.select_training_samples (ground truth appended, 0.5 matching, the same
+    sampled proposals) then the loss, against torchvision's RoIHeads and fastrcnn_loss."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision", reason="torchvision not installed")
+    from torchvision.models.detection.roi_heads import fastrcnn_loss
+
+    rng = np.random.default_rng(5)
+    heads = fasterrcnn_small().roi_heads
+    tv_heads = _tv_roi_heads(heads)
+    tg = [(t["boxes"].astype(np.float64), t["labels"]) for t in _targets(rng, 2, offset=1)]
+    tg.append((np.zeros((0, 4)), np.zeros(0, np.int64)))
+    props = _proposals(rng, tg, 41)
+    record = []
+    heads.fg_bg_sampler = _recording(heads.fg_bg_sampler, record)
+    tv_heads.fg_bg_sampler = _replay(torch, record)
+    samples = heads.select_training_samples(props, tg)
+    t_props, _, t_labels, t_reg_targets = tv_heads.select_training_samples(
+        [torch.from_numpy(p) for p in props], _tv_boxes(torch, tg))
+    assert not record
+    assert sum((s[1] > 0).sum() for s in samples) > 4  # positives in the loss
+    for (p, lab, _), tp, tl in zip(samples, t_props, t_labels):
+        np.testing.assert_array_equal(p, tp.numpy())
+        np.testing.assert_array_equal(lab, tl.numpy())
+    r = sum(len(s[1]) for s in samples)
+    logits, reg = rng.normal(0, 1, (r, 11)), rng.normal(0, 0.2, (r, 44))
+    g_logits = from_numpy(logits).requires_grad_(True)
+    g_reg = from_numpy(reg).requires_grad_(True)
+    ours = heads.compute_loss(g_logits, g_reg, samples)
+    t_logits = torch.tensor(logits, requires_grad=True)
+    t_reg = torch.tensor(reg, requires_grad=True)
+    cls, box = fastrcnn_loss(t_logits, t_reg, t_labels, t_reg_targets)
+    assert float(ours["loss_classifier"]) == pytest.approx(cls.item(), rel=1e-10)
+    assert float(ours["loss_box_reg"]) == pytest.approx(box.item(), rel=1e-10)
+    (ours["loss_classifier"] + ours["loss_box_reg"]).backward()
+    (cls + box).backward()
+    np.testing.assert_allclose(g_reg.grad.numpy(), t_reg.grad.numpy(), rtol=1e-10,
+                               atol=1e-14)
+
+
+def _assert_same_detections(ours, ref):
+    assert len(ours) == len(ref)
+    for d, t in zip(ours, ref):
+        assert len(d["scores"]) == len(t["scores"]) > 0
+        np.testing.assert_array_equal(d["labels"].numpy(), t["labels"].numpy())
+        np.testing.assert_allclose(d["scores"].numpy(), t["scores"].numpy(), rtol=1e-6)
+        np.testing.assert_allclose(d["boxes"].numpy(), t["boxes"].numpy(), rtol=1e-5,
+                                   atol=1e-4)
+
+
+def test_roi_heads_postprocess_equals_torchvisions():
+    """Softmax, per-class decoding and clipping, background dropped, score threshold,
+    small boxes removed, per-class NMS, the best ``detections_per_img`` (float32)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision", reason="torchvision not installed")
+    rng = np.random.default_rng(6)
+    heads = fasterrcnn_small(detections_per_img=40).roi_heads
+    tv_heads = _tv_roi_heads(heads)
+    tg = [(t["boxes"], t["labels"]) for t in _targets(rng, 2, offset=1)]
+    props = [p.astype(np.float32) for p in _proposals(rng, tg, 50)]
+    logits = rng.normal(0, 2, (100, 11)).astype(np.float32)
+    reg = rng.normal(0, 0.5, (100, 44)).astype(np.float32)
+    ours = heads.postprocess(from_numpy(logits), from_numpy(reg), props, (96, 96))
+    boxes, scores, labels = tv_heads.postprocess_detections(
+        torch.from_numpy(logits), torch.from_numpy(reg), [torch.from_numpy(p) for p in props],
+        [(96, 96)] * 2)
+    ref = [{"boxes": b, "scores": s, "labels": lab} for b, s, lab in zip(boxes, scores, labels)]
+    assert len(ref[0]["scores"]) == 40  # the top-k cut bites
+    _assert_same_detections(ours, ref)
+
+
+def test_retinanet_postprocess_equals_torchvisions():
+    """Per level the ``topk_candidates`` best scores above the threshold, decoded and
+    clipped, then per-class NMS over the levels and the ``detections_per_img`` best,
+    against torchvision's RetinaNet.postprocess_detections (float32)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision", reason="torchvision not installed")
+    from torchvision.models.detection.retinanet import RetinaNet as TVRetinaNet
+    from torchvision.models.detection.retinanet import RetinaNetHead as TVHead
+
+    rng = np.random.default_rng(7)
+    model = retinanet_small(topk_candidates=120, detections_per_img=60)
+    backbone = torch.nn.Module()
+    backbone.out_channels = 64
+    ref_model = TVRetinaNet(backbone, 10, head=TVHead(64, 6, 10), topk_candidates=120,
+                            detections_per_img=60, score_thresh=model.score_thresh,
+                            nms_thresh=model.nms_thresh)
+    level_sizes = [12 * 12 * 6, 6 * 6 * 6]
+    anchors = model.anchor_generator((96, 96), [(12, 12), (6, 6)])
+    logits = rng.normal(-3, 1.5, (2, sum(level_sizes), 10)).astype(np.float32)
+    reg = rng.normal(0, 0.3, (2, sum(level_sizes), 4)).astype(np.float32)
+    ours = model.postprocess_detections(
+        {"cls_logits": from_numpy(logits), "bbox_regression": from_numpy(reg)}, anchors,
+        (96, 96), level_sizes)
+    split = {k: list(torch.from_numpy(v).split(level_sizes, dim=1))
+             for k, v in (("cls_logits", logits), ("bbox_regression", reg))}
+    t_anchors = [list(torch.from_numpy(anchors.numpy()).split(level_sizes))] * 2
+    ref = ref_model.postprocess_detections(split, t_anchors, [(96, 96)] * 2)
+    assert len(ref[0]["scores"]) == 60  # the top-k cut bites
+    _assert_same_detections(ours, ref)
+
+
+def test_constructor_defaults_are_torchvisions():
+    pytest.importorskip("torchvision", reason="torchvision not installed")
+    import inspect
+
+    from torchvision.models.detection.retinanet import RetinaNet as TVRetinaNet
+
+    ours = inspect.signature(RetinaNet).parameters
+    ref = inspect.signature(TVRetinaNet).parameters
+    shared = sorted(set(ours) & set(ref) - {"backbone", "num_classes", "kwargs"})
+    assert len(shared) >= 8 and "detections_per_img" in shared
+    assert {k: ours[k].default for k in shared} == {k: ref[k].default for k in shared}
+    # the default anchors (five FPN levels, three scales, three ratios) are torchvision's
+    import torch
+    from torchvision.models.detection.image_list import ImageList
+    from torchvision.models.detection.retinanet import _default_anchorgen
+
+    from glassnet.vision.models.detection._utils import BackboneWithFPN, SmallBackbone
+
+    fmaps = [(32, 32), (16, 16), (8, 8), (4, 4), (2, 2)]
+    model = RetinaNet(BackboneWithFPN(SmallBackbone()), 10)
+    ref_anchors = _default_anchorgen()(ImageList(torch.zeros(1, 3, 256, 256), [(256, 256)]),
+                                       [torch.zeros(1, 1, h, w) for h, w in fmaps])[0]
+    np.testing.assert_array_equal(model.anchor_generator((256, 256), fmaps).numpy(),
+                                  ref_anchors.numpy())
+
+
 def test_rpn_samples_256_anchors_with_at_most_half_positive():
     rng = np.random.default_rng(3)
     glassnet.manual_seed(0)

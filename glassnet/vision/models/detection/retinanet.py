@@ -123,8 +123,9 @@ class RetinaNet(nn.Module):
         Returns an OrderedDict of feature maps (finest first) with ``out_channels``.
     num_classes : int
         Object classes (no background class: labels are ``0 .. num_classes - 1``).
-    anchor_generator : AnchorGenerator
-        One entry of sizes per feature map.
+    anchor_generator : AnchorGenerator, optional
+        One entry of sizes per feature map; by default torchvision's for five FPN levels
+        (sizes 32-512 at three scales each, ratios 0.5, 1, 2).
     head : RetinaNetHead, optional
     score_thresh, nms_thresh, detections_per_img, topk_candidates
         Inference: per level, the ``topk_candidates`` best scores above
@@ -144,9 +145,9 @@ class RetinaNet(nn.Module):
     background anchors (probability of their true label above 0.9).
     """
 
-    def __init__(self, backbone, num_classes: int, anchor_generator: AnchorGenerator,
-                 head=None, score_thresh: float = 0.05, nms_thresh: float = 0.5,
-                 detections_per_img: int = 100, fg_iou_thresh: float = 0.5,
+    def __init__(self, backbone, num_classes: int, anchor_generator=None, head=None,
+                 score_thresh: float = 0.05, nms_thresh: float = 0.5,
+                 detections_per_img: int = 300, fg_iou_thresh: float = 0.5,
                  bg_iou_thresh: float = 0.4, topk_candidates: int = 1000,
                  classification_loss: str = "focal", focal_alpha: float = 0.25,
                  focal_gamma: float = 2.0):
@@ -157,6 +158,10 @@ class RetinaNet(nn.Module):
         if num_classes < 1:
             raise ValueError(f"RetinaNet: num_classes must be >= 1, got {num_classes}")
         self.backbone = backbone
+        if anchor_generator is None:  # torchvision's _default_anchorgen
+            sizes = tuple((x, int(x * 2 ** (1 / 3)), int(x * 2 ** (2 / 3)))
+                          for x in (32, 64, 128, 256, 512))
+            anchor_generator = AnchorGenerator(sizes, ((0.5, 1.0, 2.0),) * len(sizes))
         self.anchor_generator = anchor_generator
         num_anchors = anchor_generator.num_anchors_per_location()[0]
         self.head = head or RetinaNetHead(backbone.out_channels, num_anchors, num_classes)
@@ -325,7 +330,8 @@ def retinanet_small(num_classes: int = 10, in_channels: int = 1, *,
                     classification_loss: str = "focal", **kwargs) -> RetinaNet:
     """RetinaNet for small grey images (MNISTDetection, 96x96): a 4-stage, 16-128
     channel backbone, an FPN of 64 channels on strides 8 and 16, 6 anchors per
-    location, heads of 2 convs (torchvision's: 4).
+    location, heads of 2 convs (torchvision's: 4), at most 100 detections per image
+    (torchvision's RetinaNet: 300; mAR@100 counts 100).
 
     Examples
     --------
@@ -338,5 +344,6 @@ def retinanet_small(num_classes: int = 10, in_channels: int = 1, *,
     anchors = AnchorGenerator(SMALL_ANCHOR_SIZES, SMALL_ASPECT_RATIOS)
     head = RetinaNetHead(64, anchors.num_anchors_per_location()[0], num_classes,
                          num_convs=2)
+    kwargs.setdefault("detections_per_img", 100)
     return RetinaNet(backbone, num_classes, anchors, head=head,
                      classification_loss=classification_loss, **kwargs)
