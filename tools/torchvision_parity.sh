@@ -28,11 +28,14 @@ assert os.path.samefile(d, "."), f"glassnet is imported from {d}, not from this 
     echo "torchvision_parity: uninstall glassnet from $py (the checkout must be imported)" >&2
     exit 2; }
 
-# Test files that use torchvision itself (an import, importorskip or find_spec of it), and
-# the PyTorch programs, whose torch run imports torchvision where it is installed.
-mapfile -t files < <({ grep -rlE --include='test_*.py' \
-    'importorskip\("torchvision|find_spec\(|^\s*(import|from) torchvision|_torchvision\(\)' \
-    tests; echo tests/test_torch_programs.py; } | sort -u)
+# Test files that use torchvision itself (an import or importorskip of it), the import
+# map (each torchvision path's names), and the PyTorch programs, whose torch run imports
+# torchvision where it is installed.
+uses='importorskip\("torchvision|find_spec\("torchvision|^\s*(import|from) torchvision'
+uses+='|_torchvision\(\)'
+mapfile -t files < <({ grep -rlE --include='test_*.py' "$uses" tests
+                       echo tests/test_import_map.py; echo tests/test_torch_programs.py; } \
+                     | sort -u)
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -44,10 +47,13 @@ MKL_NUM_THREADS=${MKL_NUM_THREADS:-1} \
     "$py" -m pytest "${files[@]}" -q -n 0 -rs -p no:randomly "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
-summary=$(grep -E '^=* ?[0-9]+ (passed|failed|error)' "$log" | tail -1 | tr -d '=')
-if grep -E '^SKIPPED .*torchvision' "$log" >/dev/null; then
+summary=$(grep -E '^=* ?[0-9]+ [a-z]+.* in [0-9.]+s' "$log" | tail -1 \
+          | sed -E 's/=//g; s/ in [0-9.]+s.*//; s/^ +//' || true)
+ran=$( (grep -oE '[0-9]+ (passed|failed|errors?|xfailed|xpassed)' <<<"$summary" || true) \
+      | awk '{n += $1} END {print n + 0}')
+if grep -E '^SKIPPED \[[0-9]+\] [^ ]+: .*torchvision' "$log" >/dev/null; then
     echo "torchvision_parity: tests skipped for want of torchvision (see SKIPPED above)" >&2
     rc=1
 fi
-echo "torchvision_parity: ran${summary:+ }${summary# } in $((SECONDS - start)) s ($versions)"
+echo "torchvision_parity: ran $ran tests ($summary) in $((SECONDS - start)) s"
 exit "$rc"
