@@ -1,8 +1,9 @@
-"""Detectors: torchvision's output format; the losses, anchors, matching, sampling-free
-RPN and the postprocessing against torchvision itself on the same inputs (against
-torchvision's formulas transcribed in plain torch where torchvision is not installed, the
-transcription itself checked against torchvision where it is); and a short training run
-that raises the test mAP (through ``glassnet train --task detection`` and ``predict``)."""
+"""Detectors: torchvision's output format; the losses, anchors, matching, the RPN and
+RoI heads (on the same sampled anchors and proposals) and the postprocessing against
+torchvision itself on the same inputs (against torchvision's formulas transcribed in
+plain torch where torchvision is not installed, the transcription itself checked against
+torchvision where it is); and a short training run that raises the test mAP (through
+``glassnet train --task detection`` and ``predict``)."""
 import json
 from pathlib import Path
 
@@ -505,6 +506,11 @@ def test_bad_targets_are_refused_with_the_argument_named():
     with pytest.raises(ValueError, match="positive width and height"):
         retinanet_small()(x, [{"boxes": np.array([[5., 1, 3, 9]]), "labels": np.array([1])}])
     assert isinstance(retinanet_small(), RetinaNet)
+    model = retinanet_small()
+    model.head.regression_head._loss_type = "ciou"  # torchvision has it; glassnet not yet
+    with pytest.raises(ValueError, match=r"RetinaNet: head.regression_head._loss_type must "
+                                         r"be one of \('l1', 'smooth_l1', 'giou'\), got 'ciou'"):
+        model(x, [{"boxes": np.array([[5., 1, 30, 29]]), "labels": np.array([1])}])
 
 
 @needs_mnist
