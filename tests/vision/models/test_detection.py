@@ -454,6 +454,72 @@ def test_retinanet_postprocess_equals_torchvisions():
     _assert_same_detections(ours, ref)
 
 
+def _to_torch(state):
+    import torch
+
+    return {k: torch.from_numpy(v.numpy().astype(np.float64)) for k, v in state.items()}
+
+
+def test_detection_modules_load_into_torchvisions_and_compute_the_same():
+    """Our FPN, RetinaNet head, TwoMLPHead and FastRCNNPredictor state_dicts load strictly
+    into torchvision's modules (in its v1 key layout, which torchvision converts), and the
+    outputs and input gradients are equal in float64."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision", reason="torchvision not installed")
+    from collections import OrderedDict
+
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor as TVPredictor
+    from torchvision.models.detection.faster_rcnn import TwoMLPHead as TVTwoMLPHead
+    from torchvision.models.detection.retinanet import RetinaNetHead as TVHead
+    from torchvision.ops import FeaturePyramidNetwork as TVFPN
+
+    from glassnet.vision.models.detection._utils import FeaturePyramidNetwork
+    from glassnet.vision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+    from glassnet.vision.models.detection.retinanet import RetinaNetHead
+
+    rng = np.random.default_rng(8)
+
+    def randomised(module):  # random weights, so that no term is zero
+        module.load_state_dict({k: from_numpy(rng.normal(0, 0.1, v.shape))
+                                for k, v in module.state_dict().items()})
+        return module.double()
+
+    def compare(ours, ref, inputs):
+        g_in = [from_numpy(x).requires_grad_(True) for x in inputs]
+        t_in = [torch.tensor(x, requires_grad=True) for x in inputs]
+        out, t_out = ours(g_in), ref(t_in)
+        flat = list(out.values()) if isinstance(out, dict) else list(out)
+        t_flat = list(t_out.values()) if isinstance(t_out, dict) else list(t_out)
+        assert len(flat) == len(t_flat)
+        for a, b in zip(flat, t_flat):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10,
+                                       atol=1e-12)
+        sum((a * a).sum() for a in flat).backward()
+        sum((b * b).sum() for b in t_flat).backward()
+        for a, b in zip(g_in, t_in):
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+    feats = [rng.normal(0, 1, (2, 32, 12, 10)), rng.normal(0, 1, (2, 64, 6, 5))]
+    fpn = randomised(FeaturePyramidNetwork([32, 64], 16))
+    tv_fpn = TVFPN([32, 64], 16).double()
+    tv_fpn.load_state_dict(_to_torch(fpn.state_dict()))
+    compare(lambda xs: fpn(OrderedDict(zip("ab", xs))),
+            lambda xs: tv_fpn(OrderedDict(zip("ab", xs))), feats)
+    maps = [rng.normal(0, 1, (2, 16, 12, 10)), rng.normal(0, 1, (2, 16, 6, 5))]
+    head = randomised(RetinaNetHead(16, 6, 10))  # torchvision's 4 convs per subnet
+    tv_head = TVHead(16, 6, 10).double()
+    tv_head.load_state_dict(_to_torch(head.state_dict()))
+    compare(head, tv_head, maps)
+    box_head = randomised(TwoMLPHead(16 * 7 * 7, 32))
+    tv_box_head = TVTwoMLPHead(16 * 7 * 7, 32).double()
+    tv_box_head.load_state_dict(_to_torch(box_head.state_dict()))
+    predictor = randomised(FastRCNNPredictor(32, 11))
+    tv_predictor = TVPredictor(32, 11).double()
+    tv_predictor.load_state_dict(_to_torch(predictor.state_dict()))
+    compare(lambda xs: predictor(box_head(xs[0])),
+            lambda xs: tv_predictor(tv_box_head(xs[0])), [rng.normal(0, 1, (5, 16, 7, 7))])
+
+
 def test_constructor_defaults_are_torchvisions():
     pytest.importorskip("torchvision", reason="torchvision not installed")
     import inspect
