@@ -463,8 +463,15 @@ def test_resnet18_train_step_matches_torch(load):
 def test_weights_api_and_preset_transforms_follow_torchvision(load):
     from PIL import Image
 
-    _, gp = load("vision_models")
-    out = gp.weights_api(Image.new("RGB", (300, 260), (200, 100, 50)))
+    tp, gp = load("vision_models")
+    img = Image.new("RGB", (300, 260), (200, 100, 50))
+    out = gp.weights_api(img)
+    if _harness.REAL_TV:  # the same program on torchvision itself gives the same answers
+        ref = tp.weights_api(img)
+        for key in ("default_is_v1", "by_name", "enum", "categories", "fc", "none_ok",
+                    "listed"):
+            assert out[key] == ref[key], key
+        np.testing.assert_allclose(out["batch"].numpy(), ref["batch"].numpy(), atol=1e-6)
     assert out["default_is_v1"] and out["by_name"] and out["enum"]
     assert out["categories"] == 1000 and out["fc"] == (512, 10)
     assert out["none_ok"] and out["listed"]
