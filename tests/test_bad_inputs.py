@@ -117,6 +117,15 @@ def test_nms_visits_nan_scores_first_as_torchvision(torch):
     idxs = gn.tensor([0, 0, 1, 1, 1])
     got = batched_nms(gn.tensor(boxes), gn.tensor(scores), idxs, 0.5).numpy()
     np.testing.assert_array_equal(got, want)
+    try:  # and torchvision's own nms, where it is installed
+        from torchvision.ops import batched_nms as tv_batched_nms, nms as tv_nms
+    except ImportError:
+        return
+    np.testing.assert_array_equal(tv_nms(torch.tensor(boxes), torch.tensor(scores), 0.5), want)
+    np.testing.assert_array_equal(tv_batched_nms(torch.tensor(boxes), torch.tensor(scores),
+                                                 torch.tensor([0, 0, 1, 1, 1]), 0.5), want)
+    assert tv_nms(torch.tensor(over.numpy()), torch.tensor([0.9, float("nan")]),
+                  0.5).tolist() == [1]
 
 
 # -- canny: infinite thresholds as cv2 -----------------------------------------------------

@@ -10,9 +10,9 @@ program is deterministic (same initial weights, copied across; no shuffling or
 dropout) the results must agree within float32 tolerance; otherwise the glassnet run
 must at least run and learn.
 
-torchvision is not a test dependency, so the torch run gets a small stand-in for the
-three transforms the programs use (``Compose``, ``ToTensor``, ``Normalize``), written
-from torchvision's documented semantics.
+torchvision is not a test dependency: where it is not installed the torch run gets a
+small stand-in for the three transforms the programs use (``Compose``, ``ToTensor``,
+``Normalize``), written from torchvision's documented semantics.
 """
 from __future__ import annotations
 
@@ -72,7 +72,10 @@ def _namespace(lib: str) -> dict:
         from torch.optim.lr_scheduler import StepLR
         from torch.utils.data import DataLoader, Dataset, TensorDataset, random_split
 
-        transforms = _TorchTransforms
+        try:  # the real torchvision where it is installed, else the stand-in
+            import torchvision.transforms as transforms
+        except ImportError:
+            transforms = _TorchTransforms
     else:
         import glassnet.nn as nn
         import glassnet.nn.functional as F

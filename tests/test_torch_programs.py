@@ -2,14 +2,14 @@
 
 Each file in ``tests/torch_programs/`` is a program written the way PyTorch users write
 them, starting with its import lines.  The harness (``torch_programs/harness.py``) runs it
-twice: as written, with torch (and, where it imports torchvision, which is not installed,
-the small stand-in in ``torch_programs/torchvision_standin.py``), and with only its import
-lines rewritten by the import map of DESIGN.md section 2 (``import torch`` -> ``import
-glassnet as torch``, ``torchvision`` -> ``glassnet.vision``).  With the same initial weights
-(torch's, copied across) and the same data order, losses must agree step by step within
-float32 tolerance, and so must final parameters and printed metrics.  Where a program's
-point is a torchvision API the stand-in does not have, only the glassnet run is checked,
-against closed forms.
+twice: as written, with torch (and, where it imports torchvision, the real torchvision if
+installed, else the small stand-in in ``torch_programs/torchvision_standin.py``), and
+with only its import lines rewritten by the import map of DESIGN.md section 2 (``import
+torch`` -> ``import glassnet as torch``, ``torchvision`` -> ``glassnet.vision``).  With
+the same initial weights (torch's, copied across) and the same data order, losses must
+agree step by step within float32 tolerance, and so must final parameters and printed
+metrics.  Where a program's point is a torchvision API the stand-in does not have, only
+the glassnet run is checked, against closed forms.
 """
 from __future__ import annotations
 
@@ -463,8 +463,15 @@ def test_resnet18_train_step_matches_torch(load):
 def test_weights_api_and_preset_transforms_follow_torchvision(load):
     from PIL import Image
 
-    _, gp = load("vision_models")
-    out = gp.weights_api(Image.new("RGB", (300, 260), (200, 100, 50)))
+    tp, gp = load("vision_models")
+    img = Image.new("RGB", (300, 260), (200, 100, 50))
+    out = gp.weights_api(img)
+    if _harness.REAL_TV:  # the same program on torchvision itself gives the same answers
+        ref = tp.weights_api(img)
+        for key in ("default_is_v1", "by_name", "enum", "categories", "fc", "none_ok",
+                    "listed"):
+            assert out[key] == ref[key], key
+        np.testing.assert_allclose(out["batch"].numpy(), ref["batch"].numpy(), atol=1e-6)
     assert out["default_is_v1"] and out["by_name"] and out["enum"]
     assert out["categories"] == 1000 and out["fc"] == (512, 10)
     assert out["none_ok"] and out["listed"]

@@ -16,7 +16,8 @@ STD = np.array([0.229, 0.224, 0.225], np.float32).reshape(1, 3, 1, 1)
 
 
 def _torch_vgg19_features(torch):
-    """torchvision's vgg19().features layout, built in plain torch."""
+    """torchvision's vgg19().features where torchvision is installed, else its layout
+    built in plain torch (checked against torchvision's where it is installed)."""
     layers, c = [], 3
     for v in CFGS["E"]:
         if v == "M":
@@ -24,7 +25,16 @@ def _torch_vgg19_features(torch):
         else:
             layers += [torch.nn.Conv2d(c, v, 3, padding=1), torch.nn.ReLU()]
             c = v
-    return torch.nn.Sequential(*layers)
+    plain = torch.nn.Sequential(*layers)
+    try:
+        from torchvision.models import vgg19
+    except ImportError:
+        return plain
+    ref = vgg19(weights=None).features
+    assert [type(m) for m in ref] == [type(m) for m in plain]
+    assert ({k: v.shape for k, v in ref.state_dict().items()}
+            == {k: v.shape for k, v in plain.state_dict().items()})
+    return ref
 
 
 @pytest.fixture(scope="module")

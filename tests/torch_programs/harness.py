@@ -21,6 +21,8 @@ import torch
 import glassnet
 
 PROGRAMS = Path(__file__).resolve().parent
+# The torch run uses the real torchvision where it is installed, the stand-in otherwise.
+REAL_TV = importlib.util.find_spec("torchvision") is not None
 PROGRAM_NAMES = sorted(p.stem for p in PROGRAMS.glob("*.py")
                        if p.stem not in ("conftest", "harness", "torchvision_standin"))
 
@@ -87,10 +89,12 @@ def run_program(name: str, lib: str, monkeypatch) -> types.ModuleType:
 
     The module is registered in ``sys.modules`` until ``monkeypatch`` undoes it, so that
     pickle and glassnet's class allow-list find the program's classes by import path.  The
-    torch run of a program importing torchvision gets the stand-in.
+    torch run of a program importing torchvision gets the real torchvision where it is
+    installed, the stand-in otherwise.
     """
     source = (PROGRAMS / f"{name}.py").read_text()
-    if lib == "torch" and re.search(r"^(from|import) torchvision", source, re.M):
+    if lib == "torch" and not REAL_TV and re.search(r"^(from|import) torchvision", source,
+                                                      re.M):
         _standin().install(monkeypatch)
     if lib == "glassnet":
         ported = port(source)

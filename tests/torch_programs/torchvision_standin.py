@@ -1,8 +1,9 @@
 """A tiny ``torchvision`` for the torch run of the programs in this folder.
 
-torchvision is not a test dependency (only torch is), so the torch run of a program that
-imports torchvision gets this stand-in, put into ``sys.modules`` for that run only. It
-holds just what the programs use, written from torchvision's documented semantics:
+torchvision is not a test dependency (only torch is), so where it is not installed the
+torch run of a program that imports torchvision gets this stand-in, put into
+``sys.modules`` for that run only.  It holds just what the programs use, written from
+torchvision's documented semantics:
 ``transforms`` (Compose, ToTensor, Normalize, CenterCrop), ``datasets`` (MNIST from the
 IDX files in ``root/MNIST/raw``, and ImageFolder; samples are PIL images), ``utils``
 (make_grid, save_image) and ``models`` (resnet18 with torchvision's module names, so that

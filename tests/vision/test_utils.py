@@ -158,3 +158,30 @@ def test_save_image_grey_single_image_to_file_object_and_kwargs():
     buf = io.BytesIO()
     save_image(rgba, buf, format="PNG", padding=0)
     assert Image.open(io.BytesIO(buf.getvalue())).mode == "RGBA"
+
+
+@pytest.mark.parametrize("n, c, kwargs", [
+    (5, 1, {"nrow": 2, "padding": 2}), (7, 3, {"nrow": 3, "padding": 0, "pad_value": 0.25}),
+    (1, 1, {}), (8, 4, {"nrow": 4, "padding": 3}),
+    (5, 3, {"nrow": 2, "normalize": True}),
+    (5, 3, {"normalize": True, "scale_each": True, "pad_value": 1.0}),
+    (6, 3, {"nrow": 5, "normalize": True, "value_range": (-0.5, 1.0)}),
+    (3, 1, {"normalize": True, "value_range": (-1.0, 0.5), "scale_each": True})])
+def test_make_grid_and_save_image_equal_torchvisions(tmp_path, n, c, kwargs):
+    torch = pytest.importorskip("torch")
+    tv_utils = pytest.importorskip("torchvision.utils", reason="torchvision not installed")
+    arr = _images(n, c, 5, 3) * np.float32(np.arange(1, n + 1)).reshape(n, 1, 1, 1)
+    grid = make_grid(glassnet.tensor(arr), **kwargs)
+    ref = tv_utils.make_grid(torch.from_numpy(arr.copy()), **kwargs)
+    assert grid.dtype == glassnet.float32 and grid.shape == tuple(ref.shape)
+    np.testing.assert_array_equal(grid.numpy(), ref.numpy())
+    save_image(glassnet.tensor(arr), tmp_path / "ours.png", **kwargs)
+    tv_utils.save_image(torch.from_numpy(arr.copy()), tmp_path / "ref.png", **kwargs)
+    with Image.open(tmp_path / "ours.png") as a, Image.open(tmp_path / "ref.png") as b:
+        assert a.mode == b.mode
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    u8 = (np.abs(arr) * 40).astype(np.uint8)  # uint8 tiles and pad value, no normalising
+    plain = {k: v for k, v in kwargs.items() if k in ("nrow", "padding")}
+    np.testing.assert_array_equal(
+        make_grid(glassnet.tensor(u8), pad_value=255, **plain).numpy(),
+        tv_utils.make_grid(torch.from_numpy(u8), pad_value=255, **plain).numpy())

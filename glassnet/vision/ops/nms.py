@@ -31,7 +31,10 @@ def _overlaps(c, i, j, thr, cat):
     inter *= h
     union = area[i] + area[j]
     union -= inter
-    inter /= union
+    # NOTE: two empty boxes (clipped to the image border) have IoU 0 / 0 = NaN, which
+    # does not exceed the threshold: neither suppresses the other, as torchvision's kernel.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inter /= union
     over = inter > np.float64(thr)
     if cat is not None:
         over &= cat[i] == cat[j]

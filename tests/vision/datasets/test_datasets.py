@@ -457,3 +457,63 @@ def test_image_folder_on_pngs(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="empty"):
         ImageFolder(tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# Against torchvision.datasets itself (skipped without torchvision)
+# ---------------------------------------------------------------------------
+@needs_mnist
+def test_mnist_equals_torchvisions_on_the_real_files(tmp_path):
+    torch = pytest.importorskip("torch")
+    tv_datasets = pytest.importorskip("torchvision.datasets", reason="torchvision not installed")
+    tv_transforms = pytest.importorskip("torchvision.transforms")
+    raw = tmp_path / "MNIST" / "raw"  # torchvision's layout: the files uncompressed
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes(gzip.decompress((MNIST_DIR / f"{name}.gz").read_bytes()))
+    for train in (True, False):
+        ours, ref = MNIST(MNIST_DIR, train=train), tv_datasets.MNIST(tmp_path, train=train)
+        assert len(ours) == len(ref) and ours.classes == ref.classes
+        np.testing.assert_array_equal(ours.data.numpy(), ref.data.numpy())
+        np.testing.assert_array_equal(ours.targets.numpy(), ref.targets.numpy())
+        assert ours.targets.dtype == glassnet.int64 and ref.targets.dtype == torch.int64
+        for i in (0, 1, len(ref) - 1):
+            (img, label), (ref_img, ref_label) = ours[i], ref[i]
+            assert type(label) is type(ref_label) and label == ref_label
+            assert img.mode == ref_img.mode
+            np.testing.assert_array_equal(np.asarray(img), np.asarray(ref_img))
+    # the same files in torchvision's layout, through the usual transform
+    ours = MNIST(tmp_path, train=False, transform=T.Compose([
+        T.ToTensor(), T.Normalize((0.1307,), (0.3081,))]))
+    ref = tv_datasets.MNIST(tmp_path, train=False, transform=tv_transforms.Compose([
+        tv_transforms.ToTensor(), tv_transforms.Normalize((0.1307,), (0.3081,))]))
+    for i in (0, 9999):
+        np.testing.assert_allclose(ours[i][0].numpy(), ref[i][0].numpy(), rtol=1e-6,
+                                   atol=1e-6)
+
+
+def test_image_folder_equals_torchvisions(tmp_path):
+    tv_datasets = pytest.importorskip("torchvision.datasets", reason="torchvision not installed")
+    rng = np.random.default_rng(1)
+    for rel in ("dog/b.png", "dog/a.PNG", "dog/notes.txt", "cat/z.bmp", "cat/sub/y.png",
+                "cat/sub/deeper/x.jpg", "ant/w.webp"):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith(".txt"):
+            path.write_text("not an image")
+        else:
+            arr = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+            Image.fromarray(arr[..., 0] if "b.png" in rel else arr).save(path)
+    ours, ref = ImageFolder(tmp_path), tv_datasets.ImageFolder(tmp_path)
+    assert ours.classes == ref.classes and ours.class_to_idx == ref.class_to_idx
+    assert [(str(p), t) for p, t in ours.samples] == [(str(p), t) for p, t in ref.samples]
+    assert ours.targets == ref.targets
+    for i in range(len(ref)):
+        assert ours[i][0].mode == ref[i][0].mode == "RGB"
+        np.testing.assert_array_equal(np.asarray(ours[i][0]), np.asarray(ref[i][0]))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError):
+        tv_datasets.ImageFolder(tmp_path)
+    with pytest.raises(FileNotFoundError, match="empty"):
+        ImageFolder(tmp_path)

@@ -2,6 +2,8 @@
 and torchvision parity (skipped when torchvision is not installed)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -201,6 +203,17 @@ def test_nms_empty_and_errors():
         nms(gn.zeros(3, 5), gn.zeros(3), 0.5)
     with pytest.raises(TypeError, match="nms: boxes must be a floating tensor"):
         nms(gn.zeros(3, 4, dtype=gn.int64), gn.zeros(3), 0.5)
+
+
+def test_nms_keeps_empty_boxes_silently_as_torchvision():
+    # Boxes clipped to the border can have zero area: IoU 0 / 0 is NaN, which is not
+    # above the threshold, so torchvision keeps both (its nms gives [0, 1, 2] here).
+    boxes = gn.tensor([[5.0, 5.0, 5.0, 9.0], [5.0, 5.0, 5.0, 9.0], [0.0, 0.0, 10.0, 10.0]])
+    scores = gn.tensor([0.9, 0.8, 0.7])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from the division
+        assert nms(boxes, scores, 0.5).tolist() == [0, 1, 2]
+        assert batched_nms(boxes, scores, gn.tensor([1, 1, 1]), 0.5).tolist() == [0, 1, 2]
 
 
 def test_batched_nms_separates_categories():

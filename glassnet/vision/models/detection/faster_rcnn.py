@@ -252,8 +252,9 @@ class RoIHeads(nn.Module):
         cls_loss = F.cross_entropy(class_logits, Tensor._wrap(labels.astype(np.int64)))
         pos = np.flatnonzero(labels > 0)
         if pos.size:
-            target = self.box_coder.encode_single(Tensor._wrap(gts[pos].astype(np.float32)),
-                                                  Tensor._wrap(props[pos].astype(np.float32)))
+            dt = box_regression._data.dtype  # float64 heads: float64 targets
+            target = self.box_coder.encode_single(Tensor._wrap(gts[pos].astype(dt)),
+                                                  Tensor._wrap(props[pos].astype(dt)))
             k = class_logits.shape[1]
             pred = box_regression.reshape(-1, k, 4)[pos, labels[pos]]
             box_loss = F.smooth_l1_loss(pred, target, reduction="sum",

@@ -9,8 +9,9 @@ background class) and box offsets.  Training matches anchors to ground truth at 
 0.5 (foreground) / 0.4 (background, ignored between), with each ground truth's best
 anchors kept; the classification loss is the focal loss (or, for comparison,
 ``classification_loss="ce"``: plain binary cross-entropy) summed over all non-ignored
-anchors, the box loss smooth-L1 over the foreground ones, both divided by the number of
-foreground anchors.
+anchors, the box loss L1 over the foreground ones (torchvision's; its
+``regression_head._loss_type`` may also be "smooth_l1" or "giou"), both divided by the
+number of foreground anchors.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from glassnet.tensor import Tensor
 from glassnet.vision.models.detection._utils import (BackboneWithFPN, SmallBackbone,
                                                      check_targets, images_to_batch)
 from glassnet.vision.ops import (AnchorGenerator, BoxCoder, Matcher, batched_nms, box_iou,
-                                 clip_boxes_to_image, sigmoid_focal_loss)
+                                 clip_boxes_to_image, generalized_box_iou_loss,
+                                 sigmoid_focal_loss)
 
 __all__ = ["RetinaNet", "RetinaNetHead", "RetinaNetClassificationHead",
            "RetinaNetRegressionHead", "retinanet_small"]
@@ -74,7 +76,14 @@ class RetinaNetClassificationHead(nn.Module):
 
 
 class RetinaNetRegressionHead(nn.Module):
-    """Box offsets of every anchor: ``num_convs`` 3x3 convs + ReLU, then ``A * 4``."""
+    """Box offsets of every anchor: ``num_convs`` 3x3 convs + ReLU, then ``A * 4``.
+
+    ``_loss_type`` (torchvision's attribute) picks the box loss: "l1" (the default, as
+    torchvision's RetinaNet), "smooth_l1" (beta 1, torchvision's) or "giou" (on the
+    decoded boxes, as torchvision's RetinaNet v2).
+    """
+
+    _LOSS_TYPES = ("l1", "smooth_l1", "giou")
 
     def __init__(self, in_channels: int, num_anchors: int, num_convs: int = 4):
         super().__init__()
@@ -84,6 +93,7 @@ class RetinaNetRegressionHead(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.normal_(m.weight, std=0.01)
                 nn.init.constant_(m.bias, 0)
+        self._loss_type = "l1"
 
     def forward(self, x) -> Tensor:
         return _flatten_levels([self.bbox_reg(self.conv(f)) for f in x], 4)
@@ -113,8 +123,9 @@ class RetinaNet(nn.Module):
         Returns an OrderedDict of feature maps (finest first) with ``out_channels``.
     num_classes : int
         Object classes (no background class: labels are ``0 .. num_classes - 1``).
-    anchor_generator : AnchorGenerator
-        One entry of sizes per feature map.
+    anchor_generator : AnchorGenerator, optional
+        One entry of sizes per feature map; by default torchvision's for five FPN levels
+        (sizes 32-512 at three scales each, ratios 0.5, 1, 2).
     head : RetinaNetHead, optional
     score_thresh, nms_thresh, detections_per_img, topk_candidates
         Inference: per level, the ``topk_candidates`` best scores above
@@ -134,9 +145,9 @@ class RetinaNet(nn.Module):
     background anchors (probability of their true label above 0.9).
     """
 
-    def __init__(self, backbone, num_classes: int, anchor_generator: AnchorGenerator,
-                 head=None, score_thresh: float = 0.05, nms_thresh: float = 0.5,
-                 detections_per_img: int = 100, fg_iou_thresh: float = 0.5,
+    def __init__(self, backbone, num_classes: int, anchor_generator=None, head=None,
+                 score_thresh: float = 0.05, nms_thresh: float = 0.5,
+                 detections_per_img: int = 300, fg_iou_thresh: float = 0.5,
                  bg_iou_thresh: float = 0.4, topk_candidates: int = 1000,
                  classification_loss: str = "focal", focal_alpha: float = 0.25,
                  focal_gamma: float = 2.0):
@@ -147,6 +158,10 @@ class RetinaNet(nn.Module):
         if num_classes < 1:
             raise ValueError(f"RetinaNet: num_classes must be >= 1, got {num_classes}")
         self.backbone = backbone
+        if anchor_generator is None:  # torchvision's _default_anchorgen
+            sizes = tuple((x, int(x * 2 ** (1 / 3)), int(x * 2 ** (2 / 3)))
+                          for x in (32, 64, 128, 256, 512))
+            anchor_generator = AnchorGenerator(sizes, ((0.5, 1.0, 2.0),) * len(sizes))
         self.anchor_generator = anchor_generator
         num_anchors = anchor_generator.num_anchors_per_location()[0]
         self.head = head or RetinaNetHead(backbone.out_channels, num_anchors, num_classes)
@@ -183,15 +198,16 @@ class RetinaNet(nn.Module):
         fg = matched >= 0
         valid = matched != Matcher.BETWEEN_THRESHOLDS
         num_fg = np.maximum(1, fg.sum(axis=1))  # per image
+        dt = logits._data.dtype  # float64 logits keep float64 weights (no float32 rounding)
         # one-hot class targets (N, A, K), zero for background
-        cls_t = np.zeros((n, a, k), np.float32)
+        cls_t = np.zeros((n, a, k), dt)
         img_i, anc_i = np.nonzero(fg)
         labels = np.concatenate([lab for _, lab in targets]) if n else np.zeros(0, np.int64)
         offsets = np.cumsum([0] + [len(b) for b, _ in targets])[:-1]
         gt_flat = offsets[img_i] + matched[img_i, anc_i]
         cls_t[img_i, anc_i, labels[gt_flat]] = 1.0
         # Classification: sum over valid anchors / foreground count, mean over images.
-        w = (valid / (num_fg[:, None] * n)).astype(np.float32)[:, :, None]
+        w = (valid / (num_fg[:, None] * n)).astype(dt)[:, :, None]
         if self.classification_loss == "focal":
             per = sigmoid_focal_loss(logits, Tensor._wrap(cls_t), alpha=self.focal_alpha,
                                      gamma=self.focal_gamma)
@@ -199,19 +215,33 @@ class RetinaNet(nn.Module):
             per = F.binary_cross_entropy_with_logits(logits, Tensor._wrap(cls_t),
                                                      reduction="none")
         cls_loss = (per * Tensor._wrap(np.broadcast_to(w, per.shape).copy())).sum()
-        # Box regression: smooth-L1 on foreground anchors (Detectron's beta 1/9).
+        # Box regression on foreground anchors: L1 on the encoded offsets (torchvision's
+        # RetinaNet; the paper and Detectron use smooth-L1, see _box_loss).
         if img_i.size:
             gt_boxes = np.concatenate([b for b, _ in targets])[gt_flat]
-            target = self.box_coder.encode_single(Tensor._wrap(gt_boxes),
-                                                  anchors[anc_i])
-            pred = reg[img_i, anc_i]
-            rw = (1.0 / (num_fg[img_i] * n)).astype(np.float32)[:, None]
-            box = F.smooth_l1_loss(pred, target, reduction="none", beta=1.0 / 9)
-            box_loss = (box * Tensor._wrap(rw)).sum()
+            rw = (1.0 / (num_fg[img_i] * n)).astype(dt)[:, None]
+            box = self._box_loss(reg[img_i, anc_i], Tensor._wrap(gt_boxes), anchors[anc_i])
+            box_loss = (box * Tensor._wrap(rw[:, 0] if box.ndim == 1 else rw)).sum()
         else:
             box_loss = (reg * 0.0).sum()
         self._record_stats(logits, cls_t, per, fg, valid)
         return {"classification": cls_loss, "bbox_regression": box_loss}
+
+    def _box_loss(self, pred: Tensor, gt_boxes: Tensor, anchors: Tensor) -> Tensor:
+        """Unreduced box loss of the foreground anchors, by the regression head's
+        ``_loss_type`` (torchvision's ``_box_loss``): (P, 4) for "l1" / "smooth_l1", (P,)
+        for "giou"."""
+        loss_type = getattr(getattr(self.head, "regression_head", None), "_loss_type", "l1")
+        if loss_type == "giou":
+            boxes = self.box_coder.decode_single(pred, anchors)
+            return generalized_box_iou_loss(boxes, gt_boxes, reduction="none")
+        target = self.box_coder.encode_single(gt_boxes, anchors)
+        if loss_type == "l1":
+            return F.l1_loss(pred, target, reduction="none")
+        if loss_type == "smooth_l1":
+            return F.smooth_l1_loss(pred, target, reduction="none", beta=1.0)
+        raise ValueError(f"RetinaNet: head.regression_head._loss_type must be one of "
+                         f"{RetinaNetRegressionHead._LOSS_TYPES}, got {loss_type!r}")
 
     def _record_stats(self, logits, cls_t, per, fg, valid) -> None:
         """Background-anchor share and the loss share of easy negatives (no grad)."""
@@ -300,7 +330,8 @@ def retinanet_small(num_classes: int = 10, in_channels: int = 1, *,
                     classification_loss: str = "focal", **kwargs) -> RetinaNet:
     """RetinaNet for small grey images (MNISTDetection, 96x96): a 4-stage, 16-128
     channel backbone, an FPN of 64 channels on strides 8 and 16, 6 anchors per
-    location, heads of 2 convs (torchvision's: 4).
+    location, heads of 2 convs (torchvision's: 4), at most 100 detections per image
+    (torchvision's RetinaNet: 300; mAR@100 counts 100).
 
     Examples
     --------
@@ -313,5 +344,6 @@ def retinanet_small(num_classes: int = 10, in_channels: int = 1, *,
     anchors = AnchorGenerator(SMALL_ANCHOR_SIZES, SMALL_ASPECT_RATIOS)
     head = RetinaNetHead(64, anchors.num_anchors_per_location()[0], num_classes,
                          num_convs=2)
+    kwargs.setdefault("detections_per_img", 100)
     return RetinaNet(backbone, num_classes, anchors, head=head,
                      classification_loss=classification_loss, **kwargs)
