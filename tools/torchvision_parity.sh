@@ -9,7 +9,7 @@
 #   tools/torchvision_parity.sh [PYTHON] [pytest options...]
 #
 # PYTHON defaults to $TV_PYTHON, else python3.  Example, with a venv made once by
-#   python3 -m venv ../tvenv && ../tvenv/bin/pip install torch torchvision numpy pillow \
+#   python3 -m venv ../tvenv && ../tvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 numpy pillow \
 #       safetensors scikit-learn scipy matplotlib rich scikit-image opencv-python-headless \
 #       pycocotools hypothesis pytest pytest-xdist numba onnx onnxruntime
 #   tools/torchvision_parity.sh ../tvenv/bin/python

@@ -168,7 +168,7 @@ def matmul(a, b, *, trans_a: bool = False, trans_b: bool = False):
     """``op(a) @ op(b)`` as a new array through the bound GEMM when that is MKL (faster
     than NumPy's OpenBLAS on these shapes), or None: then the caller uses NumPy's
     ``matmul`` (other BLAS, other dtypes, arrays the binding cannot take)."""
-    if (not IS_MKL or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray)
+    if (not IS_MKL or type(a) is not np.ndarray or type(b) is not np.ndarray
             or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _FUNCS
             or a.strides[1] != a.itemsize or b.strides[1] != b.itemsize):
         return None

@@ -48,8 +48,8 @@ def supports(x, w, groups, win) -> bool:
     """Whether these kernels run this layer: 2-D, stride 1, ``groups == 1``, NumPy
     float32/float64 (any padding and dilation)."""
     return (not pool.is_disabled() and win is not None and win.nd == 2 and groups == 1
-            and win.stride == (1, 1) and isinstance(x, np.ndarray)
-            and isinstance(w, np.ndarray) and x.dtype == w.dtype
+            and win.stride == (1, 1) and type(x) is np.ndarray
+            and type(w) is np.ndarray and x.dtype == w.dtype
             and x.dtype in (np.float32, np.float64) and available())
 
 

@@ -1,12 +1,12 @@
 """Elementwise hot paths of the conv nets (ReLU and hardtanh/ReLU6 forward and backward,
-the residual add, SGD's momentum step)
-on all cores, compiled with numba.
+the residual add, SGD's momentum step) on all cores, compiled with numba.
 
 NumPy's ufuncs run on one thread, and ``g * (y > 0)`` makes two passes (a boolean
 temporary, then the product). On activations of many megabytes these passes are memory-
 bound, so each saved pass and each extra core count: these kernels make one pass and
 spread fixed chunks over numba's threads. They only take large (``>= MIN_SIZE``)
-C-contiguous NumPy float arrays of one dtype and shape; everything else, and everything
+C-contiguous plain NumPy float arrays (not subclasses such as the tests' fake device
+arrays) of one dtype and shape; everything else, and everything
 under :class:`disabled`, runs the NumPy reference, which the tests compare them with
 bit for bit.
 """
@@ -33,9 +33,9 @@ def available() -> bool:
 
 def _ok(*arrays) -> bool:
     a = arrays[0]
-    return (isinstance(a, np.ndarray) and a.size >= MIN_SIZE
+    return (type(a) is np.ndarray and a.size >= MIN_SIZE
             and a.dtype in (np.float32, np.float64) and not pool.is_disabled()
-            and all(isinstance(b, np.ndarray) and b.dtype == a.dtype and b.shape == a.shape
+            and all(type(b) is np.ndarray and b.dtype == a.dtype and b.shape == a.shape
                     and b.flags.c_contiguous for b in arrays)
             and available())
 
