@@ -61,11 +61,16 @@ def _functions(lib):
 
 
 def _mkl():
-    """Intel MKL from the ``mkl`` wheel (the ``fast`` extra), loaded with its OpenMP
-    runtime, or None. Its GEMMs beat OpenBLAS's on the conv engine's thin shapes (1
-    thread: 16 x 16 x 139264 77 vs 40 GFLOPS, 32 x 32 x 34816 110 vs 64, 64 x 64 x 11520
-    128 vs 91; an MLP layer 134 vs 117). ``GLASSNET_BLAS=numpy`` keeps NumPy's BLAS."""
-    if os.environ.get("GLASSNET_BLAS", "").lower() == "numpy":
+    """Intel MKL from the ``mkl`` wheel when ``GLASSNET_BLAS=mkl`` (and it is installed),
+    loaded with its OpenMP runtime; else None (NumPy's BLAS).
+
+    Opt-in because it only wins on one thread. Measured here, GFLOPS OpenBLAS / MKL:
+    1 thread (e.g. each rank of ``train --nproc``): the conv engine's thin products
+    16 x 16 x 139264 40 / 77, 32 x 32 x 34816 64 / 110, 64 x 64 x 11520 91 / 128, an MLP
+    layer 117 / 134; 2 threads: 79 / 77, 118 / 77, 171 / 107, 209 / 213 (MKL's threads,
+    which must sleep at once so as not to take the cores from numba's, wake too slowly).
+    """
+    if os.environ.get("GLASSNET_BLAS", "").lower() != "mkl":
         return None
     for prefix in dict.fromkeys((sys.prefix, sys.base_prefix, site.getuserbase())):
         hits = sorted(glob.glob(os.path.join(prefix, "lib", "libmkl_rt.so*")))
@@ -164,16 +169,21 @@ def gemm(a, b, c, *, trans_a: bool = False, trans_b: bool = False, alpha: float 
        m, n, ak, alpha, a.ctypes.data, lda, b.ctypes.data, ldb, beta, c.ctypes.data, ldc)
 
 
+_MIN_MNK = 1 << 18
+
+
 def matmul(a, b, *, trans_a: bool = False, trans_b: bool = False):
-    """``op(a) @ op(b)`` as a new array through the bound GEMM when that is MKL (faster
-    than NumPy's OpenBLAS on these shapes), or None: then the caller uses NumPy's
-    ``matmul`` (other BLAS, other dtypes, arrays the binding cannot take)."""
+    """``op(a) @ op(b)`` as a new array through the bound GEMM when that is MKL (see
+    :func:`_mkl`), or None: then the caller uses NumPy's ``matmul`` (NumPy's own BLAS,
+    small products, other dtypes, arrays the binding cannot take)."""
     if (not IS_MKL or type(a) is not np.ndarray or type(b) is not np.ndarray
             or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _FUNCS
             or a.strides[1] != a.itemsize or b.strides[1] != b.itemsize):
         return None
     m = a.shape[1] if trans_a else a.shape[0]
     n = b.shape[0] if trans_b else b.shape[1]
+    if m * n * (a.shape[0] if trans_a else a.shape[1]) < _MIN_MNK:
+        return None  # a call through ctypes costs ~9 us; NumPy's matmul ~1 us
     c = np.empty((m, n), dtype=a.dtype)
     gemm(a, b, c, trans_a=trans_a, trans_b=trans_b)
     return c
