@@ -2,8 +2,9 @@
 binary maths (atan2, hypot, logaddexp, xlogy, copysign...), clamp, maximum/minimum,
 fmax/fmin, where, lerp, addcmul/addcdiv.
 
-The unary maths live in :mod:`glassnet.ops.unary` and the comparisons in
-:mod:`glassnet.ops.comparison`; this module re-exports both, so that
+The unary maths live in :mod:`glassnet.ops.unary`, the smooth binary ones in
+:mod:`glassnet.ops.binary` and the comparisons in :mod:`glassnet.ops.comparison`; this
+module re-exports them, so that
 ``glassnet.ops.elementwise`` is the whole elementwise table.
 
 Examples
@@ -21,6 +22,7 @@ import numpy as np
 from glassnet.autograd import Function, sum_to
 from glassnet.backend import get_array_module, get_default_dtype
 from glassnet.ops import comparison as _comparison
+from glassnet.ops.binary import *  # noqa: F401,F403
 from glassnet.ops import unary as _unary_ops
 from glassnet.ops._coerce import (  # noqa: F401  (cast, _operands: used by other families)
     Cast, NoDerivative, _float_operands, _operands, _promote, _scalar_array, _tensor, cast,
@@ -453,69 +455,8 @@ def heaviside(input, values):
 
 
 # ---------------------------------------------------------------------------
-# Binary maths
+# NaN-ignoring max/min, float_power
 # ---------------------------------------------------------------------------
-class _Binary(Function):
-    """Base of the smooth binary ops: ``out = f(a, b)``; ``da``/``db`` give the partial
-    derivatives from ``a, b, out``; both gradients are reduced with ``sum_to``."""
-
-    def forward(self, a, b):
-        with np.errstate(all="ignore"):
-            out = self.f(get_array_module(a), a, b)
-        self.save_for_backward(a, b, out)
-        return out
-
-    def backward(self, g):
-        a, b, out = self.saved_tensors
-        xp = get_array_module(a)
-        ga = gb = None
-        with np.errstate(all="ignore"):
-            if self.needs_input_grad[0]:
-                ga = sum_to((g * self.da(xp, a, b, out)).astype(g.dtype), a.shape)
-            if self.needs_input_grad[1]:
-                gb = sum_to((g * self.db(xp, a, b, out)).astype(g.dtype), b.shape)
-        return ga, gb
-
-
-class Atan2(_Binary):
-    f = staticmethod(lambda xp, a, b: xp.arctan2(a, b))
-    da = staticmethod(lambda xp, a, b, out: b / (a * a + b * b))
-    db = staticmethod(lambda xp, a, b, out: -a / (a * a + b * b))
-
-
-class Hypot(_Binary):
-    f = staticmethod(lambda xp, a, b: xp.hypot(a, b))
-    da = staticmethod(lambda xp, a, b, out: a / out)
-    db = staticmethod(lambda xp, a, b, out: b / out)
-
-
-class LogAddExp(_Binary):
-    f = staticmethod(lambda xp, a, b: xp.logaddexp(a, b))
-    da = staticmethod(lambda xp, a, b, out: xp.exp(a - out))
-    db = staticmethod(lambda xp, a, b, out: xp.exp(b - out))
-
-
-class LogAddExp2(_Binary):
-    f = staticmethod(lambda xp, a, b: xp.logaddexp2(a, b))
-    da = staticmethod(lambda xp, a, b, out: xp.exp2(a - out))
-    db = staticmethod(lambda xp, a, b, out: xp.exp2(b - out))
-
-
-class Xlogy(_Binary):
-    # NOTE: 0 * log(y) is 0 (also for y <= 0), NaN only where y is NaN, as PyTorch; its
-    # d/dx is log(y), set to 0 where x == 0 and y <= 0; d/dy = x / y.
-    f = staticmethod(lambda xp, a, b: xp.where((a == 0) & ~xp.isnan(b), 0, a * xp.log(b)))
-    da = staticmethod(lambda xp, a, b, out: xp.where((a == 0) & (b <= 0), 0, xp.log(b)))
-    db = staticmethod(lambda xp, a, b, out: a / b)
-
-
-class Copysign(_Binary):
-    # NOTE: d/da = sign(a) * sign(out), 0 at a == 0; ``b`` only gives a sign: gradient 0.
-    f = staticmethod(lambda xp, a, b: xp.copysign(a, b))
-    da = staticmethod(lambda xp, a, b, out: xp.where(a == 0, 0, xp.sign(a) * xp.sign(out)))
-    db = staticmethod(lambda xp, a, b, out: xp.zeros_like(b))
-
-
 class FMax(Function):
     """fmax/fmin: NaN-ignoring max/min. NOTE: the whole gradient goes to ``a`` on ties
     and where ``b`` is NaN (PyTorch's rule; ``maximum`` splits ties instead)."""
@@ -533,40 +474,6 @@ class FMax(Function):
         ga = sum_to(g * to_a, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(g * ~to_a, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
-
-
-def atan2(input, other):
-    """Elementwise ``atan(input / other)`` in the quadrant of ``(other, input)``."""
-    return Atan2.apply(*_float_operands(input, other))
-
-
-arctan2 = atan2
-
-
-def hypot(input, other):
-    """Elementwise ``sqrt(input**2 + other**2)`` without overflow."""
-    return Hypot.apply(*_float_operands(input, other))
-
-
-def logaddexp(input, other):
-    """Elementwise ``log(exp(input) + exp(other))``, computed stably."""
-    return LogAddExp.apply(*_float_operands(input, other))
-
-
-def logaddexp2(input, other):
-    """Elementwise ``log2(2**input + 2**other)``, computed stably."""
-    return LogAddExp2.apply(*_float_operands(input, other))
-
-
-def xlogy(input, other):
-    """Elementwise ``input * log(other)``, 0 where ``input == 0`` (unless ``other`` is
-    NaN)."""
-    return Xlogy.apply(*_float_operands(input, other))
-
-
-def copysign(input, other):
-    """``|input|`` with the sign of ``other``, elementwise."""
-    return Copysign.apply(*_float_operands(input, other))
 
 
 def float_power(input, exponent):

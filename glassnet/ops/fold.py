@@ -1,5 +1,5 @@
 """``Unfold`` (im2col, ``F.unfold``) and ``Fold`` (col2im, ``F.fold``): the column
-buffers of :class:`glassnet.ops.conv.Window` as differentiable ops, in torch's
+buffers of :class:`glassnet.ops.window.Window` as differentiable ops, in torch's
 ``(N, C*kh*kw, L)`` block layout."""
 from __future__ import annotations
 

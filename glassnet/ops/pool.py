@@ -1,7 +1,7 @@
 """Pooling ops: max / average pooling, their adaptive forms, and max unpooling (2-D and
 3-D windows; 1-D pools run on a height-1 image).
 
-Windowed pools reuse the phase-grid :class:`~glassnet.ops.conv.Window` of the conv ops:
+Windowed pools reuse the phase-grid :class:`~glassnet.ops.window.Window` of the conv ops:
 each kernel tap is one contiguous ``(N, C, Ho * Wq)`` view of the padded input, so a
 pool is a loop over the ``kh * kw`` taps (never over pixels), and its backward adds one
 masked or scaled block per tap back into the grid (no ``np.add.at``).
@@ -16,7 +16,7 @@ import numpy as np
 
 from glassnet.autograd import Function, is_grad_enabled
 from glassnet.backend import get_array_module
-from glassnet.ops.conv import Window
+from glassnet.ops.window import Window
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
            "MaxUnpool2d", "adaptive_bins", "first_valid_tap"]

@@ -62,7 +62,7 @@ def _skip_unread_rows(x, size, out, kernel, stride, before, totals, dilation):
     """Where the stride exceeds the dilated kernel, keep only the rows the windows read.
 
     A stride-``s`` window of extent ``e < s`` never reads the ``s - e`` rows between two
-    windows; the phase decomposition of :class:`~glassnet.ops.conv.Window` would still
+    windows; the phase decomposition of :class:`~glassnet.ops.window.Window` would still
     allocate (and loop over) all ``s`` phases, so memory and time would grow with the
     stride (stride 50,000 on a 5x5 image would ask for gigabytes). Gathering the read
     rows (zero padding included) gives an input of ``out * e`` rows on which the same

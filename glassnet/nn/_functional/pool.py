@@ -2,7 +2,7 @@
 
 Wrappers validate their arguments with torch's rules and call the Functions in
 :mod:`glassnet.ops.pool`. 1-D pools run the 2-D path on a height-1 image; 3-D pools run
-the same Functions on a 3-D :class:`~glassnet.ops.conv.Window`.
+the same Functions on a 3-D :class:`~glassnet.ops.window.Window`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from glassnet._checks import check_float, check_positive, check_tensor, ntuple
 from glassnet.nn._functional.conv import _check_int
-from glassnet.ops.conv import Window
+from glassnet.ops.window import Window
 from glassnet.ops.pool import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d,
                                MaxUnpool2d)
 from glassnet.ops.shape import squeeze, unsqueeze

@@ -9,7 +9,7 @@ def warm_up() -> None:
     Does nothing without numba."""
     import numpy as np
 
-    from glassnet.ops.conv import Window
+    from glassnet.ops.window import Window
     from glassnet.ops.kernels import batchnorm, dense, depthwise, elementwise
 
     if not (depthwise.available() and batchnorm.available()):

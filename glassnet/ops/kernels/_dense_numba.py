@@ -17,17 +17,25 @@ OB = 4  # output channels per task (weights are zero-padded to a multiple)
 
 
 @njit(inline="always")
+def _slices9(xs, offs, n):
+    # The n inputs of each of the nine taps of a 3x3 kernel: one slice per tap.
+    return (xs[offs[0]:offs[0] + n], xs[offs[1]:offs[1] + n], xs[offs[2]:offs[2] + n],
+            xs[offs[3]:offs[3] + n], xs[offs[4]:offs[4] + n], xs[offs[5]:offs[5] + n],
+            xs[offs[6]:offs[6] + n], xs[offs[7]:offs[7] + n], xs[offs[8]:offs[8] + n])
+
+
+@njit(inline="always")
+def _slices5(xs, offs, t0, n):
+    # The same for the five taps t0 .. t0+4 (one row of a 5x5 kernel).
+    return (xs[offs[t0]:offs[t0] + n], xs[offs[t0 + 1]:offs[t0 + 1] + n],
+            xs[offs[t0 + 2]:offs[t0 + 2] + n], xs[offs[t0 + 3]:offs[t0 + 3] + n],
+            xs[offs[t0 + 4]:offs[t0 + 4] + n])
+
+
+@njit(inline="always")
 def _taps9(a0, a1, a2, a3, xs, w, offs, n):
     # a_q[l] += sum_t w[q, t] * xs[offs[t] + l] for the four outputs q, l < n.
-    x0 = xs[offs[0]:offs[0] + n]
-    x1 = xs[offs[1]:offs[1] + n]
-    x2 = xs[offs[2]:offs[2] + n]
-    x3 = xs[offs[3]:offs[3] + n]
-    x4 = xs[offs[4]:offs[4] + n]
-    x5 = xs[offs[5]:offs[5] + n]
-    x6 = xs[offs[6]:offs[6] + n]
-    x7 = xs[offs[7]:offs[7] + n]
-    x8 = xs[offs[8]:offs[8] + n]
+    x0, x1, x2, x3, x4, x5, x6, x7, x8 = _slices9(xs, offs, n)
     w00, w01, w02, w03, w04, w05, w06, w07, w08 = (w[0, 0], w[0, 1], w[0, 2], w[0, 3],
                                                    w[0, 4], w[0, 5], w[0, 6], w[0, 7],
                                                    w[0, 8])
@@ -60,11 +68,7 @@ def _taps9(a0, a1, a2, a3, xs, w, offs, n):
 @njit(inline="always")
 def _taps5(a0, a1, a2, a3, xs, w, offs, t0, n):
     # Taps t0 .. t0+4 (one row of a 5x5 kernel) of the four outputs in one pass.
-    x0 = xs[offs[t0]:offs[t0] + n]
-    x1 = xs[offs[t0 + 1]:offs[t0 + 1] + n]
-    x2 = xs[offs[t0 + 2]:offs[t0 + 2] + n]
-    x3 = xs[offs[t0 + 3]:offs[t0 + 3] + n]
-    x4 = xs[offs[t0 + 4]:offs[t0 + 4] + n]
+    x0, x1, x2, x3, x4 = _slices5(xs, offs, t0, n)
     w00, w01, w02, w03, w04 = w[0, t0], w[0, t0 + 1], w[0, t0 + 2], w[0, t0 + 3], w[0, t0 + 4]
     w10, w11, w12, w13, w14 = w[1, t0], w[1, t0 + 1], w[1, t0 + 2], w[1, t0 + 3], w[1, t0 + 4]
     w20, w21, w22, w23, w24 = w[2, t0], w[2, t0 + 1], w[2, t0 + 2], w[2, t0 + 3], w[2, t0 + 4]
@@ -154,15 +158,7 @@ def conv(xg, wt, offs, bias, out, wq, plane, tile, row0, col0):
 
 @njit(inline="always")
 def _wgrad9(g0, g1, xs, offs, n, acc, o, c, zero):
-    x0 = xs[offs[0]:offs[0] + n]
-    x1 = xs[offs[1]:offs[1] + n]
-    x2 = xs[offs[2]:offs[2] + n]
-    x3 = xs[offs[3]:offs[3] + n]
-    x4 = xs[offs[4]:offs[4] + n]
-    x5 = xs[offs[5]:offs[5] + n]
-    x6 = xs[offs[6]:offs[6] + n]
-    x7 = xs[offs[7]:offs[7] + n]
-    x8 = xs[offs[8]:offs[8] + n]
+    x0, x1, x2, x3, x4, x5, x6, x7, x8 = _slices9(xs, offs, n)
     p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = p8 = zero
     q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = q8 = zero
     for i in range(n):
@@ -212,11 +208,7 @@ def _wgrad9(g0, g1, xs, offs, n, acc, o, c, zero):
 
 @njit(inline="always")
 def _wgrad5(g0, g1, xs, offs, t0, n, acc, o, c, zero):
-    x0 = xs[offs[t0]:offs[t0] + n]
-    x1 = xs[offs[t0 + 1]:offs[t0 + 1] + n]
-    x2 = xs[offs[t0 + 2]:offs[t0 + 2] + n]
-    x3 = xs[offs[t0 + 3]:offs[t0 + 3] + n]
-    x4 = xs[offs[t0 + 4]:offs[t0 + 4] + n]
+    x0, x1, x2, x3, x4 = _slices5(xs, offs, t0, n)
     p0 = p1 = p2 = p3 = p4 = q0 = q1 = q2 = q3 = q4 = zero
     for i in range(n):
         a = g0[i]

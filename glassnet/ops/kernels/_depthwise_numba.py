@@ -15,6 +15,13 @@ def _cols(off, sw, width, wo):
     return lo, hi
 
 
+@njit(inline="always")
+def _axpy(y, a, x):
+    # y += a * x over len(y) values, indexed from 0 (provably >= 0: vectorisable).
+    for t in range(y.shape[0]):
+        y[t] += a * x[t]
+
+
 @njit(parallel=True, cache=True)
 def fwd(x, w, b, out, sh, sw, ph, pw, dh, dw):
     n_, c_, h_, w_ = x.shape
@@ -47,12 +54,10 @@ def fwd(x, w, b, out, sh, sw, ph, pw, dh, dw):
                     os_ = orow[lo:hi]
                     if sw == 1:  # contiguous slices: a vectorised loop
                         xs = xrow[lo + off:hi + off]
-                        for t in range(hi - lo):
-                            os_[t] += wv * xs[t]
+                        _axpy(os_, wv, xs)
                     else:
                         xs = xrow[lo * sw + off:(hi - 1) * sw + off + 1:sw]
-                        for t in range(hi - lo):
-                            os_[t] += wv * xs[t]
+                        _axpy(os_, wv, xs)
 
 
 @njit(parallel=True, cache=True)
@@ -86,12 +91,10 @@ def bwd_input(gy, w, gx, sh, sw, ph, pw, dh, dw):
                         gs = grow[lo:hi]
                         if sw == 1:
                             xs = xrow[lo + off:hi + off]
-                            for t in range(hi - lo):
-                                xs[t] += wv * gs[t]
+                            _axpy(xs, wv, gs)
                         else:
                             xs = xrow[lo * sw + off:(hi - 1) * sw + off + 1:sw]
-                            for t in range(hi - lo):
-                                xs[t] += wv * gs[t]
+                            _axpy(xs, wv, gs)
 
 
 @njit(parallel=True, cache=True)
@@ -167,8 +170,7 @@ def fwd_s1(x, w, b, out, ph, pw, dh, dw, nthreads):
                 for ih in range(h_):
                     dst = xpf[(ih + ph) * wp + pw:(ih + ph) * wp + pw + w_]
                     src = x[n, c, ih]
-                    for t in range(w_):
-                        dst[t] = src[t]
+                    dst[:] = src
             bv = b[o]
             for t in range(lc):
                 acc[t] = bv
@@ -177,13 +179,11 @@ def fwd_s1(x, w, b, out, ph, pw, dh, dw, nthreads):
                     wv = w[o, 0, i, j]
                     base = i * dh * wp + j * dw
                     xs = xpf[base:base + lc]
-                    for t in range(lc):
-                        acc[t] += wv * xs[t]
+                    _axpy(acc, wv, xs)
             for oh in range(ho):
                 orow = out[n, o, oh]
                 src = acc[oh * wp:oh * wp + wo]
-                for t in range(wo):
-                    orow[t] = src[t]
+                orow[:] = src
 
 
 @njit(parallel=True, cache=True)
@@ -208,20 +208,17 @@ def bwd_input_s1(gy, w, gx, ph, pw, dh, dw, nthreads):
                 for oh in range(ho):
                     dst = gyc[oh * wp:oh * wp + wo]
                     src = gy[n, o, oh]
-                    for t in range(wo):
-                        dst[t] = src[t]
+                    dst[:] = src
                 for i in range(kh):
                     for j in range(kw):
                         wv = w[o, 0, i, j]
                         base = i * dh * wp + j * dw
                         xs = gxf[base:base + lc]
-                        for t in range(lc):
-                            xs[t] += wv * gyc[t]
+                        _axpy(xs, wv, gyc)
             for ih in range(h_):
                 dst = gx[n, c, ih]
                 src = gxf[(ih + ph) * wp + pw:(ih + ph) * wp + pw + w_]
-                for t in range(w_):
-                    dst[t] = src[t]
+                dst[:] = src
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -247,13 +244,11 @@ def bwd_weight_s1(gy, x, gw, ph, pw, dh, dw, nthreads):
                 for ih in range(h_):
                     dst = xpf[(ih + ph) * wp + pw:(ih + ph) * wp + pw + w_]
                     src = x[n, c, ih]
-                    for t in range(w_):
-                        dst[t] = src[t]
+                    dst[:] = src
                 for oh in range(ho):
                     dst = gyc[oh * wp:oh * wp + wo]
                     src = gy[n, o, oh]
-                    for t in range(wo):
-                        dst[t] = src[t]
+                    dst[:] = src
                 for i in range(kh):
                     for j in range(kw):
                         base = i * dh * wp + j * dw

@@ -6,14 +6,23 @@ from numba import njit, prange
 CHUNK = 1 << 15
 
 
+@njit(inline="always")
+def _chunks(n):
+    return (n + CHUNK - 1) // CHUNK
+
+
+@njit(inline="always")
+def _part(a, k):
+    # Chunk k of the flat array a (a slice, indexed from 0: vectorisable).
+    return a[k * CHUNK:min(a.shape[0], (k + 1) * CHUNK)]
+
+
 @njit(parallel=True, cache=True)
 def relu(x, out):
     """``out = maximum(x, 0)`` (NaN stays NaN, as ``np.maximum``)."""
-    n = x.shape[0]
-    for k in prange((n + CHUNK - 1) // CHUNK):
-        s = k * CHUNK
-        xs = x[s:min(n, s + CHUNK)]
-        os_ = out[s:min(n, s + CHUNK)]
+    for k in prange(_chunks(x.shape[0])):
+        xs = _part(x, k)
+        os_ = _part(out, k)
         for i in range(xs.shape[0]):
             v = xs[i]
             os_[i] = v if (v > 0 or v != v) else 0
@@ -22,12 +31,10 @@ def relu(x, out):
 @njit(parallel=True, cache=True)
 def relu_grad(g, y, out):
     """``out = g * (y > 0)`` in one pass (``y``: the forward's output)."""
-    n = g.shape[0]
-    for k in prange((n + CHUNK - 1) // CHUNK):
-        s = k * CHUNK
-        gs = g[s:min(n, s + CHUNK)]
-        ys = y[s:min(n, s + CHUNK)]
-        os_ = out[s:min(n, s + CHUNK)]
+    for k in prange(_chunks(g.shape[0])):
+        gs = _part(g, k)
+        ys = _part(y, k)
+        os_ = _part(out, k)
         for i in range(gs.shape[0]):
             os_[i] = gs[i] if ys[i] > 0 else gs[i] * 0
 
@@ -35,12 +42,10 @@ def relu_grad(g, y, out):
 @njit(parallel=True, cache=True)
 def add(a, b, out):
     """``out = a + b`` (same shapes)."""
-    n = a.shape[0]
-    for k in prange((n + CHUNK - 1) // CHUNK):
-        s = k * CHUNK
-        a_ = a[s:min(n, s + CHUNK)]
-        b_ = b[s:min(n, s + CHUNK)]
-        os_ = out[s:min(n, s + CHUNK)]
+    for k in prange(_chunks(a.shape[0])):
+        a_ = _part(a, k)
+        b_ = _part(b, k)
+        os_ = _part(out, k)
         for i in range(a_.shape[0]):
             os_[i] = a_[i] + b_[i]
 
@@ -48,11 +53,9 @@ def add(a, b, out):
 @njit(parallel=True, cache=True)
 def clip(x, lo, hi, out):
     """``out = clip(x, lo, hi)`` (NaN stays NaN, as ``np.clip``)."""
-    n = x.shape[0]
-    for k in prange((n + CHUNK - 1) // CHUNK):
-        s = k * CHUNK
-        xs = x[s:min(n, s + CHUNK)]
-        os_ = out[s:min(n, s + CHUNK)]
+    for k in prange(_chunks(x.shape[0])):
+        xs = _part(x, k)
+        os_ = _part(out, k)
         for i in range(xs.shape[0]):
             v = xs[i]
             os_[i] = lo if v < lo else (hi if v > hi else v)
@@ -61,12 +64,10 @@ def clip(x, lo, hi, out):
 @njit(parallel=True, cache=True)
 def clip_grad(g, x, lo, hi, out):
     """``out = g * ((x > lo) & (x < hi))`` in one pass (hardtanh's gradient)."""
-    n = g.shape[0]
-    for k in prange((n + CHUNK - 1) // CHUNK):
-        s = k * CHUNK
-        gs = g[s:min(n, s + CHUNK)]
-        xs = x[s:min(n, s + CHUNK)]
-        os_ = out[s:min(n, s + CHUNK)]
+    for k in prange(_chunks(g.shape[0])):
+        gs = _part(g, k)
+        xs = _part(x, k)
+        os_ = _part(out, k)
         for i in range(gs.shape[0]):
             v = xs[i]
             os_[i] = gs[i] if (v > lo and v < hi) else gs[i] * 0
@@ -79,12 +80,9 @@ def sgd_momentum(p, g, buf, lr, momentum, damp, wd, nesterov, maximize):
     ``d = -g if maximize; d += wd * p; buf = buf * momentum + damp * d;
     p += -lr * (d + momentum * buf if nesterov else buf)``. ``damp`` is ``1 - dampening``,
     every scalar is of the arrays' dtype."""
-    n = p.shape[0]
-    for k in prange((n + CHUNK - 1) // CHUNK):
-        s = k * CHUNK
-        e = min(n, s + CHUNK)
-        ps, gs, bs = p[s:e], g[s:e], buf[s:e]  # indices from 0: vectorisable
-        for i in range(e - s):
+    for k in prange(_chunks(p.shape[0])):
+        ps, gs, bs = _part(p, k), _part(g, k), _part(buf, k)
+        for i in range(ps.shape[0]):
             d = -gs[i] if maximize else gs[i]
             if wd != 0:
                 d = d + wd * ps[i]

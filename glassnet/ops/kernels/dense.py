@@ -29,8 +29,7 @@ import numpy as np
 from glassnet.ops.kernels import _threads as pool
 from glassnet.ops.kernels._threads import LOCK as _LOCK
 
-__all__ = ["available", "supports", "forward", "backward", "input_grad", "weight_grad",
-           "flat"]
+__all__ = ["available", "supports", "forward", "backward", "input_grad", "weight_grad"]
 
 _kernels = None
 _missing = False
@@ -53,20 +52,18 @@ def supports(x, w, groups, win) -> bool:
             and x.dtype in (np.float32, np.float64) and available())
 
 
-def flat(x, pad, out_hw, kernel, dilation):
-    """``x`` (N, C, H, W) as channel-major flat zero-padded planes ``(C, N*plane + r)``
-    (``r``: the reach of the last tap). Returns the planes, their row pitch ``wq``, the
-    plane length and the flat offset of each tap (row-major ``(i, j)``)."""
-    n, c, h, w = x.shape
-    (pt, pl), (ho, wo), (kh, kw), (dh, dw) = pad, out_hw, kernel, dilation
-    wq = _pitch(w, pl, wo, kw, dw)
-    rows = max(pt + h, ho + dh * (kh - 1))
-    plane = rows * wq
-    reach = dh * (kh - 1) * wq + dw * (kw - 1)
-    xg = _planes(x, c, 0, rows, wq, pt, pl, reach)
+def _geometry(win):
+    """``(wq, rows, reach, offs)`` of the input's flat planes: row pitch (the input row
+    plus the larger of its two paddings, since rows share their zeros; at least the
+    output row), rows per plane, flat offset of the last tap and of each tap (row-major
+    ``(i, j)``)."""
+    (h, w), (ho, wo) = win.in_size, win.out_size
+    (pt, pl), (kh, kw), (dh, dw) = win.pad, win.kernel, win.dilation
+    pr = max(0, wo + dw * (kw - 1) - pl - w)
+    wq = max(w + max(pl, pr), wo)
     offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
                     dtype=np.int64)
-    return xg, wq, plane, offs
+    return wq, max(pt + h, ho + dh * (kh - 1)), int(offs[-1]), offs
 
 
 def _run(xg, wq, plane, offs, wt, bias, out, origin=(0, 0)):
@@ -85,13 +82,13 @@ def _run(xg, wq, plane, offs, wt, bias, out, origin=(0, 0)):
 def forward(x, w, b, win):
     """``(N, C, H, W)`` * ``(O, C, kh, kw)`` (+ ``b``) -> ``(y, xg)``: the contiguous
     ``(N, O, Ho, Wo)`` output and the padded planes that :func:`weight_grad` reads."""
-    x = np.asarray(x)
-    xg, wq, plane, offs = flat(x, win.pad, win.out_size, win.kernel, win.dilation)
+    wq, rows, reach, offs = _geometry(win)
+    xg = _planes(np.asarray(x), x.shape[1], 0, rows, wq, *win.pad, reach)
     o = w.shape[0]
     bias = (np.zeros(o, dtype=x.dtype) if b is None
             else np.ascontiguousarray(b, dtype=x.dtype))
     out = np.empty((x.shape[0], o) + win.out_size, dtype=x.dtype)
-    _run(xg, wq, plane, offs, w.reshape(o, w.shape[1], -1), bias, out)
+    _run(xg, wq, rows * wq, offs, w.reshape(o, w.shape[1], -1), bias, out)
     return out, xg
 
 
@@ -102,7 +99,7 @@ def input_grad(gy, w, x_shape, win):
 
 def weight_grad(gy, xg, w_shape, win):
     """Gradient with respect to the weight, from the planes ``xg`` of :func:`forward`."""
-    return backward(gy, np.empty(w_shape, gy.dtype), xg, None, win, False, True)[1]
+    return backward(gy, None, xg, None, win, False, True)[1]
 
 
 def backward(gy, w, xg, x_shape, win, need_input, need_weight):
@@ -114,13 +111,9 @@ def backward(gy, w, xg, x_shape, win, need_input, need_weight):
     is the forward kernel over them with the taps flipped (position ``P`` of the input's
     planes gathers ``gy`` at ``P - offs[t]``, i.e. at ``reach - offs[t] = offs[T-1-t]``
     past the leading zeros), cropped to the unpadded input."""
-    n, o, ho, wo = gy.shape
-    (h, w_), (kh, kw), (dh, dw) = win.in_size, win.kernel, win.dilation
-    wq = _pitch(w_, win.pad[1], wo, kw, dw)
-    rows = max(win.pad[0] + h, ho + dh * (kh - 1))
-    plane, reach = rows * wq, dh * (kh - 1) * wq + dw * (kw - 1)
-    offs = np.array([i * dh * wq + j * dw for i in range(kh) for j in range(kw)],
-                    dtype=np.int64)
+    n, o = gy.shape[:2]
+    wq, rows, reach, offs = _geometry(win)
+    plane = rows * wq
     o2 = o + (o & 1)
     gc = _planes(gy, o2, reach, rows, wq, 0, 0, reach)
     gx = gw = None
@@ -128,17 +121,17 @@ def backward(gy, w, xg, x_shape, win, need_input, need_weight):
         c = w.shape[1]
         wf = w.reshape(o, c, -1)[:, :, ::-1].transpose(1, 0, 2)  # (C, O, T), taps flipped
         gx = _run(gc, wq, plane, offs, wf, np.zeros(c, dtype=gy.dtype),
-                  np.empty((n, c, h, w_), dtype=gy.dtype), win.pad)
+                  np.empty((n, c) + win.in_size, dtype=gy.dtype), win.pad)
     if need_weight:
         m = n * plane
         chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))  # fixed by the shape, not the threads
-        part = np.empty((chunks, o2, xg.shape[0], kh * kw), dtype=gy.dtype)
+        part = np.empty((chunks, o2, xg.shape[0], len(offs)), dtype=gy.dtype)
         with _LOCK:
             _build().weight_grad(gc, reach, m, xg, offs, part, gy.dtype.type(0))
         gw = part[0].copy()
         for k in range(1, chunks):  # fixed order: independent of the thread count
             gw += part[k]
-        gw = gw[:o].reshape(w.shape)
+        gw = gw[:o].reshape((o, xg.shape[0]) + win.kernel)
     return gx, gw
 
 
@@ -151,13 +144,6 @@ def _planes(x, channels, lead, rows, wq, pt, pl, tail):
     with _LOCK:
         _build().to_planes(np.ascontiguousarray(x), dst, lead, rows, wq, pt, pl)
     return dst
-
-
-def _pitch(w, pl, wo, kw, dw):
-    """Row pitch of the planes: the input row plus the larger of its two paddings
-    (rows share their zeros), at least the output row."""
-    pr = max(0, wo + dw * (kw - 1) - pl - w)
-    return max(w + max(pl, pr), wo)
 
 
 def _build():
