@@ -25,6 +25,7 @@ from glassnet.ops.random import *  # noqa: F401,F403
 from glassnet.ops.composite import *  # noqa: F401,F403
 from glassnet.ops.activation import relu, sigmoid, tanh  # noqa: F401
 from glassnet.ops.softmax import log_softmax, softmax  # noqa: F401
+from glassnet.ops.kernels._threads import get_num_threads, set_num_threads  # noqa: F401
 
 # NOTE: importing the submodules above bound them as attributes; ``glassnet.backend`` is
 # not a torch name, so it leaves the namespace (``import glassnet.backend`` still works).

@@ -1,11 +1,19 @@
 """Shared fixtures: every test starts from the same default-generator state, so that a
 test drawing from ``glassnet.randn`` & co. gives the same numbers whatever ran before it
-(xdist reorders); ``serve`` runs a local HTTP server on 127.0.0.1 for the download tests."""
+(xdist reorders); ``serve`` runs a local HTTP server on 127.0.0.1 for the download tests.
+
+The suite runs as several processes (``pytest -n 2``) on as many cores: the compiled
+kernels' OpenMP threads sleep at once after each parallel region here
+(``OMP_WAIT_POLICY=passive``, read when numba's pool starts), since a thread spinning in
+one process takes the core that another process's thread waits for."""
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
+
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import pytest
 

@@ -114,7 +114,7 @@ def _main(argv=None) -> int:
     from glassnet.bench.timing import set_threads
     from glassnet.bench.workloads import glassnet_side, select, torch_side
 
-    limiter = set_threads(args.threads)  # noqa: F841 - kept alive for the whole run
+    set_threads(args.threads)
     case = next(c for c in select([args.case], batch=args.batch) if c.name == args.case)
     if args.framework == "torch" and args.threads is not None:
         from glassnet.bench.reference import load_reference

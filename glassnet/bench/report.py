@@ -40,7 +40,8 @@ def _pair(a, b, fmt):
 def table_rows(report) -> list:
     """One tuple of strings per workload, in ``HEADERS`` order."""
     th = report["threads"]
-    threads = f"{th['numpy_blas'] or '?'}/{th['torch'] if th['torch'] is not None else '-'}"
+    threads = (f"{th.get('glassnet') or th['numpy_blas'] or '?'}/"
+               f"{th['torch'] if th['torch'] is not None else '-'}")
     rows = []
     for rec in report["workloads"]:
         gn, tc = rec["glassnet"], rec["torch"] or {}
@@ -64,7 +65,7 @@ def _title(report):
 
 def _caption(report):
     lines = [report["conventions"]["ratio"] + ".",
-             "µs: per call of a tiny op, forward + backward. threads: numpy BLAS / torch.",
+             "µs: per call of a tiny op, forward + backward. threads: glassnet / torch.",
              "spread: interquartile range / median of the step times (large: a noisy row).",
              "peak MiB: peak RSS during the steps minus RSS before them (fresh subprocess).",
              "GFLOPS: " + report["conventions"]["flops"].split("= ", 1)[1] + "."]

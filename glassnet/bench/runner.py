@@ -41,11 +41,11 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
     if device != "cpu":
         measure_memory = False
     cases = select(only, quick=quick, batch=batch)
-    limiter = timing.set_threads(threads)  # noqa: F841 - kept alive for the whole run
+    timing.set_threads(threads)
     torch, torch_note = _import_torch(use_torch)
     if torch is not None and threads is not None:
         torch.set_num_threads(threads)
-    threads_used = {"numpy_blas": timing.numpy_threads(),
+    threads_used = {"glassnet": _glassnet_threads(), "numpy_blas": timing.numpy_threads(),
                     "torch": torch.get_num_threads() if torch is not None else None}
     warmup = 1 if quick else 2
     report = {
@@ -103,6 +103,12 @@ def _load_note():
         return None
     return (f"load average {load[0]:.1f} on {cpus} CPUs before the run: other processes "
             f"compete for the cores, so times are noisy (see the spread column)")
+
+
+def _glassnet_threads() -> int:
+    from glassnet.ops.kernels._threads import get_num_threads
+
+    return get_num_threads()
 
 
 def _import_torch(use_torch):

@@ -16,30 +16,17 @@ __all__ = ["set_threads", "numpy_threads", "alternate", "choose_steps", "stats"]
 
 
 def set_threads(n: int | None):
-    """Limit NumPy's BLAS, glassnet's GEMM library (MKL where installed) and any OpenMP
-    pool they use to ``n`` threads with threadpoolctl,
-    and numba's pool (glassnet's compiled kernels) with ``numba.set_num_threads``;
-    return the limiter (keep it alive), or None when ``n`` is None or threadpoolctl is
-    missing (then the BLAS keeps its own default)."""
+    """Give glassnet ``n`` threads (:func:`glassnet.set_num_threads`: numba's pool, which
+    also runs the large matrix products, NumPy's BLAS then on one thread; without numba,
+    NumPy's BLAS). Returns None; ``n`` None keeps the defaults."""
     if n is None:
         return None
     if n < 1:
         raise ValueError(f"bench: threads must be >= 1, got {n}")
-    try:  # the compiled kernels' thread pool (glassnet.ops.kernels), where numba exists
-        import numba  # noqa: F401  (ImportError: no numba, nothing to set)
+    from glassnet.ops.kernels._threads import set_num_threads
 
-        from glassnet.ops.kernels import _threads
-        _threads.configure()  # before set_num_threads starts the pool
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:
-        pass
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    from glassnet.ops import _blas  # noqa: F401  (loads MKL, where installed, to be limited)
-
-    return threadpool_limits(limits=n)
+    set_num_threads(n)
+    return None
 
 
 def numpy_threads():

@@ -24,7 +24,7 @@ def register(sub):
     p.add_argument("--steps", type=_positive_int, default=None,
                    help="timed steps per framework (default: ~2 s worth, at least 10)")
     p.add_argument("--threads", type=_positive_int, default=None,
-                   help="threads of numpy's BLAS (threadpoolctl) and of torch")
+                   help="threads of glassnet (glassnet.set_num_threads) and of torch")
     p.add_argument("--quick", action="store_true", help="tiny batches and 3 steps (tests)")
     p.add_argument("--json", default=None, metavar="PATH",
                    help="where to write the JSON report (default runs/bench/bench-TIME.json)")

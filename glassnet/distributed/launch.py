@@ -52,6 +52,7 @@ def launch(nproc: int, argv: list[str], blas_threads: int = 1, timeout=None) -> 
     do not oversubscribe the cores).
     """
     env = dict(os.environ, **{_LAUNCHED: str(nproc)})
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                 "NUMBA_NUM_THREADS"):
         env[name] = str(blas_threads)
     return subprocess.run(mpiexec_command(nproc, argv), env=env, timeout=timeout).returncode

@@ -24,7 +24,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "IS_MKL", "gemm", "matmul", "library"]
+__all__ = ["AVAILABLE", "IS_MKL", "gemm", "gemm_batched", "product", "library"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
@@ -38,6 +38,7 @@ _CANDIDATES = {
 }
 
 _FUNCS: dict = {}
+_WIDE: dict = {}  # dtype -> whether the bound routine takes 64-bit integers
 library: str | None = None
 
 
@@ -55,7 +56,7 @@ def _functions(lib):
             fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, i, i, i, f, p, i,
                            p, i, f, p, i]
             fn.restype = None
-            found[np.dtype(dtype)] = fn
+            found[np.dtype(dtype)] = (fn, wide)
             break
     return found if len(found) == 2 else {}
 
@@ -92,7 +93,7 @@ def _bind():
     global library
     mkl = _mkl()
     if mkl is not None and _functions(mkl[1]):
-        _FUNCS.update(_functions(mkl[1]))
+        _store(_functions(mkl[1]))
         library = mkl[0]
         return
     try:
@@ -108,9 +109,15 @@ def _bind():
             continue
         found = _functions(lib)
         if found:
-            _FUNCS.update(found)
+            _store(found)
             library = info["filepath"]
             return
+
+
+def _store(found):
+    for dtype, (fn, wide) in found.items():
+        _FUNCS[dtype] = fn
+        _WIDE[dtype] = wide
 
 
 _bind()
@@ -134,6 +141,42 @@ def _pitch(a, name):
     return s // item
 
 
+def _check(a, b, c, trans_a, trans_b, fn_name):
+    """``(cblas function, m, n, k, lda, ldb, ldc)`` of ``c = op(a) @ op(b)`` on the last
+    two axes, after checking what a wrong pointer would turn into a crash."""
+    fn = _FUNCS.get(c.dtype)
+    if fn is None:
+        raise TypeError(f"{fn_name}: no BLAS routine for dtype {c.dtype} (found: "
+                        f"{sorted(str(d) for d in _FUNCS) or 'none'})")
+    if a.dtype != c.dtype or b.dtype != c.dtype:
+        raise TypeError(f"{fn_name}: dtypes must match, got {a.dtype}, {b.dtype}, {c.dtype}")
+    if not c.flags.writeable:
+        raise ValueError(f"{fn_name}: c must be writable")
+    m, n = c.shape[-2:]
+    am, ak = (a.shape[-1], a.shape[-2]) if trans_a else a.shape[-2:]
+    bk, bn = (b.shape[-1], b.shape[-2]) if trans_b else b.shape[-2:]
+    if am != m or bn != n or ak != bk:
+        raise ValueError(f"{fn_name}: shapes do not chain: op(a) {(am, ak)} @ op(b) "
+                         f"{(bk, bn)} -> c {c.shape[-2:]}")
+    lda, ldb, ldc = (_pitch(x[(0,) * (x.ndim - 2)], name)
+                     for x, name in ((a, "a"), (b, "b"), (c, "c")))
+    return fn, m, n, ak, lda, ldb, ldc
+
+
+def _spread(a, b, c, m, n, k, lda, ldb, ldc, trans_a, trans_b, alpha, beta, count=1,
+            strides=(0, 0, 0)):
+    """The product(s) on the thread pool (:mod:`glassnet.ops.kernels.gemm`); False when
+    the pool does not take them."""
+    from glassnet.ops.kernels import gemm as pooled
+
+    t = c.dtype.type
+    fn = ctypes.cast(_FUNCS[c.dtype], ctypes.c_void_p).value
+    return pooled.spread(fn, _WIDE[c.dtype], _TRANS if trans_a else _NO_TRANS,
+                         _TRANS if trans_b else _NO_TRANS, m, n, k, t(alpha),
+                         a.ctypes.data, lda, strides[0], b.ctypes.data, ldb, strides[1],
+                         t(beta), c.ctypes.data, ldc, strides[2], c.itemsize, count)
+
+
 def gemm(a, b, c, *, trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0,
          beta: float = 0.0) -> None:
     """In place ``c[...] = alpha * op(a) @ op(b) + beta * c`` on 2-D float views.
@@ -141,22 +184,12 @@ def gemm(a, b, c, *, trans_a: bool = False, trans_b: bool = False, alpha: float 
     ``op(a)`` is ``a.T`` when ``trans_a``. All three arrays must share one dtype (float32 or
     float64) and have unit-stride rows with any pitch; ``c`` must be writable and must
     not overlap ``a`` or ``b``. With ``beta == 0`` the old contents of ``c`` are ignored.
+    A large product runs on glassnet's thread pool (:mod:`glassnet.ops.kernels.gemm`).
     """
-    fn = _FUNCS.get(c.dtype)
-    if fn is None:
-        raise TypeError(f"gemm: no BLAS routine for dtype {c.dtype} (found: "
-                        f"{sorted(str(d) for d in _FUNCS) or 'none'})")
-    if a.dtype != c.dtype or b.dtype != c.dtype:
-        raise TypeError(f"gemm: dtypes must match, got {a.dtype}, {b.dtype}, {c.dtype}")
-    if not c.flags.writeable:
-        raise ValueError("gemm: c must be writable")
-    m, n = c.shape
-    am, ak = (a.shape[1], a.shape[0]) if trans_a else a.shape
-    bk, bn = (b.shape[1], b.shape[0]) if trans_b else b.shape
-    if am != m or bn != n or ak != bk:
-        raise ValueError(f"gemm: shapes do not chain: op(a) {(am, ak)} @ op(b) {(bk, bn)} "
-                         f"-> c {c.shape}")
-    lda, ldb, ldc = _pitch(a, "a"), _pitch(b, "b"), _pitch(c, "c")
+    for x, name in ((a, "a"), (b, "b"), (c, "c")):
+        if x.ndim != 2:
+            raise ValueError(f"gemm: {name} must be 2-D, got shape {x.shape}")
+    fn, m, n, ak, lda, ldb, ldc = _check(a, b, c, trans_a, trans_b, "gemm")
     if m == 0 or n == 0:
         return
     if ak == 0:
@@ -165,25 +198,91 @@ def gemm(a, b, c, *, trans_a: bool = False, trans_b: bool = False, alpha: float 
         else:
             c *= beta
         return
+    if _spread(a, b, c, m, n, ak, lda, ldb, ldc, trans_a, trans_b, alpha, beta):
+        return
     fn(_ROW_MAJOR, _TRANS if trans_a else _NO_TRANS, _TRANS if trans_b else _NO_TRANS,
        m, n, ak, alpha, a.ctypes.data, lda, b.ctypes.data, ldb, beta, c.ctypes.data, ldc)
 
 
-_MIN_MNK = 1 << 18
+def gemm_batched(a, b, c, *, trans_a: bool = False, trans_b: bool = False) -> bool:
+    """``c[i] = op(a[i]) @ op(b[i])`` for 3-D float arrays (a batch of 1 in ``a`` or
+    ``b`` is shared by every ``c[i]``) on the thread pool; False, having done nothing,
+    when the pool does not take them (numba missing, a small batch of products): then the
+    caller uses NumPy's ``matmul``. Same conditions as :func:`gemm` on each matrix."""
+    for x, name in ((a, "a"), (b, "b"), (c, "c")):
+        if x.ndim != 3:
+            raise ValueError(f"gemm_batched: {name} must be 3-D, got shape {x.shape}")
+    count = c.shape[0]
+    if a.shape[0] not in (1, count) or b.shape[0] not in (1, count):
+        raise ValueError(f"gemm_batched: batch sizes {a.shape[0]}, {b.shape[0]} do not "
+                         f"broadcast to c's {count}")
+    if min(x.size for x in (a, b, c)) == 0:
+        return False
+    fn, m, n, k, lda, ldb, ldc = _check(a, b, c, trans_a, trans_b, "gemm_batched")
+    strides = tuple(x.strides[0] if x.shape[0] > 1 else 0 for x in (a, b, c))
+    if count > 1 and strides[2] < ((m - 1) * ldc + n) * c.itemsize:
+        raise ValueError(f"gemm_batched: the matrices of c must not overlap, got shape "
+                         f"{c.shape} and strides {c.strides}")
+    if min(strides) < 0:
+        return False
+    return _spread(a, b, c, m, n, k, lda, ldb, ldc, trans_a, trans_b, 1.0, 0.0, count,
+                   strides)
 
 
-def matmul(a, b, *, trans_a: bool = False, trans_b: bool = False):
-    """``op(a) @ op(b)`` as a new array through the bound GEMM when that is MKL (see
-    :func:`_mkl`), or None: then the caller uses NumPy's ``matmul`` (NumPy's own BLAS,
-    small products, other dtypes, arrays the binding cannot take)."""
-    if (not IS_MKL or type(a) is not np.ndarray or type(b) is not np.ndarray
-            or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _FUNCS
-            or a.strides[1] != a.itemsize or b.strides[1] != b.itemsize):
-        return None
-    m = a.shape[1] if trans_a else a.shape[0]
-    n = b.shape[0] if trans_b else b.shape[1]
-    if m * n * (a.shape[0] if trans_a else a.shape[1]) < _MIN_MNK:
-        return None  # a call through ctypes costs ~9 us; NumPy's matmul ~1 us
-    c = np.empty((m, n), dtype=a.dtype)
-    gemm(a, b, c, trans_a=trans_a, trans_b=trans_b)
+def _usable(*arrays) -> bool:
+    """Plain NumPy arrays of one bound dtype whose rows are unit-stride."""
+    a = arrays[0]
+    return all(type(x) is np.ndarray and x.dtype == a.dtype and x.ndim >= 2
+               and (x.shape[-1] < 2 or x.strides[-1] == x.itemsize) for x in arrays) \
+        and a.dtype in _FUNCS
+
+
+# Below this many multiply-adds NumPy's matmul (~1 us to call) beats a call through
+# ctypes (~9 us) and the pool's launch.
+_MIN_MNK = 1 << 19
+
+
+def _pool_ready() -> bool:
+    from glassnet.ops.kernels import _threads, gemm as pooled
+
+    return not _threads.is_disabled() and pooled.available()
+
+
+def _as_rows(x):
+    """``(rows-major view, transposed?)`` of a matrix (or batch of them) for a BLAS call:
+    unit-stride rows as they are, unit-stride columns as the transpose, else a copy."""
+    isz = x.itemsize
+    if x.shape[-1] < 2 or x.strides[-1] == isz:
+        return x, False
+    if x.shape[-2] < 2 or x.strides[-2] == isz:
+        return x.swapaxes(-1, -2), True
+    return np.ascontiguousarray(x), False
+
+
+def product(a, b, out=None):
+    """``np.matmul(a, b, out=out)``, through the bound GEMM for large products of plain
+    float arrays (2-D, or 3-D batches where one side may be a single matrix or 2-D;
+    transposed views need no copy): on glassnet's thread pool (numba installed) or in
+    MKL (see :func:`_mkl`); everything else through NumPy's ``matmul``."""
+    if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype
+            or a.dtype not in _FUNCS or not 2 <= a.ndim <= 3 or not 2 <= b.ndim <= 3
+            or a.shape[-1] != b.shape[-2] or not (IS_MKL or _pool_ready())):
+        return np.matmul(a, b, out=out)
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    three = a.ndim == 3 or b.ndim == 3
+    count = max(a.shape[0] if a.ndim == 3 else 1, b.shape[0] if b.ndim == 3 else 1)
+    shape = (count, m, n) if three else (m, n)
+    if (m * n * k * count < _MIN_MNK
+            or any(x.ndim == 3 and x.shape[0] not in (1, count) for x in (a, b))
+            or (out is not None and (type(out) is not np.ndarray or out.shape != shape
+                                     or out.dtype != a.dtype or not out.flags.c_contiguous))):
+        return np.matmul(a, b, out=out)
+    (ar, ta), (br, tb) = _as_rows(a), _as_rows(b)
+    c = np.empty(shape, dtype=a.dtype) if out is None else out
+    if not three:
+        gemm(ar, br, c, trans_a=ta, trans_b=tb)
+        return c
+    if not gemm_batched(ar if ar.ndim == 3 else ar[None], br if br.ndim == 3 else br[None],
+                        c, trans_a=ta, trans_b=tb):
+        return np.matmul(a, b, out=out)
     return c

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet.ops._blas import product
 from glassnet.ops._winograd_transforms import (  # noqa: F401  (winograd_matrices re-exported)
     _MATRICES, _PROGRAMS, _SCRATCH, _Workspace, winograd_matrices)
 
@@ -266,8 +267,8 @@ def _forward(x, u, o, pads, m, groups, threads=1):
         _phase_copy(xq, x[i0:i1], pads, m)
         v = _input_transform(xq, m, th, ws)
         mt = ws.get("m", (a, a, o, k, L))
-        np.matmul(u, v.reshape(a * a * groups, c // groups, k * L),
-                  out=mt.reshape(a * a * groups, o // groups, k * L))
+        product(u, v.reshape(a * a * groups, c // groups, k * L),
+                out=mt.reshape(a * a * groups, o // groups, k * L))
         _scatter_tiles(y[i0:i1], _output_transform(mt, m, ws), m, th, wq)
 
     nb = _chunk(n, a * a * (c + o) * L + a * m * c * L, L, threads)
@@ -465,7 +466,7 @@ def winograd_conv2d_weight_grad(gy: np.ndarray, x: np.ndarray, w_shape, padding=
         first = "p" not in ws.extra
         acc = ws.extra.setdefault("p", np.empty(pshape, dtype=x.dtype))
         prod = acc if first else ws.get("p_chunk", pshape)
-        np.matmul(wt.reshape(a * a * groups, og, k * L), vv, out=prod)
+        product(wt.reshape(a * a * groups, og, k * L), vv, out=prod)
         if not first:
             acc += prod
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module
+from glassnet.ops._blas import product
 from glassnet.ops._conv_engine import (  # noqa: F401  (public names re-exported)
     ALGORITHMS, WINOGRAD_MIN_CHANNELS, _is_depthwise, _shift_adjoint, _shift_apply,
     _shift_weight_grad, _winograd, choose_algorithm, use_algorithm)
@@ -105,7 +106,7 @@ def _conv_apply(xq, w, win, groups):
         return y.reshape(o, n, win.L)
     kg = w.shape[1] * win.ntaps
     cols = win.im2col(xq).reshape(groups, kg, n * win.L)
-    y = xp.matmul(w.reshape(groups, o // groups, kg), cols)  # (G, O/G, N*L)
+    y = product(w.reshape(groups, o // groups, kg), cols)  # (G, O/G, N*L)
     return y.reshape(o, n, win.L)
 
 
@@ -132,7 +133,7 @@ def _conv_adjoint(yp, w, win, groups, in_channels):
         return gq
     kg = w.shape[1] * win.ntaps
     wg = w.reshape(groups, o // groups, kg).transpose(0, 2, 1)
-    cols = xp.matmul(wg, yp.reshape(groups, o // groups, n * win.L))  # (G, Kg, N*L)
+    cols = product(wg, yp.reshape(groups, o // groups, n * win.L))  # (G, Kg, N*L)
     return win.col2im(cols.reshape(in_channels, win.ntaps, n, win.L))
 
 
@@ -152,7 +153,7 @@ def _conv_weight_grad(yp, xq, w_shape, win, groups):
     cols = win.im2col(xq).reshape(groups, kg, n * win.L)
     # NOTE: the garbage canvas columns of ``cols`` hold real pixels, but ``yp`` is zero
     # there, so they contribute nothing.
-    gw = xp.matmul(yp.reshape(groups, o // groups, n * win.L), cols.transpose(0, 2, 1))
+    gw = product(yp.reshape(groups, o // groups, n * win.L), cols.transpose(0, 2, 1))
     return gw.reshape(w_shape)
 
 
@@ -185,7 +186,7 @@ class Conv2d(Function):
             return _output(window.ccrop(_shift_apply(g, w, window, groups, n), n), b)
         if algo == "pointwise":
             xs = _subsample(x, window).reshape(n, x.shape[1], -1)
-            y = get_array_module(x, w).matmul(w.reshape(w.shape[0], -1), xs)  # (N, O, HoWo)
+            y = product(w.reshape(w.shape[0], -1), xs)  # (N, O, HoWo)
             if b is not None:
                 y += b.reshape(-1, 1)
             return y.reshape((n, w.shape[0]) + window.out_size)
@@ -220,7 +221,7 @@ class Conv2d(Function):
             gy = g.reshape(n, o, -1)
             w2 = w.reshape(o, -1)
             if self.needs_input_grad[0]:
-                gs = xp.matmul(w2.T, gy)  # (N, C, Ho*Wo)
+                gs = product(w2.T, gy)  # (N, C, Ho*Wo)
                 if _subsample(x, win) is x:
                     gx = gs.reshape(x.shape)
                 else:
@@ -228,7 +229,7 @@ class Conv2d(Function):
                     gx[_subsample_index(win)] = gs.reshape(x.shape[:2] + win.out_size)
             if self.needs_input_grad[1]:
                 xs = _subsample(x, win).reshape(n, x.shape[1], -1)
-                gw = xp.matmul(gy, xs.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
+                gw = product(gy, xs.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
         elif self.algo == "direct":
             gx, gw = _dense_kernels().backward(g, w, getattr(self, "xq", None), x.shape, win,
                                                *self.needs_input_grad[:2])

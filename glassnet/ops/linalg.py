@@ -25,6 +25,13 @@ __all__ = [
 ]
 
 
+def _product(a, b):
+    # glassnet.ops._blas binds its library on first import (not at ``import glassnet``).
+    from glassnet.ops._blas import product
+
+    return product(a, b)
+
+
 class MatMul(Function):
     """``a @ b`` for operands of at least two dimensions, batch dims broadcasting."""
 
@@ -33,51 +40,40 @@ class MatMul(Function):
         needs = self.needs_input_grad
         self.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         self.shapes = (a.shape, b.shape)
-        return a @ b
+        return _product(a, b)
 
     def backward(self, g):
         a, b = self.saved_tensors
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to(g @ np.swapaxes(b, -1, -2), self.shapes[0])
+            ga = sum_to(_product(g, np.swapaxes(b, -1, -2)), self.shapes[0])
         if self.needs_input_grad[1]:
-            gb = sum_to(np.swapaxes(a, -1, -2) @ g, self.shapes[1])
+            gb = sum_to(_product(np.swapaxes(a, -1, -2), g), self.shapes[1])
         return ga, gb
 
 
 class Linear(Function):
     """``x @ w.T + b`` with ``x: (*, in)``, ``w: (out, in)``, ``b: (out,)``."""
 
-    # 2-D products go through glassnet.ops._blas.matmul (MKL where installed; None:
-    # NumPy's matmul). _blas binds its library on first import, so it is imported here.
+    # NOTE: the products go through glassnet.ops._blas.product (the thread pool or MKL
+    # for large ones, NumPy's matmul for the rest) on 2-D views of x and g.
     def forward(self, x, w, b=None):
-        from glassnet.ops import _blas
-
         self.save_for_backward(x, w)
-        out = _blas.matmul(x, w, trans_b=True) if x.ndim == 2 else None
-        if out is None:
-            out = x @ w.T
+        out = _product(x.reshape(-1, x.shape[-1]), w.T)
         if b is not None:
             out += b
-        return out
+        return out.reshape(x.shape[:-1] + (w.shape[0],))
 
     def backward(self, g):
-        from glassnet.ops import _blas
-
         x, w = self.saved_tensors
-        gx = None
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = gw = None
         if self.needs_input_grad[0]:
-            gx = _blas.matmul(g, w) if g.ndim == 2 else None
-            if gx is None:
-                gx = g @ w
-        gw = None
+            gx = _product(g2, w).reshape(x.shape)
         if self.needs_input_grad[1]:
-            g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-            gw = _blas.matmul(g2, x2, trans_a=True)
-            if gw is None:
-                gw = g2.T @ x2
+            gw = _product(g2.T, x.reshape(-1, x.shape[-1]))
         if len(self.needs_input_grad) == 3:
-            gb = g.reshape(-1, g.shape[-1]).sum(0) if self.needs_input_grad[2] else None
+            gb = g2.sum(0) if self.needs_input_grad[2] else None
             return gx, gw, gb
         return gx, gw
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from glassnet.autograd import Function
 from glassnet.ops import _blas
+from glassnet.ops._blas import product
 
 # Only Function classes and helpers live here.
 __all__: list = []
@@ -99,9 +100,9 @@ class _Layer(Function):
         d_hid2 = d_hid.reshape(steps * batch, width)
         dx = None
         if need[0]:
-            dx = self._order((d_in2 @ w_ih).reshape(steps, batch, -1))
-        dw_ih = d_in2.T @ x.reshape(steps * batch, -1)
-        dw_hh = d_hid2.T @ h_prev.reshape(steps * batch, -1)
+            dx = self._order(product(d_in2, w_ih).reshape(steps, batch, -1))
+        dw_ih = product(d_in2.T, x.reshape(steps * batch, -1))
+        dw_hh = product(d_hid2.T, h_prev.reshape(steps * batch, -1))
         return dx, dw_ih, dw_hh, d_in2.sum(axis=0), d_hid2.sum(axis=0)
 
 
@@ -138,7 +139,7 @@ class RNNLayer(_Layer):
         x = self._setup(x, lengths, reverse)
         steps, batch, _ = x.shape
         hidden = w_hh.shape[1]
-        xg = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, hidden)
+        xg = product(x.reshape(steps * batch, -1), w_ih.T).reshape(steps, batch, hidden)
         if has_bias:
             xg += bias[0] + bias[1]
         hs = np.empty((steps + 1, batch, hidden), x.dtype)  # state fed to each step
@@ -173,7 +174,7 @@ class RNNLayer(_Layer):
             # NOTE: relu's gradient at 0 is 0, as torch (threshold_backward on h > 0).
             da = d_new * (1 - h * h) if nonlinearity == "tanh" else d_new * (h > 0)
             da_all[t] = da
-            dh = da @ w_hh
+            dh = product(da, w_hh)
             if keep is not None:
                 dh += keep
         dx, dw_ih, dw_hh, db_ih, db_hh = self._weight_grads(da_all, da_all, x, hs[:steps],
@@ -211,7 +212,7 @@ class LSTMLayer(_Layer):
         scale = np.full(4 * hidden, 0.5, dt)
         scale[h2:h3] = 1.0
         shift = np.where(scale == 0.5, 0.5, 0.0).astype(dt)
-        xg = (x.reshape(steps * batch, -1) @ (w_ih.T * scale)).reshape(steps, batch, -1)
+        xg = product(x.reshape(steps * batch, -1), w_ih.T * scale).reshape(steps, batch, -1)
         if has_bias:
             xg += (rest[0] + rest[1]) * scale
         w_hh_t = np.ascontiguousarray(w_hh.T * scale)
@@ -242,7 +243,7 @@ class LSTMLayer(_Layer):
             h = o * tc
             if has_proj:
                 r[t] = h
-                h = h @ w_hr.T
+                h = product(h, w_hr.T)
             if m is None:
                 cs[t + 1], hs[t + 1] = c, h
             else:
@@ -275,7 +276,7 @@ class LSTMLayer(_Layer):
             d_c, keep_c = _grad_split(m, dc)
             if w_hr is not None:
                 d_proj[t] = d_h
-                d_h = d_h @ w_hr
+                d_h = product(d_h, w_hr)
             a = gates[t]
             i, f, gg, o = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
             tc = tanh_c[t]
@@ -289,7 +290,7 @@ class LSTMLayer(_Layer):
             np.multiply(d_c, i, out=d[:, h2:h3])
             d *= deriv[t]
             dc = d_c * f
-            dh = d @ w_hh
+            dh = product(d, w_hh)
             if keep_h is not None:
                 dh += keep_h
                 dc += keep_c
@@ -316,7 +317,7 @@ class GRULayer(_Layer):
         steps, batch, _ = x.shape
         hidden = w_hh.shape[1]
         h2 = 2 * hidden
-        xg = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 3 * hidden)
+        xg = product(x.reshape(steps * batch, -1), w_ih.T).reshape(steps, batch, 3 * hidden)
         if has_bias:
             xg += bias[0]
         hs = np.empty((steps + 1, batch, hidden), x.dtype)
@@ -366,7 +367,7 @@ class GRULayer(_Layer):
             d_in[t, :, :hidden] = dn * hn[t] * r * (1 - r)
             d_in[t, :, hidden:h2] = d_h * (hs[t] - n) * z * (1 - z)
             d_hid[t, :, :h2] = d_in[t, :, :h2]
-            dh = d_hid[t] @ w_hh
+            dh = product(d_hid[t], w_hh)
             dh += d_h * z
             if keep is not None:
                 dh += keep

@@ -86,7 +86,8 @@ NON_DIFFERENTIABLE = {
     # not ops
     **{n: "not an op: global state" for n in (
         "manual_seed", "get_rng_state", "set_rng_state", "get_default_dtype",
-        "is_grad_enabled", "is_anomaly_enabled", "is_anomaly_check_nan_enabled")},
+        "is_grad_enabled", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+        "get_num_threads", "set_num_threads")},
     **{n: "not an op: metadata" for n in (
         "is_tensor", "size", "dim", "ndimension", "nelement", "data_ptr", "element_size",
         "is_contiguous", "is_floating_point")},

@@ -40,3 +40,8 @@ def warm_up() -> None:
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,
                                  dampening=0, weight_decay=0, nesterov=False,
                                  maximize=False)
+        from glassnet.ops import _blas
+
+        if _blas.AVAILABLE:  # the products on the pool (128^3 >= gemm.MIN_MNK)
+            a = np.ones((128, 128), dt)
+            _blas.gemm(a, a, np.empty((128, 128), dt))

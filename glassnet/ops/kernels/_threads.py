@@ -1,14 +1,23 @@
 """What the compiled kernels share: their thread pool (chosen before numba starts it),
-the lock around it, the import of a kernel module, and the switch back to the NumPy
-reference (:class:`disabled`).
+the lock around it, the import of a kernel module, the switch back to the NumPy
+reference (:class:`disabled`), and the thread count (:func:`set_num_threads`, as
+``torch.set_num_threads``).
 
-numba's default pool on Linux is OpenMP, whose threads spin for a while after each
-parallel region; with as many threads as cores they then compete with NumPy's BLAS
-threads, which run next. numba's own ``workqueue`` pool sleeps instead (2 cores, same
-machine: ResNet-20 training step 156 -> 181 img/s, MobileNetV2 inference 36 -> 44 img/s;
-``NUMBA_THREADING_LAYER=omp`` or any other value the user sets is respected).
-``workqueue`` must not be entered by two threads at once, so every kernel call holds
-:data:`LOCK` (kernels never nest).
+One pool for everything. Every parallel hot path runs on numba's threads: the compiled
+kernels, and the matrix products too (:mod:`glassnet.ops.kernels.gemm` spreads each
+large product over the pool as single-threaded BLAS calls), so NumPy's BLAS is set to
+one thread when the pool starts (:func:`configure`). Two pools, each with as many
+threads as cores, take the cores from each other: OpenBLAS's idle threads spin for
+~2^28 cycles after each product, OpenMP's after each parallel region. numba's pool is
+OpenMP where it loads (launch ~2 us against ~150 us for numba's own ``workqueue``, whose
+threads sleep, which was chosen while BLAS had threads of its own), its threads
+spinning only briefly after a region (:data:`SPIN_COUNT`). Measured on 2 cores, img/s of
+a training step, BLAS threads + workqueue / one OpenMP pool: ResNet-20 186-206 / 252-266,
+LeNet-5 6750 / 8100-8670. ``NUMBA_THREADING_LAYER`` or ``NUMBA_THREADING_LAYER_PRIORITY``
+set by the user is respected. GNU OpenMP is not fork-safe: a process forked after the pool started
+must not run glassnet's parallel kernels (numba stops it with a message); glassnet's
+data loader uses threads and ``glassnet.multiprocessing.spawn`` starts fresh processes.
+Kernels never nest, and every kernel call holds :data:`LOCK`.
 """
 import importlib
 import os
@@ -16,6 +25,7 @@ import threading
 
 LOCK = threading.Lock()
 _off: list = []
+_state: dict = {}
 
 
 class disabled:
@@ -45,10 +55,91 @@ def load(name: str):
 
 def configure() -> None:
     """Call before the first parallel kernel runs (numba reads its configuration from
-    the environment, and reads it again when it compiles, so the choice is made there)."""
-    if "NUMBA_THREADING_LAYER" not in os.environ:
-        import numba  # ImportError: no numba, nothing to configure
+    the environment, and reads it again when it compiles, so the choice is made there).
+    Sets NumPy's BLAS to one thread (see the module's docstring). Raises ImportError
+    without numba."""
+    if _state.get("configured"):
+        return
+    import numba  # ImportError: no numba, nothing to configure
 
-        os.environ["NUMBA_THREADING_LAYER"] = "workqueue"
-
+    if ("NUMBA_THREADING_LAYER" not in os.environ
+            and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ):
+        os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = "omp tbb workqueue"
         numba.config.reload_config()
+    _state["configured"] = True
+    _start_pool()
+    _own_blas()
+
+
+# GNU OpenMP's threads spin this many rounds at the end of a parallel region before they
+# sleep (its default, 300000, is ~1 ms). Measured on 2 cores, img/s, alone / two
+# processes at once: LeNet-5 training 8100 / 1060 each with the default, 8300 / 4240
+# with 30000, 7080 / 6660 sleeping at once (OMP_WAIT_POLICY=passive; small CNN on digits
+# alone 1660 against 2410): spinning wins alone, and a short spin bounds what it costs
+# when another process wants the core.
+SPIN_COUNT = 30000
+
+
+def _start_pool() -> None:
+    """Start numba's pool now, GNU OpenMP reading ``GOMP_SPINCOUNT`` as it loads; the
+    environment is restored after (torch, in the same process, has its own OpenMP
+    copy, which must not see it). A user's ``OMP_WAIT_POLICY``/``GOMP_SPINCOUNT`` win."""
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return
+    os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
+    try:
+        from numba.np.ufunc import parallel
+
+        parallel._launch_threads()
+    except (ImportError, AttributeError):  # pragma: no cover - numba moved it: defaults
+        pass
+    finally:
+        del os.environ["GOMP_SPINCOUNT"]
+
+
+def _own_blas() -> None:
+    from glassnet.ops import _blas
+
+    if not _blas.AVAILABLE:  # no CBLAS to call from the pool: NumPy's BLAS keeps its threads
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn (a dependency) brings it
+        return
+    _state["blas"] = threadpool_limits(limits=1, user_api="blas")
+
+
+def set_num_threads(n: int) -> None:
+    """Threads of glassnet's parallel work (``torch.set_num_threads``): numba's pool,
+    which also runs the matrix products; without numba, NumPy's BLAS. At most the
+    number of cores numba saw at start (``NUMBA_NUM_THREADS``)."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads: n must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
+    try:
+        configure()
+        import numba
+    except ImportError:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover
+            return
+        _state["blas"] = threadpool_limits(limits=n, user_api="blas")
+        return
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
+def get_num_threads() -> int:
+    """Threads of glassnet's parallel work (``torch.get_num_threads``)."""
+    try:
+        configure()
+        import numba
+    except ImportError:
+        try:
+            from threadpoolctl import threadpool_info
+        except ImportError:  # pragma: no cover
+            return 1
+        blas = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+        return blas[0] if blas else 1
+    return numba.get_num_threads()

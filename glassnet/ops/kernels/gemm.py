@@ -1,0 +1,77 @@
+"""Matrix products on numba's threads: one thread pool for every hot path.
+
+A multi-threaded BLAS keeps its own threads, which spin for a while after each product
+(OpenBLAS: ~2^28 cycles) and take the cores from the compiled kernels that run next
+(numba's pool), and vice versa. So glassnet runs NumPy's BLAS on one thread (see
+:func:`glassnet.ops.kernels._threads.configure`) and spreads each large product over
+numba's pool instead: :func:`spread` cuts it (or a batch of products) into blocks of rows
+or columns of C and makes one single-threaded BLAS call per block from numba's threads.
+Measured on 2 cores (float32, GFLOPS, one thread / spread on two / OpenBLAS's own two):
+128x784 @ 784x512 144 / 259 / 248, 64x576 @ 576x8192 114 / 224 / 221,
+256x256 @ 256x1024 151 / 281 / 295.
+
+The blocks are cut by the shapes alone (:func:`plan`), never by the thread count, and a
+product is spread even on one thread, so a result does not depend on the number of
+threads; each block is one BLAS call (the reference the tests compare with bit for bit:
+the same calls in a loop).
+"""
+from __future__ import annotations
+
+from glassnet.ops.kernels import _threads as pool
+
+__all__ = ["MIN_MNK", "available", "spread"]
+
+# Products below this many multiply-adds take one BLAS call on the caller's thread (a
+# launch on the pool costs ~5 us: 2^19 multiply-adds take ~7 us at 150 GFLOPS).
+MIN_MNK = 1 << 21
+_MIN_BLOCK = 64  # rows or columns per block, at least
+_BLOCKS = 8  # a large product is cut into (up to) this many blocks
+
+_kernels = None
+_missing = False
+
+
+def available() -> bool:
+    """True when numba imports (the kernel compiles on first call)."""
+    return _build() is not None
+
+
+def plan(m: int, n: int, count: int) -> tuple[bool, int, int]:
+    """``(by_rows, step, blocks)``: how :func:`spread` cuts ``count`` products whose C is
+    ``m x n``: along the longer side of C, in blocks of ``step`` (a multiple of 16, at
+    least ``_MIN_BLOCK``) so that there are about ``_BLOCKS`` calls in all; fixed by the
+    shapes alone, never by the thread count."""
+    by_rows = m > n
+    dim = m if by_rows else n
+    want = max(1, -(-_BLOCKS // count))
+    step = max(_MIN_BLOCK, -(-dim // want))
+    step = -(-step // 16) * 16
+    return by_rows, step, -(-dim // step)
+
+
+def spread(fn, wide, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc,
+           itemsize, count=1) -> bool:
+    """Run ``count`` products ``C_i = alpha op(A_i) op(B_i) + beta C_i`` on the pool; the
+    arrays are byte addresses (``arr.ctypes.data``) with batch strides ``sa, sb, sc`` in
+    bytes (0: one shared matrix), ``fn`` the address of a CBLAS ``?gemm`` with 64-bit
+    (``wide``) or 32-bit integers, ``alpha``/``beta`` of the arrays' float type,
+    ``ta``/``tb`` CBLAS transpose codes. Returns False, having done nothing, when the pool
+    would not help (numba missing or disabled, a small product); the caller then makes
+    the BLAS call itself. The caller has checked every argument."""
+    if pool.is_disabled() or m * n * k * count < MIN_MNK or not available():
+        return False
+    by_rows, step, blocks = plan(m, n, count)
+    if count * blocks < 2:
+        return False
+    with pool.LOCK:
+        _build().batched(fn, bool(wide), ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb,
+                         beta, c, ldc, sc, itemsize, count, by_rows, step, blocks)
+    return True
+
+
+def _build():
+    global _kernels, _missing
+    if _kernels is None and not _missing:
+        _kernels = pool.load("_gemm_numba")
+        _missing = _kernels is None
+    return _kernels

@@ -1,0 +1,223 @@
+"""The matrix products on numba's pool (glassnet.ops.kernels.gemm, through
+glassnet.ops._blas.gemm / gemm_batched / product): each block is the BLAS call a serial
+loop makes, bit for bit, whatever the thread count; batches share a matrix through a
+zero stride; both integer widths of CBLAS work; and the thread policy (one pool, NumPy's
+BLAS on one thread, glassnet.set_num_threads)."""
+import ctypes
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.ops import _blas
+from glassnet.ops.kernels import _threads, gemm as G
+
+pytestmark = pytest.mark.skipif(not (_blas.AVAILABLE and G.available()),
+                                reason="needs numba and a CBLAS")
+
+NO, T = 111, 112
+
+
+def _blocks_by_hand(fn, a, b, c, ta, tb, alpha, beta, m, n, k):
+    """The calls :func:`G.spread` makes, one after the other, with NumPy views."""
+    by_rows, step, blocks = G.plan(m, n, 1)
+    t = c.dtype.type
+    for j in range(blocks):
+        s = j * step
+        if by_rows:
+            e = min(m, s + step)
+            ab = a[:, s:e] if ta else a[s:e]
+            fn(101, T if ta else NO, T if tb else NO, e - s, n, k, t(alpha), ab.ctypes.data,
+               a.shape[1], b.ctypes.data, b.shape[1], t(beta), c[s:e].ctypes.data, n)
+        else:
+            e = min(n, s + step)
+            bb = b[s:e] if tb else b[:, s:e]
+            fn(101, T if ta else NO, T if tb else NO, m, e - s, k, t(alpha), a.ctypes.data,
+               a.shape[1], bb.ctypes.data, b.shape[1], t(beta), c[:, s:e].ctypes.data, n)
+
+
+def _operands(rng, dtype, m, k, n, ta, tb):
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
+    return a, b, (a.T if ta else a).astype(np.float64) @ (b.T if tb else b)
+
+
+SHAPES = [(128, 784, 512, False, False), (512, 128, 784, True, False),
+          (300, 200, 101, False, True), (64, 576, 2049, True, True),
+          (3000, 64, 17, False, False), (33, 1100, 97, False, False)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m,k,n,ta,tb", SHAPES)
+def test_gemm_on_the_pool_is_the_serial_blocks_bit_for_bit(dtype, m, k, n, ta, tb):
+    rng = np.random.default_rng(m + n)
+    a, b, ref = _operands(rng, dtype, m, k, n, ta, tb)
+    assert m * n * k >= G.MIN_MNK
+    c0 = rng.standard_normal((m, n)).astype(dtype)
+    got, want = c0.copy(), c0.copy()
+    _blas.gemm(a, b, got, trans_a=ta, trans_b=tb, alpha=0.5, beta=2.0)
+    _blocks_by_hand(_blas._FUNCS[np.dtype(dtype)], a, b, want, ta, tb, 0.5, 2.0, m, n, k)
+    assert np.array_equal(got, want)
+    exact = 0.5 * ref + 2.0 * c0
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.abs(got - exact).max() <= tol * np.abs(exact).max()
+
+
+def test_the_result_does_not_depend_on_the_thread_count():
+    import numba
+
+    rng = np.random.default_rng(3)
+    a, b, _ = _operands(rng, np.float32, 256, 300, 700, False, True)
+    before = numba.get_num_threads()
+    out = []
+    try:
+        for t in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(t)
+            c = np.empty((256, 700), np.float32)
+            _blas.gemm(a, b, c, trans_b=True)
+            out.append(c)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(out[0], out[1])
+
+
+def test_plan_cuts_by_the_shapes_only():
+    assert G.plan(128, 512, 1) == (False, 64, 8)     # columns, 8 blocks
+    assert G.plan(1000, 17, 1) == (True, 128, 8)     # rows when C is tall
+    assert G.plan(64, 100, 1) == (False, 64, 2)      # at least 64 per block
+    assert G.plan(3000, 17, 1) == (True, 384, 8)
+    assert G.plan(32, 4096, 16) == (False, 4096, 1)  # a batch of 16: one block each
+
+
+def _scipy_lp64_sgemm():
+    """scipy's own OpenBLAS binds CBLAS with 32-bit integers (NumPy's with 64-bit)."""
+    from threadpoolctl import threadpool_info
+
+    import scipy.linalg  # noqa: F401  (loads it)
+
+    for info in threadpool_info():
+        path = info.get("filepath") or ""
+        if info.get("user_api") == "blas" and "openblas" in path and "64" not in path:
+            fn = getattr(ctypes.CDLL(path), "scipy_cblas_sgemm", None)
+            if fn is not None:
+                return fn
+    return None
+
+
+def test_cblas_with_32_bit_integers():
+    fn = _scipy_lp64_sgemm()
+    if fn is None:
+        pytest.skip("no CBLAS with 32-bit integers loaded")
+    i, p, f = ctypes.c_int, ctypes.c_void_p, ctypes.c_float
+    fn.argtypes = [i, i, i, i, i, i, f, p, i, p, i, f, p, i]
+    fn.restype = None
+    rng = np.random.default_rng(4)
+    m, k, n = 200, 300, 900
+    a, b, ref = _operands(rng, np.float32, m, k, n, False, False)
+    got, want = np.zeros((m, n), np.float32), np.zeros((m, n), np.float32)
+    addr = ctypes.cast(fn, ctypes.c_void_p).value
+    f32 = np.float32
+    assert G.spread(addr, False, NO, NO, m, n, k, f32(1), a.ctypes.data, k, 0,
+                    b.ctypes.data, n, 0, f32(0), got.ctypes.data, n, 0, 4)
+    _blocks_by_hand(fn, a, b, want, False, False, 1.0, 0.0, m, n, k)
+    assert np.array_equal(got, want)
+    assert np.abs(got - ref).max() <= 1e-5 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batched_products_share_a_matrix_through_a_zero_stride(dtype):
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((1, 24, 40)).astype(dtype)
+    x = rng.standard_normal((9, 40, 700)).astype(dtype)
+    fn = _blas._FUNCS[np.dtype(dtype)]
+    for a, b in ((w, x), (x.transpose(0, 2, 1)[:, :24].copy(), x[:1, :, :300].copy())):
+        count, m, k, n = 9, a.shape[1], a.shape[2], b.shape[2]
+        assert G.plan(m, n, count)[2] == 1  # a batch of 9: one BLAS call per matrix
+        c = np.empty((count, m, n), dtype)
+        assert _blas.gemm_batched(a, b, c)
+        for i in range(count):
+            ai, bi = a[min(i, len(a) - 1)], b[min(i, len(b) - 1)]
+            want = np.empty((m, n), dtype)
+            fn(101, NO, NO, m, n, k, dtype(1), ai.ctypes.data, k, bi.ctypes.data, n,
+               dtype(0), want.ctypes.data, n)
+            assert np.array_equal(c[i], want)
+        ref = a.astype(np.float64) @ b
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        assert np.abs(c - ref).max() <= tol * np.abs(ref).max()
+
+
+def test_gemm_batched_refuses_overlapping_or_unbroadcastable_batches():
+    a = np.ones((4, 64, 64), np.float32)
+    with pytest.raises(ValueError, match="must not overlap"):
+        _blas.gemm_batched(a, a, np.lib.stride_tricks.as_strided(
+            np.empty((64, 64), np.float32), (4, 64, 64), (4, 256, 4), writeable=True))
+    with pytest.raises(ValueError, match="do not broadcast"):
+        _blas.gemm_batched(a[:3], a, np.empty((4, 64, 64), np.float32))
+    with pytest.raises(ValueError, match="must be 3-D"):
+        _blas.gemm_batched(a[0], a, np.empty((4, 64, 64), np.float32))
+
+
+@pytest.mark.parametrize("case", ["2d", "views", "batch-shared", "batch-2d-right", "out",
+                                  "small", "int", "4d"])
+def test_product_is_numpys_matmul(case):
+    rng = np.random.default_rng(6)
+    f = np.float32
+    r = lambda *s: rng.standard_normal(s).astype(f)  # noqa: E731
+    a, b, out = {
+        "2d": (r(200, 300), r(300, 400), None),
+        "views": (r(300, 200).T, r(400, 300).T, None),
+        "batch-shared": (r(64, 48), r(7, 48, 900), None),
+        "batch-2d-right": (r(7, 300, 48), r(48, 64), None),
+        "out": (r(5, 64, 96), r(5, 96, 300), np.empty((5, 64, 300), f)),
+        "small": (r(3, 4), r(4, 5), None),
+        "int": (np.arange(12).reshape(3, 4), np.arange(8).reshape(4, 2), None),
+        "4d": (r(2, 3, 64, 96), r(2, 3, 96, 128), None),
+    }[case]
+    got = _blas.product(a, b, out=out)
+    want = np.matmul(a, b)
+    if out is not None:
+        assert got is out
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+def test_linear_and_matmul_ops_on_the_pool_match_the_numpy_reference():
+    rng = np.random.default_rng(7)
+    x0 = rng.standard_normal((128, 784)).astype(np.float32)
+    w0 = rng.standard_normal((512, 784)).astype(np.float32) * 0.05
+    m0 = rng.standard_normal((4, 784, 96)).astype(np.float32)
+
+    def run():
+        x = gn.tensor(x0, requires_grad=True)
+        w = gn.tensor(w0, requires_grad=True)
+        m = gn.tensor(m0, requires_grad=True)
+        y = gn.nn.functional.linear(x, w)
+        z = gn.matmul(x.unsqueeze(0).expand(4, 128, 784), m)
+        (y.square().sum() + z.square().sum()).backward()
+        return [t.detach().numpy() for t in (y, z, x.grad, w.grad, m.grad)]
+
+    fast = run()
+    with _threads.disabled():
+        ref = run()
+    for a, b in zip(fast, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3 * np.abs(b).max())
+
+
+def test_one_pool_numpys_blas_on_one_thread_and_set_num_threads():
+    from threadpoolctl import threadpool_info
+
+    _threads.configure()
+    numpy_blas = [i for i in threadpool_info()
+                  if i.get("user_api") == "blas" and i.get("filepath") == _blas.library]
+    assert numpy_blas and numpy_blas[0]["num_threads"] == 1
+    before = gn.get_num_threads()
+    try:
+        gn.set_num_threads(1)
+        assert gn.get_num_threads() == 1
+    finally:
+        gn.set_num_threads(before)
+    assert gn.get_num_threads() == before
+    with pytest.raises(ValueError, match="set_num_threads: n must be >= 1, got 0"):
+        gn.set_num_threads(0)
+    with pytest.raises(TypeError, match="set_num_threads: n must be an int, got float"):
+        gn.set_num_threads(2.0)
