@@ -163,6 +163,12 @@ def _check(a, b, c, trans_a, trans_b, fn_name):
     return fn, m, n, ak, lda, ldb, ldc
 
 
+def cblas(dtype):
+    """``(address, 64-bit integers?)`` of the bound CBLAS ``?gemm`` for ``dtype``."""
+    dtype = np.dtype(dtype)
+    return ctypes.cast(_FUNCS[dtype], ctypes.c_void_p).value, _WIDE[dtype]
+
+
 def _spread(a, b, c, m, n, k, lda, ldb, ldc, trans_a, trans_b, alpha, beta, count=1,
             strides=(0, 0, 0)):
     """The product(s) on the thread pool (:mod:`glassnet.ops.kernels.gemm`); False when
@@ -170,8 +176,8 @@ def _spread(a, b, c, m, n, k, lda, ldb, ldc, trans_a, trans_b, alpha, beta, coun
     from glassnet.ops.kernels import gemm as pooled
 
     t = c.dtype.type
-    fn = ctypes.cast(_FUNCS[c.dtype], ctypes.c_void_p).value
-    return pooled.spread(fn, _WIDE[c.dtype], _TRANS if trans_a else _NO_TRANS,
+    fn, wide = cblas(c.dtype)
+    return pooled.spread(fn, wide, _TRANS if trans_a else _NO_TRANS,
                          _TRANS if trans_b else _NO_TRANS, m, n, k, t(alpha),
                          a.ctypes.data, lda, strides[0], b.ctypes.data, ldb, strides[1],
                          t(beta), c.ctypes.data, ldc, strides[2], c.itemsize, count)

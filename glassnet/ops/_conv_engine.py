@@ -36,13 +36,15 @@ def _tap_weights(w, groups, ntaps):
 
 def _shift_apply(g, w, win, groups, n):
     """Output canvas ``(O, N*cplane)`` of the convolution of channel-major grid ``g``."""
-    gemm = _gemm()
     c = g.shape[0]
     o = w.shape[0]
     cg, og = c // groups, o // groups
     m = win.ccols(n)
     wt = _tap_weights(w, groups, win.ntaps)
     y = np.empty((o, m), dtype=g.dtype)
+    if _on_pool("apply", wt, g, y, win, groups, cg, og, m):
+        return y
+    gemm = _gemm()
     for s, e in _chunks(m, cg + og, g.itemsize):
         for gi in range(groups):
             gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
@@ -54,12 +56,14 @@ def _shift_apply(g, w, win, groups, n):
 
 def _shift_adjoint(yc, w, win, groups, in_channels, n):
     """Channel-major input-grid gradient of :func:`_shift_apply` for canvas ``yc``."""
-    gemm = _gemm()
     o = w.shape[0]
     cg, og = in_channels // groups, o // groups
     m = win.ccols(n)
     wt = _tap_weights(w, groups, win.ntaps)
     gq = np.zeros((in_channels, win.nphase, m + win.maxoff), dtype=yc.dtype)
+    if _on_pool("adjoint", wt, yc, gq, win, groups, cg, og, m):
+        return gq
+    gemm = _gemm()
     for s, e in _chunks(m, cg + og, yc.itemsize):
         for gi in range(groups):
             gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
@@ -71,20 +75,90 @@ def _shift_adjoint(yc, w, win, groups, in_channels, n):
 
 def _shift_weight_grad(yc, g, w_shape, win, groups, n):
     """Weight gradient of :func:`_shift_apply`: ``gW_t = gy @ window_t^T``."""
-    gemm = _gemm()
     o, cg = w_shape[:2]
     og = o // groups
     m = win.ccols(n)
-    gw = np.zeros((win.ntaps, o, cg), dtype=yc.dtype)
     # NOTE: the garbage canvas positions of the windows hold real pixels, but ``yc`` is
     # zero there, so they add nothing.
-    for s, e in _chunks(m, cg + og, yc.itemsize):
-        for gi in range(groups):
-            gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
-            for t, (ph, off) in enumerate(win.ctaps):
-                gemm(yc[go, s:e], g[gc, ph, s + off:e + off], gw[t, go], trans_b=True,
-                     beta=1.0)
+    gw = _on_pool("weight", yc, g, None, win, groups, cg, og, m)
+    if gw is None:
+        gemm = _gemm()
+        gw = np.zeros((win.ntaps, o, cg), dtype=yc.dtype)
+        for s, e in _chunks(m, cg + og, yc.itemsize):
+            for gi in range(groups):
+                gc, go = slice(gi * cg, (gi + 1) * cg), slice(gi * og, (gi + 1) * og)
+                for t, (ph, off) in enumerate(win.ctaps):
+                    gemm(yc[go, s:e], g[gc, ph, s + off:e + off], gw[t, go], trans_b=True,
+                         beta=1.0)
     return np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w_shape)
+
+
+# The pool version of the three loops above (glassnet.ops.kernels.gemm.taps): one launch
+# runs every tap and group of a block of canvas columns in order, blocks in parallel.
+# Blocks are cut by the shapes alone (about _POOL_BLOCKS of them, at least 256 columns
+# and, for the adjoint, whose taps write up to maxoff columns past their block, at least
+# maxoff: its even blocks run, then its odd ones); the weight gradient sums one partial
+# gradient per block.
+_POOL_BLOCKS = 8
+
+
+def _on_pool(kind, a, b, c, win, groups, cg, og, m):
+    """Run ``kind`` ('apply', 'adjoint', 'weight') on the pool; False (None for
+    'weight', else its gradient ``(T, O, C/G)``) when the pool does not take it."""
+    from glassnet.ops import _blas
+    from glassnet.ops.kernels import gemm as pooled
+
+    if not pooled.available() or type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return None if kind == "weight" else False
+    dt = a.dtype
+    isz = dt.itemsize
+    fn, wide = _blas.cblas(dt)
+    taps = win.ctaps
+    ntaps, o = len(taps), og * groups
+    step = max(256, win.maxoff if kind == "adjoint" else 0, -(-m // _POOL_BLOCKS))
+    step = -(-step // 16) * 16
+    items = [(gi, t, ph, off) for gi in range(groups) for t, (ph, off) in enumerate(taps)]
+    gi_, t_, ph_, off_ = (np.array(v, dtype=np.int64) for v in zip(*items))
+    trans, none = 112, 111
+    if kind == "apply":  # y[go, s:e] (+)= W_t[go] @ g[gc, ph, s+off : e+off]
+        wt, g, y = a, b, c
+        args = dict(ta=none, tb=none, m=og, n=0, k=cg, a=wt, lda=cg,
+                    aoffs=(t_ * o + gi_ * og) * cg * isz, b=g, ldb=g.strides[0] // isz,
+                    boffs=gi_ * cg * g.strides[0] + ph_ * g.strides[1] + off_ * isz,
+                    c=y, ldc=m, coffs=gi_ * og * m * isz,
+                    betas=np.where(t_ == 0, 0, 1).astype(dt), cols=(0, isz, isz, 0),
+                    split_k=False, phases=1)
+    elif kind == "adjoint":  # gq[gc, ph, s+off : e+off] += W_t[go]^T @ yc[go, s:e]
+        wt, yc, gq = a, b, c
+        args = dict(ta=trans, tb=none, m=cg, n=0, k=og, a=wt, lda=cg,
+                    aoffs=(t_ * o + gi_ * og) * cg * isz, b=yc, ldb=yc.strides[0] // isz,
+                    boffs=gi_ * og * yc.strides[0], c=gq, ldc=gq.strides[0] // isz,
+                    coffs=gi_ * cg * gq.strides[0] + ph_ * gq.strides[1] + off_ * isz,
+                    betas=np.ones(len(items), dt), cols=(0, isz, isz, 0), split_k=False,
+                    phases=2)
+    else:  # partial[j, t, go] = yc[go, s:e] @ g[gc, ph, s+off : e+off]^T
+        yc, g = a, b
+        blocks = -(-m // step)
+        c = np.empty((blocks, ntaps, o, cg), dtype=dt)
+        args = dict(ta=none, tb=trans, m=og, n=cg, k=0, a=yc, lda=yc.strides[0] // isz,
+                    aoffs=gi_ * og * yc.strides[0], b=g, ldb=g.strides[0] // isz,
+                    boffs=gi_ * cg * g.strides[0] + ph_ * g.strides[1] + off_ * isz,
+                    c=c, ldc=cg, coffs=(t_ * o + gi_ * og) * cg * isz,
+                    betas=np.zeros(len(items), dt), cols=(isz, isz, 0, ntaps * o * cg * isz),
+                    split_k=True, phases=1)
+    for name in ("a", "b", "c"):
+        x = args[name]
+        if not (x.flags.c_contiguous or (x.ndim == 3 and x.strides[2] == isz)):
+            return None if kind == "weight" else False
+        args[name] = x.ctypes.data
+    ok = pooled.taps(fn, wide, args["ta"], args["tb"], args["m"], args["n"], args["k"],
+                     dt.type(1), args["a"], args["lda"], args["aoffs"], args["b"],
+                     args["ldb"], args["boffs"], args["c"], args["ldc"], args["coffs"],
+                     args["betas"], np.array(args["cols"], dtype=np.int64), isz,
+                     args["split_k"], step, m, args["phases"])
+    if kind == "weight":
+        return c.sum(axis=0) if ok else None
+    return ok
 
 
 def _gemm():

@@ -83,3 +83,37 @@ def batched(fn, wide, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, l
         i = t // blocks
         _block(fn, wide, ta, tb, m, n, k, alpha, a + i * sa, lda, b + i * sb, ldb, beta,
                c + i * sc, ldc, isz, by_rows, step, t - i * blocks)
+
+
+
+@njit(parallel=True, cache=True)
+def taps(fn, wide, ta, tb, m, n, k, alpha, a, lda, aoffs, b, ldb, boffs, c, ldc, coffs,
+         betas, cols, isz, split_k, step, total, j0, jstep, nblocks):
+    """A list of products per column block, in order: for block ``j = j0 + i*jstep``
+    (``i < nblocks``), columns ``s = j*step`` to ``e = min(total, s + step)``, item ``t``
+    computes ``C_t = alpha op(A_t) op(B_t) + betas[t] C_t`` with ``A_t`` at byte address
+    ``a + aoffs[t] + s*cols[0]``, likewise B (``cols[1]``) and C (``cols[2]``, plus
+    ``j*cols[3]``: a block's own partial sum). The block's width is ``k`` when
+    ``split_k`` (the products contract over the block's columns) else ``n``. Blocks run
+    in parallel, the items of one block one after the other (``betas[t] = 1``: they
+    accumulate)."""
+    for i in prange(nblocks):
+        j = j0 + i * jstep
+        s = j * step
+        w = min(total, s + step) - s
+        nn = n
+        kk = k
+        if split_k:
+            kk = w
+        else:
+            nn = w
+        for t in range(aoffs.shape[0]):
+            pa = a + aoffs[t] + s * cols[0]
+            pb = b + boffs[t] + s * cols[1]
+            pc = c + coffs[t] + s * cols[2] + j * cols[3]
+            if wide:
+                _cblas(fn, True, ta, tb, m, nn, kk, alpha, pa, lda, pb, ldb, betas[t], pc,
+                       ldc)
+            else:
+                _cblas(fn, False, ta, tb, m, nn, kk, alpha, pa, lda, pb, ldb, betas[t], pc,
+                       ldc)

@@ -75,3 +75,21 @@ def _build():
         _kernels = pool.load("_gemm_numba")
         _missing = _kernels is None
     return _kernels
+
+
+def taps(fn, wide, ta, tb, m, n, k, alpha, a, lda, aoffs, b, ldb, boffs, c, ldc, coffs,
+         betas, cols, itemsize, split_k, step, total, phases=1) -> bool:
+    """Run the lists of products of ``_gemm_numba.taps`` (the shifted-GEMM convolution:
+    one product per kernel tap and group, accumulated per block of columns) on the pool
+    in one launch per phase: ``phases=2`` runs the even blocks, then the odd ones (a
+    block's items then may write up to ``step`` columns past it). False, having done
+    nothing, when numba is missing or disabled."""
+    if pool.is_disabled() or not available():
+        return False
+    blocks = -(-total // step)
+    with pool.LOCK:
+        for p in range(min(phases, blocks)):
+            _build().taps(fn, bool(wide), ta, tb, m, n, k, alpha, a, lda, aoffs, b, ldb,
+                          boffs, c, ldc, coffs, betas, cols, itemsize, bool(split_k), step,
+                          total, p, phases, len(range(p, blocks, phases)))
+    return True
