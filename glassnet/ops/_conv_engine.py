@@ -193,7 +193,7 @@ class use_algorithm:
     with that algorithm; an algorithm that cannot run a given layer (``"shift"`` without
     a CBLAS, ``"winograd"`` on anything but a stride-1, dilation-1, symmetrically padded
     3x3 2-D convolution, ``"depthwise"`` on a non-depthwise layer, ``"pointwise"`` on
-    anything but an ungrouped, unpadded 1x1 convolution, ``"direct"`` on anything but an
+    anything but an ungrouped, unpadded 1x1 (or whole-input) convolution, ``"direct"`` on anything but an
     ungrouped stride-1 2-D convolution on NumPy float arrays with numba installed) raises
     ValueError.
     """
@@ -251,8 +251,8 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
                              "sides, on NumPy float32/float64 arrays")
         if name == "pointwise" and (transposed or not _pointwise_ok(x, w, groups, win)):
             raise ValueError(f"use_algorithm: 'pointwise' needs an ungrouped, unpadded 1x1 "
-                             f"convolution (not transposed), got weight {w.shape} with "
-                             f"groups={groups}")
+                             f"convolution or one whose single window is the whole input "
+                             f"(not transposed), got weight {w.shape} with groups={groups}")
         if name == "direct" and (transposed or not _direct_ok(x, w, groups, win)):
             raise ValueError(f"use_algorithm: 'direct' needs an ungrouped stride-1 2-D "
                              f"convolution (not transposed) on NumPy float32/float64 arrays, "
@@ -287,11 +287,20 @@ def _mostly_garbage(win) -> bool:
 
 
 def _pointwise_ok(x, w, groups, win) -> bool:
-    """An ungrouped 1x1 convolution without padding: a plain GEMM per image on NCHW."""
-    return (win is not None and groups == 1 and all(k == 1 for k in win.kernel)
-            and not any(win.pad)
-            and all(o == (i - 1) // s + 1
-                    for o, i, s in zip(win.out_size, win.in_size, win.stride)))
+    """An ungrouped convolution without padding that is one matrix product on NCHW: a
+    1x1 kernel (a GEMM per image), or one window over the whole input (LeNet's last
+    conv: a linear layer on the flattened image)."""
+    return (win is not None and groups == 1 and not any(win.pad)
+            and (whole_window(win) or (
+                all(k == 1 for k in win.kernel)
+                and all(o == (i - 1) // s + 1
+                        for o, i, s in zip(win.out_size, win.in_size, win.stride)))))
+
+
+def whole_window(win) -> bool:
+    """One output position whose window, undilated and unpadded, is the whole input."""
+    return (all(o == 1 for o in win.out_size) and tuple(win.kernel) == tuple(win.in_size)
+            and all(d == 1 for d in win.dilation) and not any(win.pad))
 
 
 def _direct_ok(x, w, groups, win) -> bool:

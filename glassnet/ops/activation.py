@@ -121,7 +121,8 @@ class Sigmoid(Function):
 
     def backward(self, g):
         s = self.out
-        return g * s * (1 - s)
+        gx = _ew.sigmoid_grad(g, s)
+        return g * s * (1 - s) if gx is None else gx
 
 
 class Tanh(Function):
@@ -132,7 +133,8 @@ class Tanh(Function):
 
     def backward(self, g):
         t = self.out
-        return g * (1 - t * t)
+        gx = _ew.tanh_grad(g, t)
+        return g * (1 - t * t) if gx is None else gx
 
 
 class Hardsigmoid(Function):

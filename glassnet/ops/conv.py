@@ -35,7 +35,7 @@ from glassnet.backend import get_array_module
 from glassnet.ops._blas import product
 from glassnet.ops._conv_engine import (  # noqa: F401  (public names re-exported)
     ALGORITHMS, WINOGRAD_MIN_CHANNELS, _is_depthwise, _shift_adjoint, _shift_apply,
-    _shift_weight_grad, _winograd, choose_algorithm, use_algorithm)
+    _shift_weight_grad, _winograd, choose_algorithm, use_algorithm, whole_window)
 from glassnet.ops.window import Window
 
 __all__ = ["Window", "Conv2d", "ConvTranspose2d", "ALGORITHMS",
@@ -184,6 +184,11 @@ class Conv2d(Function):
             if self.needs_input_grad[1]:
                 self.xq = g
             return _output(window.ccrop(_shift_apply(g, w, window, groups, n), n), b)
+        if algo == "pointwise" and whole_window(window):  # a linear layer
+            y = product(x.reshape(n, -1), w.reshape(w.shape[0], -1).T)
+            if b is not None:
+                y += b
+            return y.reshape((n, w.shape[0]) + window.out_size)
         if algo == "pointwise":
             xs = _subsample(x, window).reshape(n, x.shape[1], -1)
             y = product(w.reshape(w.shape[0], -1), xs)  # (N, O, HoWo)
@@ -215,6 +220,13 @@ class Conv2d(Function):
                 gx = wg.winograd_conv2d_input_grad(gc, w, x.shape, win.pad, 2, groups=groups)
             if self.needs_input_grad[1]:
                 gw = wg.winograd_conv2d_weight_grad(gc, x, w.shape, win.pad, 2, groups=groups)
+        elif self.algo == "pointwise" and whole_window(win):
+            n, o = g.shape[:2]
+            gy = g.reshape(n, o)
+            if self.needs_input_grad[0]:
+                gx = product(gy, w.reshape(o, -1)).reshape(x.shape)
+            if self.needs_input_grad[1]:
+                gw = product(gy.T, x.reshape(n, -1)).reshape(w.shape)
         elif self.algo == "pointwise":
             xp = get_array_module(g, w)
             n, o = g.shape[:2]

@@ -192,13 +192,52 @@ def test_pointwise_gradcheck_and_torch(cfg):
         np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
+WHOLE = [  # (nd, n, c, o, size, stride, bias): one window over the whole input
+    (2, 1, 3, 4, (5, 5), 1, True),     # batch 1
+    (2, 3, 16, 6, (5, 3), 2, False),   # LeNet's last conv, odd and uneven, stride
+    (1, 2, 4, 3, (7,), 1, True),
+    (3, 2, 2, 3, (2, 3, 2), 1, True),
+]
+
+
+@pytest.mark.parametrize("cfg", WHOLE, ids=lambda c: f"{c[0]}d-n{c[1]}-{c[4]}")
+def test_whole_input_window_is_a_pointwise_product_gradcheck_and_torch(cfg):
+    nd, n, c, o, size, s, bias = cfg
+    rng = np.random.default_rng(9)
+    arrays = [rng.standard_normal((n, c) + size), rng.standard_normal((o, c) + size)]
+    if bias:
+        arrays.append(rng.standard_normal(o))
+    fn = _CONV[nd]
+
+    def f(*args):
+        return fn(*args, stride=s)
+
+    assert gradcheck(f, [gn.tensor(a, requires_grad=True) for a in arrays])
+    torch = pytest.importorskip("torch")
+    ours = [gn.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    y = f(*ours)
+    if nd > 1:  # (conv1d is a conv2d between reshapes)
+        assert y.grad_fn.algo == "pointwise"  # chosen, not forced
+    ty = getattr(torch.nn.functional, fn.__name__)(*ref, stride=s)
+    assert tuple(y.shape) == tuple(ty.shape) == (n, o) + (1,) * nd
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(gn.tensor(cot))
+    ty.backward(torch.tensor(cot))
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_pointwise_is_chosen_for_1x1_and_refuses_other_layers():
     x = gn.randn(2, 4, 6, 6)
     y = F.conv2d(x.requires_grad_(), gn.randn(3, 4, 1, 1), stride=2)
     assert y.grad_fn.algo == "pointwise"
     for kw, w in ((dict(padding=1), gn.randn(3, 4, 1, 1)),   # padded
                   (dict(groups=2), gn.randn(4, 2, 1, 1)),    # grouped
-                  ({}, gn.randn(3, 4, 3, 3))):               # not 1x1
+                  ({}, gn.randn(3, 4, 3, 3)),                # not 1x1
+                  (dict(padding=1), gn.randn(3, 4, 6, 6)),   # whole input, but padded
+                  (dict(dilation=2), gn.randn(3, 4, 3, 3))):  # 1 output, dilated
         assert F.conv2d(x, w, **kw).grad_fn.algo != "pointwise"
         with use_algorithm("pointwise"), pytest.raises(ValueError, match="'pointwise' needs"):
             F.conv2d(x, w, **kw)
@@ -284,12 +323,15 @@ def test_dispatcher_choices_and_forcing():
     assert choose_algorithm(big_x, big_w, 1, strided) != "winograd"
     assert choose_algorithm(big_x, big_w, 1, same, transposed=True) != "winograd"
     assert choose_algorithm(x, dense, 2, same) != "winograd"  # too few channels
-    # a valid 5x5 conv of a 5x5 plane: 25 canvas columns per output, im2col
+    # a valid 5x5 conv of a 5x5 plane (LeNet's last): one window, a linear layer
     valid = Window((5, 5), (1, 1), (5, 5), (1, 1), (0, 0), (1, 1))
     w16 = np.zeros((120, 16, 5, 5), np.float32)
     x16 = np.zeros((1, 16, 5, 5), np.float32)
-    assert choose_algorithm(x16, w16, 1, valid) == "im2col"
+    assert choose_algorithm(x16, w16, 1, valid) == "pointwise"
     assert choose_algorithm(x16, w16, 1, valid, transposed=True) == shift
+    # of a 6x6 plane: 36 canvas columns for 4 outputs, im2col
+    valid6 = Window((6, 6), (2, 2), (5, 5), (1, 1), (0, 0), (1, 1))
+    assert choose_algorithm(np.zeros((1, 16, 6, 6), np.float32), w16, 1, valid6) == "im2col"
     with pytest.raises(ValueError, match="use_algorithm: name must be one of"):
         use_algorithm("fft")
 

@@ -1,6 +1,7 @@
-"""The elementwise kernels (ReLU and clip forward/backward, same-shape add) equal the NumPy
-reference bit for bit, NaN, infinities and signed zeros included, and the ops fall back
-to NumPy for what the kernels do not take (small, strided, mixed-dtype, broadcast)."""
+"""The elementwise kernels (ReLU and clip forward/backward, tanh and sigmoid backward,
+same-shape add) equal the NumPy reference bit for bit, NaN, infinities and signed zeros
+included, and the ops fall back to NumPy for what the kernels do not take (small,
+strided, mixed-dtype, broadcast)."""
 import numpy as np
 import pytest
 
@@ -27,6 +28,9 @@ def test_kernels_equal_numpy_bit_for_bit(dtype):
     cases = [(E.relu(x), y), (E.relu_grad(g, y), want_grad), (E.add(x, g), x + g),
              (E.clip(x, -0.5, 6), np.clip(x, dtype(-0.5), dtype(6))),
              (E.clip_grad(g, x, -0.5, 6), want_clip_grad)]
+    t, sg = np.tanh(x), 1 / (1 + np.exp(-x))
+    with np.errstate(invalid="ignore"):
+        cases += [(E.tanh_grad(g, t), g * (1 - t * t)), (E.sigmoid_grad(g, sg), g * sg * (1 - sg))]
     for got, want in cases:
         assert got.dtype == want.dtype and got.shape == want.shape
         assert np.array_equal(got, want, equal_nan=True)
@@ -43,7 +47,7 @@ def test_what_the_kernels_do_not_take_returns_none():
         assert E.relu(big) is None
 
 
-def test_relu_and_add_ops_use_them_and_match_the_reference():
+def test_relu_add_tanh_sigmoid_ops_use_them_and_match_the_reference():
     rng = np.random.default_rng(1)
     a = gn.tensor(rng.standard_normal((4, 16, 32, 32)).astype(np.float32), requires_grad=True)
     b = gn.tensor(rng.standard_normal((4, 16, 32, 32)).astype(np.float32), requires_grad=True)
@@ -55,6 +59,18 @@ def test_relu_and_add_ops_use_them_and_match_the_reference():
         y = gn.relu(a + b)
         y.backward(gn.tensor(cot))
         return y.detach().numpy(), a.grad.numpy(), b.grad.numpy()
+
+    def run_squashing():
+        a.grad = None
+        (gn.tanh(a) * gn.sigmoid(a)).backward(gn.tensor(cot))
+        return a.grad.numpy()
+
+    fast_squashing = run_squashing()
+    with _threads.disabled():
+        assert np.array_equal(fast_squashing, run_squashing())
+    t, sg = np.tanh(a.detach().numpy()), 1 / (1 + np.exp(-a.detach().numpy()))
+    np.testing.assert_allclose(fast_squashing, cot * sg * (1 - t * t) + cot * t * sg * (1 - sg),
+                               rtol=1e-5, atol=1e-6)
 
     fast = run()
     with _threads.disabled():

@@ -37,6 +37,7 @@ def warm_up() -> None:
         big = np.ones(elementwise.MIN_SIZE, dt)
         elementwise.relu_grad(elementwise.relu(big), elementwise.add(big, big))
         elementwise.clip_grad(elementwise.clip(big, 0, 6), big, 0, 6)
+        elementwise.sigmoid_grad(elementwise.tanh_grad(big, big), big)
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,
                                  dampening=0, weight_decay=0, nesterov=False,
                                  maximize=False)

@@ -40,6 +40,30 @@ def relu_grad(g, y, out):
 
 
 @njit(parallel=True, cache=True)
+def tanh_grad(g, t, out):
+    """``out = g * (1 - t * t)`` in one pass (``t``: the forward's output)."""
+    for k in prange(_chunks(g.shape[0])):
+        gs = _part(g, k)
+        ts = _part(t, k)
+        os_ = _part(out, k)
+        one = ts.dtype.type(1)
+        for i in range(gs.shape[0]):
+            os_[i] = gs[i] * (one - ts[i] * ts[i])
+
+
+@njit(parallel=True, cache=True)
+def sigmoid_grad(g, s, out):
+    """``out = g * s * (1 - s)`` in one pass (``s``: the forward's output)."""
+    for k in prange(_chunks(g.shape[0])):
+        gs = _part(g, k)
+        ss = _part(s, k)
+        os_ = _part(out, k)
+        one = ss.dtype.type(1)
+        for i in range(gs.shape[0]):
+            os_[i] = gs[i] * ss[i] * (one - ss[i])
+
+
+@njit(parallel=True, cache=True)
 def add(a, b, out):
     """``out = a + b`` (same shapes)."""
     for k in prange(_chunks(a.shape[0])):

@@ -18,7 +18,7 @@ from glassnet.ops.kernels import _threads as pool
 from glassnet.ops.kernels._threads import LOCK as _LOCK
 
 __all__ = ["MIN_SIZE", "available", "relu", "relu_grad", "clip", "clip_grad", "add",
-           "sgd_momentum"]
+           "tanh_grad", "sigmoid_grad", "sgd_momentum"]
 
 MIN_SIZE = 1 << 16  # below this a kernel call costs more than it saves
 
@@ -57,6 +57,27 @@ def relu_grad(g, y):
     out = np.empty_like(g)
     with _LOCK:
         _build().relu_grad(g.reshape(-1), y.reshape(-1), out.reshape(-1))
+    return out
+
+
+def tanh_grad(g, t):
+    """``g * (1 - t * t)`` (``t = tanh(x)``), or None when the kernels do not take these
+    arrays."""
+    return _binary("tanh_grad", g, t)
+
+
+def sigmoid_grad(g, s):
+    """``g * s * (1 - s)`` (``s = sigmoid(x)``), or None when the kernels do not take
+    these arrays."""
+    return _binary("sigmoid_grad", g, s)
+
+
+def _binary(name, a, b):
+    if not _ok(a, b):
+        return None
+    out = np.empty_like(a)
+    with _LOCK:
+        getattr(_build(), name)(a.reshape(-1), b.reshape(-1), out.reshape(-1))
     return out
 
 

@@ -101,7 +101,7 @@ FAMILY_CASES = [
     ("preact_resnet20", {}, (3, 16, 16)),
     ("wide_resnet_cifar", {"depth": 10, "widen_factor": 2, "dropout_rate": 0.1}, (3, 16, 16)),
     ("resnet18", {}, (3, 32, 32)), ("resnext50_32x4d", {}, (3, 32, 32)),
-    ("mobilenet_v2", {"width_mult": 0.25}, (3, 32, 32)),
+    ("mobilenet_v2", {"width_mult": 0.25}, (3, 64, 64)),
     ("alexnet_lrn", {}, (3, 67, 67)), ("googlenet", {}, (3, 64, 64)),
     ("vgg11_bn", {}, (3, 32, 32)),
 ]
@@ -117,10 +117,11 @@ def test_each_family_trains_a_few_steps_and_loss_decreases(name, kwargs, size):
     # ImageNet-sized networks on a 4-image batch need a small step to stay stable.
     lr = 0.003 if name.startswith(("vgg", "alexnet", "googlenet", "resnet18", "resnext",
                                    "mobilenet")) else 0.05
-    # NOTE: MobileNetV2's batch norms see 4 images at 1x1 resolution in its last stages,
-    # so its first steps are noisy enough that BLAS rounding decides whether 8 steps beat
-    # the first loss; after 16 steps every one of the last three is below 0.6x the first.
-    steps = 16 if name == "mobilenet_v2" else 8
+    # NOTE: at 32x32 MobileNetV2's last batch norms see 4 images at 1x1 resolution, and
+    # rounding alone (the compiled kernels against the NumPy reference) decides whether
+    # 16 steps beat the first loss; at 64x64 (2x2 at the end) 12 steps take it from 1.10 to
+    # 0.38-0.49 either way.
+    steps = 12 if name == "mobilenet_v2" else 8
     losses = _train_steps(model, x, y, steps=steps, lr=lr)
     assert np.isfinite(losses).all()
     # NOTE: batch statistics of 4 images make single steps noisy; require the best of the
