@@ -270,7 +270,8 @@ def product(a, b, out=None):
     float arrays (2-D, or 3-D batches where one side may be a single matrix or 2-D;
     transposed views need no copy): on glassnet's thread pool (numba installed) or in
     MKL (see :func:`_mkl`); everything else through NumPy's ``matmul``."""
-    if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype
+    if (a.size * b.shape[-1] < _MIN_MNK  # small: NumPy at once (a.size >= m*k)
+            or type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype
             or a.dtype not in _FUNCS or not 2 <= a.ndim <= 3 or not 2 <= b.ndim <= 3
             or a.shape[-1] != b.shape[-2] or not (IS_MKL or _pool_ready())):
         return np.matmul(a, b, out=out)
