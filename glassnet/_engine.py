@@ -3,6 +3,10 @@
 accumulation into the leaves (AccumulateGrad) and end-of-backward callbacks."""
 from __future__ import annotations
 
+import sys
+
+import numpy as np
+
 from glassnet import _anomaly
 from glassnet.autograd import _STATE, Function
 
@@ -186,18 +190,38 @@ def _leaves_done(fn, pending, leaves, leaf_grads) -> None:
                 _accumulate(leaves.pop(k), leaf_grads.pop(k))
 
 
+def _references_of_a_fresh_array() -> int:
+    """What ``sys.getrefcount`` reads inside :func:`_accumulate` for an array that
+    nothing else holds, called as the engine calls it (measured, not assumed: the count
+    of the interpreter's own references differs between Python versions)."""
+    def probe(leaf, g):
+        return sys.getrefcount(g)
+
+    d = {0: np.empty(1)}
+    return probe(None, d.pop(0))
+
+
 def _accumulate(leaf, g) -> None:
     """AccumulateGrad: tensor hooks, ``+=`` into ``.grad``, then post-accumulate hooks."""
     if leaf._hooks:
         g = _apply_hooks(leaf, g)
     if leaf.grad is None:
-        # NOTE: copy, since one array may be the gradient of several inputs (add).
-        leaf.grad = leaf._wrap_grad(g.copy())
+        # NOTE: the first gradient becomes ``.grad`` as it is when nothing else holds it
+        # (a NumPy array owning its memory that no other reference, view or graph entry
+        # reaches: torch's AccumulateGrad steals such a gradient too); otherwise it is
+        # copied, since one array may be the gradient of several inputs (add) or belong
+        # to the caller.
+        own = (type(g) is np.ndarray and g.base is None and g.flags.writeable
+               and sys.getrefcount(g) <= _FRESH_REFS)
+        leaf.grad = leaf._wrap_grad(g if own else g.copy())
     else:
         leaf.grad._data += g
     if _POST_ACC[0]:
         for hook in tuple(getattr(leaf, "_post_acc_hooks", {}).values()):
             hook(leaf)
+
+
+_FRESH_REFS = _references_of_a_fresh_array()
 
 
 def queue_callback(callback) -> None:

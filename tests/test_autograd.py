@@ -234,3 +234,44 @@ def test_augmented_assignment_in_graph_records_out_of_place():
     acc = gn.zeros(2)
     acc += x  # a plain tensor accumulating a graph tensor joins the graph
     assert acc.requires_grad
+
+
+def test_first_gradient_is_taken_when_unshared_and_copied_when_shared():
+    """AccumulateGrad keeps an unshared first gradient as it is (no copy), and copies
+    one that another leaf, a view or the caller also holds."""
+    import numpy as np
+
+    from glassnet import _engine
+
+    a = gn.ones(4, requires_grad=True)
+    b = gn.ones(4, requires_grad=True)
+    (a + b).sum().backward()  # Add's backward sends one array to both leaves
+    a.grad._data[0] = 7.0
+    assert b.grad.tolist() == [1.0] * 4 and not np.shares_memory(a.grad._data, b.grad._data)
+
+    user = gn.tensor([1.0, 2.0, 3.0])
+    y = gn.ones(3, requires_grad=True)
+    (y * 1).backward(user)
+    y.grad._data[0] = 9.0
+    assert user.tolist() == [1.0, 2.0, 3.0]
+
+    seen = []
+    w = gn.ones(5, requires_grad=True)
+    w.register_hook(lambda g: seen.append(g) or g)  # the hook keeps a reference
+    (w * 3).sum().backward()
+    assert not np.shares_memory(w.grad._data, seen[0]._data)
+    w.grad._data[:] = 0
+    assert seen[0].tolist() == [3.0] * 5
+
+    import weakref
+
+    v = gn.ones(3, requires_grad=True)
+    pending = {0: np.full(3, 2.0)}
+    ref = weakref.ref(pending[0])
+    _engine._accumulate(v, pending.pop(0))  # an array nothing else holds: taken
+    assert ref() is not None and v.grad._data is ref()
+    kept = np.full(3, 2.0)
+    u = gn.ones(3, requires_grad=True)
+    _engine._accumulate(u, kept)  # held by this test: copied
+    kept[0] = 5.0
+    assert u.grad.tolist() == [2.0] * 3 and v.grad.tolist() == [2.0] * 3
