@@ -29,6 +29,7 @@ import numpy as np
 from glassnet.autograd import Function
 from glassnet.ops import _blas
 from glassnet.ops._blas import product
+from glassnet.ops.kernels import lstm as _lstm
 
 # Only Function classes and helpers live here.
 __all__: list = []
@@ -229,6 +230,10 @@ class LSTMLayer(_Layer):
         for t in range(steps):
             a, d = gates[t], deriv[t]
             _accumulate_matmul(hs[t], w_hh_t, a)
+            if (not has_proj and self._step_mask(t) is None
+                    and _lstm.cell_forward(a, d, scale, shift, dscale, cs[t], cs[t + 1],
+                                           tanh_c[t], hs[t + 1])):
+                continue
             np.tanh(a, out=a)
             np.multiply(a, a, out=d)
             np.subtract(1.0, d, out=d)
@@ -271,6 +276,11 @@ class LSTMLayer(_Layer):
         h2, h3 = 2 * hidden, 3 * hidden
         for t in reversed(range(steps)):
             m = self._step_mask(t)
+            if (w_hr is None and m is None
+                    and _lstm.cell_backward(dh, gy[t], dc, gates[t], tanh_c[t], cs[t],
+                                            deriv[t], dgates[t])):
+                dh = product(dgates[t], w_hh)
+                continue
             d_h, keep_h = _grad_split(m, dh)
             d_h = d_h + (gy[t] if m is None else gy[t] * m)
             d_c, keep_c = _grad_split(m, dc)

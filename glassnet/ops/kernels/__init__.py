@@ -10,7 +10,8 @@ def warm_up() -> None:
     import numpy as np
 
     from glassnet.ops.window import Window
-    from glassnet.ops.kernels import batchnorm, dense, depthwise, elementwise
+    from glassnet.ops import _blas, _conv_engine
+    from glassnet.ops.kernels import batchnorm, dense, depthwise, elementwise, lstm
 
     if not (depthwise.available() and batchnorm.available()):
         return
@@ -38,11 +39,17 @@ def warm_up() -> None:
         elementwise.relu_grad(elementwise.relu(big), elementwise.add(big, big))
         elementwise.clip_grad(elementwise.clip(big, 0, 6), big, 0, 6)
         elementwise.sigmoid_grad(elementwise.tanh_grad(big, big), big)
+        g4, c1, one4 = np.ones((2, 8), dt), np.ones((2, 2), dt), np.ones(8, dt)
+        lstm.cell_forward(g4, g4.copy(), one4, one4, one4, c1, c1.copy(), c1.copy(),
+                          c1.copy())
+        lstm.cell_backward(c1, c1, c1.copy(), g4, c1, c1, g4, g4.copy())
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,
                                  dampening=0, weight_decay=0, nesterov=False,
                                  maximize=False)
-        from glassnet.ops import _blas
-
         if _blas.AVAILABLE:  # the products on the pool (128^3 >= gemm.MIN_MNK)
             a = np.ones((128, 128), dt)
             _blas.gemm(a, a, np.empty((128, 128), dt))
+            g = win.to_cgrid(x)  # the shifted GEMMs' three passes
+            gp = win.cpad(win.ccrop(_conv_engine._shift_apply(g, wd, win, 1, 1), 1))
+            _conv_engine._shift_adjoint(gp, wd, win, 1, 2, 1)
+            _conv_engine._shift_weight_grad(gp, g, wd.shape, win, 1, 1)
