@@ -183,7 +183,7 @@ class Conv2d(Function):
             g = window.to_cgrid(x)
             if self.needs_input_grad[1]:
                 self.xq = g
-            return _output(window.ccrop(_shift_apply(g, w, window, groups, n), n), b)
+            return window.coutput(_shift_apply(g, w, window, groups, n), n, b)
         if algo == "pointwise" and whole_window(window):  # a linear layer
             y = product(x.reshape(n, -1), w.reshape(w.shape[0], -1).T)
             if b is not None:
@@ -302,7 +302,7 @@ class ConvTranspose2d(Function):
             n = x.shape[0]
             gq = win.to_cgrid(g)
             if self.needs_input_grad[0]:
-                gx = _output(win.ccrop(_shift_apply(gq, w, win, groups, n), n))
+                gx = win.coutput(_shift_apply(gq, w, win, groups, n), n)
             if self.needs_input_grad[1]:
                 gw = _shift_weight_grad(self.xp, gq, w.shape, win, groups, n)
         else:

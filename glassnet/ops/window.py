@@ -261,6 +261,10 @@ class Window:
         ONE 2-D window ``g[:, phase_t, off_t : off_t + N*cplane]`` for the whole batch.
         """
         n, c = x.shape[:2]
+        if self.nphase == 1 and self.nd == 2:  # stride 1: the compiled kernel, if any
+            flat = _dense().flat_planes(x, *self.cdims, *self.pad, tail=self.maxoff)
+            if flat is not None:
+                return flat.reshape(c, 1, -1)
         full, dst, src, _ = self._cfull()
         xp = get_array_module(x)
         g = xp.zeros((c, self.nphase, n * self.cplane + self.maxoff), dtype=x.dtype)
@@ -280,6 +284,11 @@ class Window:
     def from_cgrid(self, g, n):
         """Adjoint of :meth:`to_cgrid`: channel-major grid -> ``(N, C, *in_size)``."""
         c = g.shape[0]
+        if self.nphase == 1 and self.nd == 2 and g.flags.c_contiguous:
+            out = _dense().from_flat_planes(g.reshape(c, -1), n, *self.in_size, *self.cdims,
+                                            *self.pad)
+            if out is not None:
+                return out
         full, dst, src, ext = self._cfull()
         xp = get_array_module(g)
         view = self._cview(g, n)
@@ -297,6 +306,22 @@ class Window:
         out[(slice(None), slice(None)) + src] = inner
         return out
 
+    def coutput(self, y, n, bias=None):
+        """``(O, n*cplane)`` canvas -> a new contiguous ``(n, O, *out_size)`` array, plus
+        ``bias`` per channel when given (the crop of :meth:`ccrop`, copied)."""
+        if self.nd == 2 and y.flags.c_contiguous:
+            out = _dense().from_flat_planes(y, n, *self.out_size, *self.cdims, 0, 0, bias)
+            if out is not None:
+                return out
+        xp = get_array_module(y)
+        view = self.ccrop(y, n)
+        out = xp.empty(view.shape, dtype=y.dtype)
+        if bias is None:
+            xp.copyto(out, view)
+        else:
+            xp.add(view, bias.reshape((-1,) + (1,) * (view.ndim - 2)), out=out)
+        return out
+
     def ccrop(self, y, n):
         """``(O, n*cplane)`` canvas -> ``(n, O, *out_size)`` view."""
         o = y.shape[0]
@@ -307,12 +332,24 @@ class Window:
     def cpad(self, g):
         """``(N, O, *out_size)`` -> ``(O, N*cplane)`` canvas, zero at garbage positions."""
         n, o = g.shape[:2]
+        if self.nd == 2:
+            flat = _dense().flat_planes(g, *self.cdims, 0, 0)
+            if flat is not None:
+                return flat
         xp = get_array_module(g)
         out = xp.zeros((o, n * self.cplane), dtype=g.dtype)
         view = out.reshape((o, n) + self.cdims)
         view[(slice(None), slice(None)) + tuple(slice(0, s) for s in self.out_size)] = \
             g.swapaxes(0, 1)
         return out
+
+
+def _dense():
+    # The compiled layout kernels (glassnet.ops.kernels.dense; None-returning without
+    # numba), imported on first use: they import nothing from here.
+    from glassnet.ops.kernels import dense
+
+    return dense
 
 
 @functools.lru_cache(maxsize=1024)

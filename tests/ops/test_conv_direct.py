@@ -163,3 +163,42 @@ def test_results_do_not_depend_on_tiles_chunks_or_threads(monkeypatch):
                                           win)[1], w.shape, win)
     np.testing.assert_allclose(chunked, ref, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(base[2], ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cfg", [
+    # (N, C, H, W, kernel, stride, pad, dilation)
+    (1, 3, 7, 9, (3, 3), (1, 1), (1, 1), (1, 1)),
+    (4, 5, 8, 8, (3, 3), (1, 1), (0, 0), (1, 1)),
+    (3, 2, 11, 6, (5, 3), (1, 1), (2, 2), (2, 1)),
+    (2, 4, 9, 9, (3, 3), (2, 2), (1, 1), (1, 1)),  # strided: cpad and coutput only
+])
+def test_channel_major_layouts_are_the_numpy_reference_bit_for_bit(dtype, cfg):
+    """Window.to_cgrid / from_cgrid / cpad / coutput through the compiled layout kernels
+    (stride-1 2-D grids, any canvas) against their NumPy code."""
+    from glassnet.ops.kernels import _threads
+    from glassnet.ops.window import Window
+
+    n, c, h, w, k, s, p, d = cfg
+    out = tuple((i + 2 * pp - dd * (kk - 1) - 1) // ss + 1
+                for i, pp, dd, kk, ss in zip((h, w), p, d, k, s))
+    win = Window.cached((h, w), out, k, s, p, d)
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    gy = rng.standard_normal((n, 6) + out).astype(dtype)
+    bias = rng.standard_normal(6).astype(dtype)
+
+    def layouts():
+        g = win.to_cgrid(x)
+        canvas = win.cpad(gy)
+        return [g, win.from_cgrid(g * 2, n), canvas, win.coutput(canvas, n),
+                win.coutput(canvas, n, bias)]
+
+    fast = layouts()
+    with _threads.disabled():
+        ref = layouts()
+    for a, b in zip(fast, ref):
+        assert a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+    assert np.array_equal(fast[4], gy + bias.reshape(-1, 1, 1))
+    if s == (1, 1):
+        assert np.array_equal(fast[1], 2 * x)  # every input pixel lies in the grid

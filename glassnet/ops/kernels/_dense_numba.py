@@ -303,3 +303,32 @@ def to_planes(x, dst, lead, rows, wq, pt, pl):
             dst[c, :lead] = 0
         if n == n_ - 1:
             dst[c, lead + n_ * plane:] = 0
+
+
+@njit(parallel=True, cache=True)
+def from_planes(src, out, bias, has_bias, lead, rows, wq, pt, pl):
+    """The adjoint gather of :func:`to_planes`: ``out[n, c, h, w] = src[c, lead +
+    n*rows*wq + (pt + h)*wq + pl + w]`` (+ ``bias[c]``), zero where that position is past
+    its plane's rows or row."""
+    n_, c_, h_, w_ = out.shape
+    plane = rows * wq
+    wn = max(0, min(w_, wq - pl))
+    zero = out.dtype.type(0)
+    for task in prange(c_ * n_):
+        c = task // n_
+        n = task - c * n_
+        base = lead + n * plane
+        add = bias[c] if has_bias else zero
+        for h in range(h_):
+            dst = out[n, c, h]
+            if pt + h >= rows:
+                dst[:] = zero
+                continue
+            b = base + (pt + h) * wq + pl
+            seg = src[c, b:b + wn]
+            if has_bias:
+                for w in range(wn):
+                    dst[w] = seg[w] + add
+            else:
+                dst[:wn] = seg
+            dst[wn:] = zero

@@ -146,6 +146,34 @@ def _planes(x, channels, lead, rows, wq, pt, pl, tail):
     return dst
 
 
+def flat_planes(x, rows, wq, pt, pl, tail=0):
+    """``x`` (N, C, H, W) as channel-major flat planes ``(C, N*rows*wq + tail)`` (see
+    :func:`_planes`), or None when the kernels do not take ``x`` (the caller's NumPy
+    code then runs): the layout of the shifted-GEMM engine's stride-1 grids too."""
+    if not _plain(x):
+        return None
+    return _planes(x, x.shape[1], 0, rows, wq, pt, pl, tail)
+
+
+def from_flat_planes(src, n, h, w, rows, wq, pt, pl, bias=None):
+    """The adjoint of :func:`flat_planes`: ``(C, ...)`` flat planes -> a new ``(n, C, h,
+    w)`` array (+ ``bias`` per channel; zero past a plane's edge), or None when the
+    kernels do not take these arrays."""
+    if not (_plain(src) and src.ndim == 2 and src.flags.c_contiguous
+            and (bias is None or (_plain(bias) and bias.dtype == src.dtype))):
+        return None
+    out = np.empty((n, src.shape[0], h, w), dtype=src.dtype)
+    b = np.zeros(1, src.dtype) if bias is None else np.ascontiguousarray(bias)
+    with _LOCK:
+        _build().from_planes(src, out, b, bias is not None, 0, rows, wq, pt, pl)
+    return out
+
+
+def _plain(x) -> bool:
+    return (type(x) is np.ndarray and x.dtype in (np.float32, np.float64)
+            and not pool.is_disabled() and available())
+
+
 def _build():
     global _kernels, _missing
     if _kernels is None and not _missing:
