@@ -114,7 +114,10 @@ def _main(argv=None) -> int:
     from glassnet.bench.timing import set_threads
     from glassnet.bench.workloads import glassnet_side, select, torch_side
 
-    set_threads(args.threads)
+    if args.framework == "glassnet":
+        # NOTE: not in torch's process: glassnet's runtime setup (its thread pool,
+        # malloc keeping freed memory) would change what torch's steps add.
+        set_threads(args.threads)
     case = next(c for c in select([args.case], batch=args.batch) if c.name == args.case)
     if args.framework == "torch" and args.threads is not None:
         from glassnet.bench.reference import load_reference

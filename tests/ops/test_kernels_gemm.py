@@ -260,3 +260,21 @@ def test_shifted_gemms_on_the_pool_match_the_serial_loops(dtype, cfg):
     for a, b in zip(fast, ref):
         assert a.shape == b.shape and a.dtype == b.dtype
         assert np.abs(a - b).max() <= tol * np.abs(b).max()
+
+
+def test_freed_memory_is_kept_for_the_next_step_unless_the_user_tuned_malloc():
+    import os
+    import subprocess
+    import sys
+
+    probe = ("from glassnet.ops.kernels import _threads as t; t.configure(); "
+             "print(t._state.get('malloc'))")
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("MALLOC_") or k == "GLIBC_TUNABLES")}
+    run = [sys.executable, "-c", probe]
+    got = subprocess.run(run, env=env, capture_output=True, text=True, check=True,
+                         timeout=120).stdout.strip()
+    assert got == ("(1, 1)" if sys.platform.startswith("linux") else "None")
+    got = subprocess.run(run, env={**env, "MALLOC_ARENA_MAX": "2"}, capture_output=True,
+                         text=True, check=True, timeout=120).stdout.strip()
+    assert got == "None"

@@ -69,6 +69,35 @@ def configure() -> None:
     _state["configured"] = True
     _start_pool()
     _own_blas()
+    _keep_freed_memory()
+
+
+# Activations of a conv net are arrays of megabytes, allocated and freed every step.
+# glibc's malloc maps blocks above its threshold (at most 32 MB, adjusted as blocks are
+# freed) fresh from the OS and returns them on free, so each new array pays a page fault
+# per 4 KiB on first touch: a 38 MB ReLU6 output costs 3.7 ms instead of 1.6 ms. Above
+# _KEEP bytes that stays so; below, freed memory is kept for the next allocation (as
+# torch's caching allocators do). Measured on 2 cores, glassnet alone, img/s: ResNet-20
+# training 309 -> 331, ResNet-18 inference 30.5 -> 32.7, MobileNetV2 74.5 -> 81-85.
+_KEEP = 1 << 30
+
+
+def _keep_freed_memory() -> None:
+    """Set glibc's ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` to :data:`_KEEP`, unless
+    the user set malloc's tunables or this is not glibc."""
+    if any(k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in os.environ):
+        return
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc (musl has none)
+        return
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    _state["malloc"] = (mallopt(-3, _KEEP), mallopt(-1, _KEEP))  # M_MMAP_, M_TRIM_THRESHOLD
 
 
 # GNU OpenMP's threads spin this many rounds at the end of a parallel region before they
