@@ -69,6 +69,12 @@ def _tile_taps(x, win: Window):
     return views
 
 
+def _pool_kernels():
+    from glassnet.ops.kernels import pool
+
+    return pool
+
+
 class MaxPool2d(Function):
     """Max over each window; ``side['indices']`` receives torch-style flat indices.
 
@@ -81,6 +87,11 @@ class MaxPool2d(Function):
         win = window
         self.win = win
         self.in_shape = x.shape
+        need_arg = side is not None or (self.needs_input_grad[0] and is_grad_enabled())
+        if not need_arg:  # inference: the compiled one-pass kernel, where it runs
+            out = _pool_kernels().max_pool(x, win)
+            if out is not None:
+                return out
         self.tiled = _tiles(win)
         if self.tiled:
             taps = _tile_taps(x, win)
@@ -92,7 +103,6 @@ class MaxPool2d(Function):
         cur = taps[0].copy()
         for t in range(1, win.ntaps):
             xp.maximum(cur, taps[t], out=cur)
-        need_arg = side is not None or (self.needs_input_grad[0] and is_grad_enabled())
         if need_arg:
             arg = self._argmax(taps, cur, None if self.tiled else first_valid_tap(win))
             out_arg = arg if self.tiled else win.crop(arg)

@@ -11,7 +11,7 @@ def warm_up() -> None:
 
     from glassnet.ops.window import Window
     from glassnet.ops import _blas, _conv_engine
-    from glassnet.ops.kernels import batchnorm, dense, depthwise, elementwise, lstm
+    from glassnet.ops.kernels import batchnorm, dense, depthwise, elementwise, lstm, pool
 
     if not (depthwise.available() and batchnorm.available()):
         return
@@ -43,6 +43,7 @@ def warm_up() -> None:
         lstm.cell_forward(g4, g4.copy(), one4, one4, one4, c1, c1.copy(), c1.copy(),
                           c1.copy())
         lstm.cell_backward(c1, c1, c1.copy(), g4, c1, c1, g4, g4.copy())
+        pool.max_pool(x, win)
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,
                                  dampening=0, weight_decay=0, nesterov=False,
                                  maximize=False)
