@@ -79,8 +79,10 @@ class MaxPool2d(Function):
     """Max over each window; ``side['indices']`` receives torch-style flat indices.
 
     ``forward(x, *, window, side=None)`` with ``x: (N, C, *spatial)`` (2-D or 3-D).
-    Tiled windows (stride = kernel, no padding or dilation) read strided views of ``x``;
-    the others read the contiguous taps of a ``-inf``-padded phase grid.
+    2-D pooling of NumPy float arrays runs the compiled kernels of
+    :mod:`glassnet.ops.kernels.pool` where numba is installed. The NumPy code: tiled
+    windows (stride = kernel, no padding or dilation) read strided views of ``x``; the
+    others read the contiguous taps of a ``-inf``-padded phase grid.
     """
 
     def forward(self, x, *, window, side=None):
@@ -88,9 +90,17 @@ class MaxPool2d(Function):
         self.win = win
         self.in_shape = x.shape
         need_arg = side is not None or (self.needs_input_grad[0] and is_grad_enabled())
+        self.kernel_arg = None
         if not need_arg:  # inference: the compiled one-pass kernel, where it runs
             out = _pool_kernels().max_pool(x, win)
             if out is not None:
+                return out
+        else:  # the compiled kernel with the taps of the maxima, where it runs
+            res = _pool_kernels().max_pool_arg(x, win)
+            if res is not None:
+                out, self.kernel_arg = res
+                if side is not None:
+                    side["indices"] = _tap_to_flat_index(self.kernel_arg, win)
                 return out
         self.tiled = _tiles(win)
         if self.tiled:
@@ -133,7 +143,15 @@ class MaxPool2d(Function):
         return arg
 
     def backward(self, g):
-        win, arg = self.win, self.arg
+        win = self.win
+        if self.kernel_arg is not None:
+            gx = _pool_kernels().max_pool_grad(g, self.kernel_arg, self.in_shape, win)
+            if gx is not None:
+                return gx
+            # a gradient the kernel does not take: the taps in the NumPy code's layout
+            self.tiled = _tiles(win)
+            self.arg = self.kernel_arg if self.tiled else win.pad_canvas(self.kernel_arg)
+        arg = self.arg
         xp = get_array_module(g)
         if self.tiled:
             gx = xp.zeros(self.in_shape, dtype=g.dtype)

@@ -1,6 +1,6 @@
-"""2-D max pooling for inference through the compiled kernel (glassnet.ops.kernels.pool)
-gives the NumPy reference's bits, NaN, infinities and signed zeros included; a pass that
-needs the argmax keeps the NumPy code."""
+"""2-D max pooling through the compiled kernels (glassnet.ops.kernels.pool) gives the
+NumPy reference's (and torch's) values, NaN, infinities and signed zeros included, and
+its taps, indices and gradients."""
 import numpy as np
 import pytest
 
@@ -37,16 +37,53 @@ def test_inference_max_pool_is_the_reference_bit_for_bit(dtype, kw):
     assert np.array_equal(fast, want, equal_nan=True)
 
 
-def test_a_pass_that_needs_the_argmax_keeps_the_numpy_code():
+KWS = [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, stride=2),
+       dict(kernel_size=3, stride=1, padding=1, dilation=2),
+       dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), ceil_mode=True)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw", KWS)
+def test_training_max_pool_taps_indices_and_gradient_match_the_reference(dtype, kw):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 3, 9, 11)).astype(dtype)
+    x[0, 1, :4, :4] = -np.inf  # windows with nothing but -inf
+    x[1, 2, 5, :] = 0.5  # ties
+    x[1, 0, 2, 3] = np.nan
+    cot = rng.standard_normal(F.max_pool2d(gn.tensor(x), **kw).shape).astype(dtype)
+
+    def run():
+        t = gn.tensor(x, requires_grad=True)
+        y, idx = F.max_pool2d(t, return_indices=True, **kw)
+        y.backward(gn.tensor(cot))
+        return y.detach().numpy(), idx.numpy(), t.grad.numpy()
+
+    fast = run()
+    with _threads.disabled():
+        ref = run()
+    assert np.array_equal(fast[0], ref[0], equal_nan=True)
+    assert np.array_equal(fast[1], ref[1])
+    # several windows may pick one input: the kernel adds them in output order
+    np.testing.assert_allclose(fast[2], ref[2], rtol=1e-6, atol=1e-6)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(x, requires_grad=True)
+    ty, tidx = torch.nn.functional.max_pool2d(tx, return_indices=True, **kw)
+    ty.backward(torch.tensor(cot))
+    assert np.array_equal(fast[1], tidx.numpy())
+    np.testing.assert_allclose(fast[2], tx.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_each_pass_takes_its_kernel():
     calls = []
-    orig = P.max_pool
-    P.max_pool = lambda *a: calls.append(1) or orig(*a)
+    orig = P.max_pool, P.max_pool_arg, P.max_pool_grad
+    P.max_pool = lambda *a: calls.append("infer") or orig[0](*a)
+    P.max_pool_arg = lambda *a: calls.append("train") or orig[1](*a)
+    P.max_pool_grad = lambda *a: calls.append("grad") or orig[2](*a)
     try:
         x = gn.randn(2, 3, 8, 8, requires_grad=True)
         F.max_pool2d(x, 2).sum().backward()
-        assert not calls and x.grad is not None
         with gn.no_grad():
             F.max_pool2d(x, 2)
-        assert calls
     finally:
-        P.max_pool = orig
+        P.max_pool, P.max_pool_arg, P.max_pool_grad = orig
+    assert calls == ["train", "grad", "infer"]

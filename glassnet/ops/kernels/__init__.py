@@ -44,6 +44,8 @@ def warm_up() -> None:
                           c1.copy())
         lstm.cell_backward(c1, c1, c1.copy(), g4, c1, c1, g4, g4.copy())
         pool.max_pool(x, win)
+        y, taps = pool.max_pool_arg(x, win)
+        pool.max_pool_grad(y, taps, x.shape, win)
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,
                                  dampening=0, weight_decay=0, nesterov=False,
                                  maximize=False)

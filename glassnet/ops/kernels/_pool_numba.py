@@ -1,6 +1,6 @@
 """The numba kernel of :mod:`glassnet.ops.kernels.pool` (imported only where numba is
-installed): 2-D max pooling, one pass over each output plane, planes spread over the
-threads."""
+installed): 2-D max pooling (with or without the taps of the maxima) and its backward
+pass, one pass over each plane, planes spread over the threads."""
 import numpy as np
 from numba import njit, prange
 
@@ -39,3 +39,59 @@ def max_pool(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
                         val = row[j * sw + off]
                         a = acc[j]
                         acc[j] = val if (val > a or val != val) else a
+
+
+@njit(parallel=True, cache=True)
+def max_pool_arg(x, out, arg, kh, kw, sh, sw, ph, pw, dh, dw):
+    """:func:`max_pool` and, in ``arg``, the tap (``u*kw + v``) that gave each maximum:
+    the first maximum in scan order, the last NaN, or the first in-bounds tap of a
+    window of -inf (torch's choices)."""
+    n_, c_, h_, w_ = x.shape
+    ho, wo = out.shape[2], out.shape[3]
+    ninf = x.dtype.type(-np.inf)
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        src = x[n, c]
+        for i in range(ho):
+            acc = out[n, c, i]
+            at = arg[n, c, i]
+            acc[:] = ninf
+            at[:] = -1
+            for u in range(kh):
+                r = i * sh - ph + u * dh
+                if r < 0 or r >= h_:
+                    continue
+                row = src[r]
+                for v in range(kw):
+                    off = v * dw - pw
+                    j0 = 0
+                    while j0 * sw + off < 0:
+                        j0 += 1
+                    j1 = min(wo, (w_ - 1 - off) // sw + 1)
+                    t = u * kw + v
+                    for j in range(j0, j1):
+                        val = row[j * sw + off]
+                        if at[j] < 0 or val > acc[j] or val != val:
+                            acc[j] = val
+                            at[j] = t
+
+
+@njit(parallel=True, cache=True)
+def max_pool_grad(g, arg, gx, kh, kw, sh, sw, ph, pw, dh, dw):
+    """Adds each ``g[n, c, i, j]`` into ``gx`` at the input position of its tap
+    ``arg[n, c, i, j]`` (``gx`` zero on entry); planes in parallel, each plane's outputs
+    in order."""
+    n_, c_, ho, wo = g.shape
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        dst = gx[n, c]
+        for i in range(ho):
+            for j in range(wo):
+                t = arg[n, c, i, j]
+                if t < 0:
+                    continue
+                u = t // kw
+                v = t - u * kw
+                dst[i * sh - ph + u * dh, j * sw - pw + v * dw] += g[n, c, i, j]

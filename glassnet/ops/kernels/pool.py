@@ -1,16 +1,17 @@
-"""2-D max pooling without its argmax (inference: ``no_grad``, or an input that needs no
-gradient) in one pass on all cores, compiled with numba. :class:`glassnet.ops.pool.
-MaxPool2d`'s NumPy code (a ``-inf``-padded phase grid, then one ``maximum`` pass per tap)
-stays the reference, which the tests compare with bit for bit, and runs everything else:
-the argmax a backward pass needs, 3-D pooling, other arrays, and everything under
-:class:`glassnet.ops.kernels._threads.disabled`."""
+"""2-D max pooling in one pass on all cores, compiled with numba: for inference (no
+argmax), for training with the tap of every maximum (torch's choices on ties, NaN and
+windows of -inf), and its backward pass (each gradient added at its maximum's input
+position). :class:`glassnet.ops.pool.MaxPool2d`'s NumPy code (a ``-inf``-padded phase
+grid, one ``maximum`` pass per tap, the argmax by comparisons) stays the reference, which
+the tests compare with, and runs everything else: 3-D pooling, other arrays, and
+everything under :class:`glassnet.ops.kernels._threads.disabled`."""
 from __future__ import annotations
 
 import numpy as np
 
 from glassnet.ops.kernels import _threads as pool
 
-__all__ = ["available", "max_pool"]
+__all__ = ["available", "max_pool", "max_pool_arg", "max_pool_grad"]
 
 _kernels = None
 _missing = False
@@ -24,15 +25,44 @@ def available() -> bool:
 def max_pool(x, win):
     """The max-pooled ``(N, C, *win.out_size)`` of ``x`` (2-D windows), or None when
     the kernel does not take it."""
-    if (win.nd != 2 or type(x) is not np.ndarray or x.ndim != 4
-            or x.dtype not in (np.float32, np.float64) or pool.is_disabled()
-            or not available()):
+    if not _ok(x, win):
         return None
     out = np.empty(x.shape[:2] + tuple(win.out_size), dtype=x.dtype)
     with pool.LOCK:
         _build().max_pool(np.ascontiguousarray(x), out, *win.kernel, *win.stride, *win.pad,
                           *win.dilation)
     return out
+
+
+def max_pool_arg(x, win):
+    """``(pooled, taps)``: :func:`max_pool` and the ``int32`` tap of every maximum
+    ``(N, C, *out_size)`` (torch's choices on ties, NaN and windows of -inf), or None."""
+    if not _ok(x, win):
+        return None
+    out = np.empty(x.shape[:2] + tuple(win.out_size), dtype=x.dtype)
+    arg = np.empty(out.shape, dtype=np.int32)
+    with pool.LOCK:
+        _build().max_pool_arg(np.ascontiguousarray(x), out, arg, *win.kernel, *win.stride,
+                              *win.pad, *win.dilation)
+    return out, arg
+
+
+def max_pool_grad(g, arg, in_shape, win):
+    """The input gradient ``(N, C, *in_size)`` of :func:`max_pool_arg` for ``g``, or
+    None when the kernel does not take ``g``."""
+    if not _ok(g, win):
+        return None
+    gx = np.zeros(in_shape, dtype=g.dtype)
+    with pool.LOCK:
+        _build().max_pool_grad(np.ascontiguousarray(g), arg, gx, *win.kernel, *win.stride,
+                               *win.pad, *win.dilation)
+    return gx
+
+
+def _ok(x, win) -> bool:
+    return (win.nd == 2 and type(x) is np.ndarray and x.ndim == 4
+            and x.dtype in (np.float32, np.float64) and not pool.is_disabled()
+            and available())
 
 
 def _build():
