@@ -235,14 +235,6 @@ def gemm_batched(a, b, c, *, trans_a: bool = False, trans_b: bool = False) -> bo
                    strides)
 
 
-def _usable(*arrays) -> bool:
-    """Plain NumPy arrays of one bound dtype whose rows are unit-stride."""
-    a = arrays[0]
-    return all(type(x) is np.ndarray and x.dtype == a.dtype and x.ndim >= 2
-               and (x.shape[-1] < 2 or x.strides[-1] == x.itemsize) for x in arrays) \
-        and a.dtype in _FUNCS
-
-
 # Below this many multiply-adds NumPy's matmul (~1 us to call) beats a call through
 # ctypes (~9 us) and the pool's launch.
 _MIN_MNK = 1 << 19

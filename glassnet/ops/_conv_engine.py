@@ -42,7 +42,7 @@ def _shift_apply(g, w, win, groups, n):
     m = win.ccols(n)
     wt = _tap_weights(w, groups, win.ntaps)
     y = np.empty((o, m), dtype=g.dtype)
-    if _on_pool("apply", wt, g, y, win, groups, cg, og, m):
+    if _on_pool("apply", wt, g, y, win, groups, cg, og, m) is not None:
         return y
     gemm = _gemm()
     for s, e in _chunks(m, cg + og, g.itemsize):
@@ -61,7 +61,7 @@ def _shift_adjoint(yc, w, win, groups, in_channels, n):
     m = win.ccols(n)
     wt = _tap_weights(w, groups, win.ntaps)
     gq = np.zeros((in_channels, win.nphase, m + win.maxoff), dtype=yc.dtype)
-    if _on_pool("adjoint", wt, yc, gq, win, groups, cg, og, m):
+    if _on_pool("adjoint", wt, yc, gq, win, groups, cg, og, m) is not None:
         return gq
     gemm = _gemm()
     for s, e in _chunks(m, cg + og, yc.itemsize):
@@ -103,13 +103,14 @@ _POOL_BLOCKS = 8
 
 
 def _on_pool(kind, a, b, c, win, groups, cg, og, m):
-    """Run ``kind`` ('apply', 'adjoint', 'weight') on the pool; False (None for
-    'weight', else its gradient ``(T, O, C/G)``) when the pool does not take it."""
+    """Run ``kind`` ('apply', 'adjoint', 'weight') on the pool and return its result
+    (``c``, the output written in place; for 'weight' the new gradient ``(T, O, C/G)``),
+    or None when the pool does not take it."""
     from glassnet.ops import _blas
     from glassnet.ops.kernels import gemm as pooled
 
     if not pooled.available() or type(a) is not np.ndarray or type(b) is not np.ndarray:
-        return None if kind == "weight" else False
+        return None
     dt = a.dtype
     isz = dt.itemsize
     fn, wide = _blas.cblas(dt)
@@ -149,16 +150,16 @@ def _on_pool(kind, a, b, c, win, groups, cg, og, m):
     for name in ("a", "b", "c"):
         x = args[name]
         if not (x.flags.c_contiguous or (x.ndim == 3 and x.strides[2] == isz)):
-            return None if kind == "weight" else False
+            return None
         args[name] = x.ctypes.data
     ok = pooled.taps(fn, wide, args["ta"], args["tb"], args["m"], args["n"], args["k"],
                      dt.type(1), args["a"], args["lda"], args["aoffs"], args["b"],
                      args["ldb"], args["boffs"], args["c"], args["ldc"], args["coffs"],
                      args["betas"], np.array(args["cols"], dtype=np.int64), isz,
                      args["split_k"], step, m, args["phases"])
-    if kind == "weight":
-        return c.sum(axis=0) if ok else None
-    return ok
+    if not ok:
+        return None
+    return c.sum(axis=0) if kind == "weight" else c
 
 
 def _gemm():

@@ -36,21 +36,10 @@ from glassnet.ops._blas import product
 from glassnet.ops._conv_engine import (  # noqa: F401  (public names re-exported)
     ALGORITHMS, WINOGRAD_MIN_CHANNELS, _is_depthwise, _shift_adjoint, _shift_apply,
     _shift_weight_grad, _winograd, choose_algorithm, use_algorithm, whole_window)
-from glassnet.ops.window import Window
+from glassnet.ops.window import Window, _output
 
 __all__ = ["Window", "Conv2d", "ConvTranspose2d", "ALGORITHMS",
            "use_algorithm", "choose_algorithm"]
-
-
-def _output(y, bias=None):
-    """Copy an ``(N, C, Ho, Wo)`` view to a contiguous array, adding ``bias`` on the way."""
-    xp = get_array_module(y)
-    out = xp.empty(y.shape, dtype=y.dtype)
-    if bias is None:
-        xp.copyto(out, y)
-    else:
-        xp.add(y, bias.reshape((-1,) + (1,) * (y.ndim - 2)), out=out)
-    return out
 
 
 def _subsample_index(win):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from glassnet.autograd import Function
 from glassnet.backend import get_array_module
-from glassnet.ops.conv import _output
+from glassnet.ops.window import _output
 
 def _cols_to_blocks(cols, win):
     """``(C, T, N, L)`` canvas columns -> torch's ``(N, C*T, Ho*Wo)`` block matrix."""

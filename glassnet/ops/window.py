@@ -313,14 +313,7 @@ class Window:
             out = _dense().from_flat_planes(y, n, *self.out_size, *self.cdims, 0, 0, bias)
             if out is not None:
                 return out
-        xp = get_array_module(y)
-        view = self.ccrop(y, n)
-        out = xp.empty(view.shape, dtype=y.dtype)
-        if bias is None:
-            xp.copyto(out, view)
-        else:
-            xp.add(view, bias.reshape((-1,) + (1,) * (view.ndim - 2)), out=out)
-        return out
+        return _output(self.ccrop(y, n), bias)
 
     def ccrop(self, y, n):
         """``(O, n*cplane)`` canvas -> ``(n, O, *out_size)`` view."""
@@ -342,6 +335,18 @@ class Window:
         view[(slice(None), slice(None)) + tuple(slice(0, s) for s in self.out_size)] = \
             g.swapaxes(0, 1)
         return out
+
+
+def _output(y, bias=None):
+    """Copy an ``(N, C, *spatial)`` view to a contiguous array, adding ``bias`` per channel
+    on the way."""
+    xp = get_array_module(y)
+    out = xp.empty(y.shape, dtype=y.dtype)
+    if bias is None:
+        xp.copyto(out, y)
+    else:
+        xp.add(y, bias.reshape((-1,) + (1,) * (y.ndim - 2)), out=out)
+    return out
 
 
 def _dense():

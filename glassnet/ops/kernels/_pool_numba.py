@@ -5,6 +5,16 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(inline="always")
+def _cols(off, sw, w_, wo):
+    """The output columns ``j`` whose tap at column offset ``off`` is in bounds:
+    ``0 <= j*sw + off < w_`` (floor division), as a range ``[j0, j1)``."""
+    j0 = 0
+    while j0 * sw + off < 0:
+        j0 += 1
+    return j0, min(wo, (w_ - 1 - off) // sw + 1)
+
+
 @njit(parallel=True, cache=True)
 def max_pool(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
     """``out[n, c, i, j]`` = max of the window at ``(i*sh - ph, j*sw - pw)``, taps
@@ -30,11 +40,7 @@ def max_pool(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
                 row = src[r]
                 for v in range(kw):
                     off = v * dw - pw
-                    # the columns j with 0 <= j*sw + off < w_ (floor division)
-                    j0 = 0
-                    while j0 * sw + off < 0:
-                        j0 += 1
-                    j1 = min(wo, (w_ - 1 - off) // sw + 1)
+                    j0, j1 = _cols(off, sw, w_, wo)
                     for j in range(j0, j1):
                         val = row[j * sw + off]
                         a = acc[j]
@@ -65,10 +71,7 @@ def max_pool_arg(x, out, arg, kh, kw, sh, sw, ph, pw, dh, dw):
                 row = src[r]
                 for v in range(kw):
                     off = v * dw - pw
-                    j0 = 0
-                    while j0 * sw + off < 0:
-                        j0 += 1
-                    j1 = min(wo, (w_ - 1 - off) // sw + 1)
+                    j0, j1 = _cols(off, sw, w_, wo)
                     t = u * kw + v
                     for j in range(j0, j1):
                         val = row[j * sw + off]

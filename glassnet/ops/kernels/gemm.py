@@ -21,8 +21,8 @@ from glassnet.ops.kernels import _threads as pool
 
 __all__ = ["MIN_MNK", "available", "spread"]
 
-# Products below this many multiply-adds take one BLAS call on the caller's thread (a
-# launch on the pool costs ~5 us: 2^19 multiply-adds take ~7 us at 150 GFLOPS).
+# Products below this many multiply-adds take one BLAS call on the caller's thread: at
+# ~15 us (150 GFLOPS) the launch and the cost of cutting them into blocks eat the gain.
 MIN_MNK = 1 << 21
 _MIN_BLOCK = 64  # rows or columns per block, at least
 _BLOCKS = 8  # a large product is cut into (up to) this many blocks
