@@ -41,8 +41,10 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
     if device != "cpu":
         measure_memory = False
     cases = select(only, quick=quick, batch=batch)
-    timing.set_threads(threads)
+    # NOTE: torch first: glassnet's MKL (when installed) loads its libraries with global
+    # symbols, and a torch imported after it would bind its own MKL calls to them.
     torch, torch_note = _import_torch(use_torch)
+    timing.set_threads(threads)
     if torch is not None and threads is not None:
         torch.set_num_threads(threads)
     threads_used = {"glassnet": _glassnet_threads(), "numpy_blas": timing.numpy_threads(),

@@ -1,12 +1,13 @@
-"""Direct calls to the BLAS that NumPy already loaded: ``C = alpha op(A) op(B) + beta C``.
+"""Direct calls to a CBLAS: ``C = alpha op(A) op(B) + beta C``.
 
 NumPy's ``matmul`` cannot accumulate into its output (no ``beta``) and copies operands
 whose rows are not contiguous. The shifted-GEMM convolution (:mod:`glassnet.ops.conv`)
 needs both: each kernel tap multiplies a *window* of a wider array (rows with a pitch
-larger than their length) and adds into the same output. This module finds NumPy's BLAS
-library (OpenBLAS, MKL, BLIS: whichever ``threadpoolctl`` reports) and binds its
-``cblas_sgemm`` / ``cblas_dgemm`` with :mod:`ctypes`, which releases the GIL during the
-call.
+larger than their length) and adds into the same output. This module binds
+``cblas_sgemm`` / ``cblas_dgemm`` with :mod:`ctypes` (which releases the GIL during the
+call) from Intel MKL when the ``mkl`` wheel and numba are installed (see :func:`_mkl`),
+else from the BLAS NumPy already loaded (OpenBLAS, MKL, BLIS: whichever
+``threadpoolctl`` reports).
 
 When no BLAS with a CBLAS interface is found, :data:`AVAILABLE` is False and
 :func:`gemm` raises; callers then use their NumPy-only path.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import importlib.util
 import os
 import site
 import sys
@@ -27,6 +29,7 @@ import numpy as np
 __all__ = ["AVAILABLE", "IS_MKL", "gemm", "gemm_batched", "product", "library"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_MKL_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL of mkl_types.h
 
 # (symbol, 64-bit integers?) in the order tried. NumPy's wheels ship OpenBLAS built with
 # 64-bit integers and a ``scipy_`` symbol prefix; other builds use the plain names.
@@ -62,30 +65,35 @@ def _functions(lib):
 
 
 def _mkl():
-    """Intel MKL from the ``mkl`` wheel when ``GLASSNET_BLAS=mkl`` (and it is installed),
-    loaded with its OpenMP runtime; else None (NumPy's BLAS).
+    """Intel MKL from the ``mkl`` wheel (in ``glassnet[fast]`` on Linux x86-64) set to its
+    sequential layer, unless ``GLASSNET_BLAS=numpy`` asks for NumPy's own BLAS; None when
+    it or numba (the pool) is not installed: then NumPy's BLAS.
 
-    Opt-in because it only wins on one thread. Measured here, GFLOPS OpenBLAS / MKL:
-    1 thread (e.g. each rank of ``train --nproc``): the conv engine's thin products
-    16 x 16 x 139264 40 / 77, 32 x 32 x 34816 64 / 110, 64 x 64 x 11520 91 / 128, an MLP
-    layer 117 / 134; 2 threads: 79 / 77, 118 / 77, 171 / 107, 209 / 213 (MKL's threads,
-    which must sleep at once so as not to take the cores from numba's, wake too slowly).
+    Sequential because every large product runs on glassnet's own thread pool, one
+    single-threaded call per block (:mod:`glassnet.ops.kernels.gemm`); there MKL beats
+    NumPy's OpenBLAS on every product of the benchmark's models (GFLOPS on 2 cores, pool
+    with OpenBLAS / MKL: 128x784 @ 784x512 187-214 / 254-280, 512x128 @ 128x784 182-219 /
+    244-319; MLP training 32400 -> 40100 img/s, LSTM 6300 -> 7700, ResNet-18 inference
+    33.7 -> 38.5). The layer is set through this copy's ``MKL_Set_Threading_Layer``, not
+    the environment, which another MKL in the process would read too.
+
+    NOTE: MKL's libraries load one another with global symbols. A torch imported *after*
+    this binds its own (statically linked) MKL's calls to these, sequential layer
+    included; import torch first when both run in one process (``glassnet bench`` does).
     """
-    if os.environ.get("GLASSNET_BLAS", "").lower() != "mkl":
+    if (os.environ.get("GLASSNET_BLAS", "").lower() in ("numpy", "openblas")
+            or importlib.util.find_spec("numba") is None):  # no pool: NumPy's threaded BLAS
         return None
     for prefix in dict.fromkeys((sys.prefix, sys.base_prefix, site.getuserbase())):
         hits = sorted(glob.glob(os.path.join(prefix, "lib", "libmkl_rt.so*")))
         if not hits:
             continue
-        # NOTE: OpenMP threads that idle spin would take the cores from numba's and
-        # OpenBLAS's threads, which run next; 0 makes them sleep at once.
-        os.environ.setdefault("KMP_BLOCKTIME", "0")
         try:
-            for omp in glob.glob(os.path.join(prefix, "lib", "libiomp5.so")):
-                ctypes.CDLL(omp, mode=ctypes.RTLD_GLOBAL)
-            return hits[0], ctypes.CDLL(hits[0], mode=ctypes.RTLD_GLOBAL)
+            lib = ctypes.CDLL(hits[0], mode=ctypes.RTLD_LOCAL)
         except OSError:  # pragma: no cover - a broken install: use NumPy's BLAS
             return None
+        lib.MKL_Set_Threading_Layer(_MKL_SEQUENTIAL)
+        return hits[0], lib
     return None
 
 
