@@ -10,6 +10,7 @@ iteratively so that graphs of any depth work without recursion.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import weakref
 
@@ -404,7 +405,7 @@ class AsView(Function):
 
     def backward(self, g):
         pos, shape = self.pos, self.base_shape
-        n = int(np.prod(shape))
+        n = int(math.prod(shape))
         if self.dups:
             out = np.bincount(pos.ravel(), weights=g.ravel(), minlength=n)
             return (out.astype(g.dtype).reshape(shape),)

@@ -12,6 +12,8 @@ hooks with both tuples and may replace ``grad_input``.  This is PyTorch's
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet.autograd import Function
@@ -30,7 +32,7 @@ class _Pack(Function):
     def backward(self, g):
         out, start = [], 0
         for shape, dtype in self.meta:
-            n = int(np.prod(shape))
+            n = int(math.prod(shape))
             out.append(g[start:start + n].reshape(shape).astype(dtype, copy=False))
             start += n
         return tuple(out)
@@ -41,7 +43,7 @@ class _Unpack(Function):
 
     def forward(self, packed, start, shape, dtype):
         self.meta = (packed.shape, packed.dtype, start)
-        n = int(np.prod(shape))
+        n = int(math.prod(shape))
         return packed[start:start + n].reshape(shape).astype(dtype, copy=True)
 
     def backward(self, g):

@@ -3,6 +3,8 @@ and the choice of algorithm per layer (``ALGORITHMS``, :class:`use_algorithm`,
 :func:`choose_algorithm`; re-exported by ``glassnet.ops.conv``)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -284,7 +286,7 @@ def _mostly_garbage(win) -> bool:
     """The shifted GEMMs compute every canvas position of the padded plane; when the
     output is much smaller (a valid convolution with a large kernel: LeNet's last 5x5
     conv maps 5x5 to 1x1, 25 columns computed per useful one) im2col wins."""
-    return win is not None and win.cplane > 2 * int(np.prod(win.out_size))
+    return win is not None and win.cplane > 2 * int(math.prod(win.out_size))
 
 
 def _pointwise_ok(x, w, groups, win) -> bool:
@@ -312,7 +314,7 @@ def _direct_ok(x, w, groups, win) -> bool:
 
 def _few_input_channels(w, groups) -> bool:
     cin = w.shape[1]
-    taps = int(np.prod(w.shape[2:]))
+    taps = int(math.prod(w.shape[2:]))
     return cin <= 2 or (cin <= 8 and taps > 9)
 
 

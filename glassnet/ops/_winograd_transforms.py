@@ -3,6 +3,8 @@ the float64 matrices (``winograd_matrices``), the straight-line programs that ap
 them to tile stacks, and the reusable workspace."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -166,7 +168,7 @@ class _Workspace:
         self.extra = {}  # results a worker keeps across its chunks
 
     def get(self, name, shape):
-        size = int(np.prod(shape))
+        size = int(math.prod(shape))
         buf = self._bufs.get(name)
         if buf is None or buf.size < size:
             buf = self._bufs[name] = np.empty(size, dtype=self.dtype)

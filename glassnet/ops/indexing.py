@@ -2,6 +2,7 @@
 masked_select, nonzero, take_along_dim."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -134,7 +135,7 @@ class Index(Function):
             return gx
         # NOTE: integer arrays may repeat an index; a plain assignment would keep only one
         # contribution. Linear positions + bincount accumulate without np.add.at.
-        n = int(np.prod(view.shape))
+        n = int(math.prod(view.shape))
         lin = xp.arange(n).reshape(view.shape)[rest]
         acc = xp.bincount(lin.ravel(), weights=g.ravel(), minlength=n)
         view[...] = acc.astype(g.dtype).reshape(view.shape)
@@ -195,7 +196,7 @@ class Gather(Function):
     def backward(self, g):
         index, axis, shape = self.meta
         lin = _linear_positions(index, axis, shape)
-        n = int(np.prod(shape))
+        n = int(math.prod(shape))
         return _xp(g).bincount(lin.ravel(), weights=g.ravel(), minlength=n).astype(
             g.dtype).reshape(shape)
 

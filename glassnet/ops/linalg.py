@@ -12,6 +12,8 @@ Examples
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet.autograd import Function, sum_to
@@ -303,7 +305,7 @@ def tensordot(a, b, dims=2):
                          f"{tuple(b.shape)} do not match")
     free_a = [i for i in range(a.ndim) if i not in da]
     free_b = [j for j in range(b.ndim) if j not in db]
-    k = int(np.prod([a.shape[i] for i in da]))
+    k = int(math.prod([a.shape[i] for i in da]))
     am = reshape(permute(a, *(free_a + da)), -1, k) if a.ndim else reshape(a, 1, 1)
     bm = reshape(permute(b, *(db + free_b)), k, -1) if b.ndim else reshape(b, 1, 1)
     out = matmul(am, bm)

@@ -9,6 +9,8 @@ per-element loss, ``'sum'`` adds it up and ``'mean'`` divides the sum by a denom
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet.autograd import Function, sum_to
@@ -59,7 +61,7 @@ def _expand(g, shape, reduction, denom=None):
     if reduction == "none":
         return g.reshape(shape)
     if reduction == "mean":
-        denom = int(np.prod(shape)) if denom is None else denom
+        denom = int(math.prod(shape)) if denom is None else denom
         with np.errstate(invalid="ignore", divide="ignore"):
             g = g / _scalar(denom, g.dtype, xp)
     return xp.broadcast_to(g, shape)

@@ -22,6 +22,8 @@ arXiv:1502.03167, section 3.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet.autograd import Function, sum_to
@@ -127,7 +129,7 @@ class StatNorm(Function):
 
     @staticmethod
     def _update_running(mean, var, shape, stat_axes, running_mean, running_var, momentum):
-        n = int(np.prod([shape[a] for a in stat_axes]))
+        n = int(math.prod([shape[a] for a in stat_axes]))
         other = tuple(a for a in range(len(shape)) if a != 1)
         batch_mean = mean.mean(axis=other)
         batch_var = var.mean(axis=other) * (n / (n - 1))
@@ -224,7 +226,7 @@ def _per_channel(stat_view, stat_axes, affine_view, param_view) -> bool:
 
 
 def _count(shape, axes) -> int:
-    return int(np.prod([shape[a] for a in axes]))
+    return int(math.prod([shape[a] for a in axes]))
 
 
 _LETTERS = "abcdefgh"

@@ -12,6 +12,8 @@ averaging matrices, the max is a max over columns followed by a max over rows.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet.autograd import Function, is_grad_enabled
@@ -273,7 +275,7 @@ class AdaptiveAvgPool2d(Function):
     def backward(self, g):
         if self.mats is None:
             nd = g.ndim - 2
-            size = int(np.prod(self.in_shape[-nd:]))
+            size = int(math.prod(self.in_shape[-nd:]))
             return get_array_module(g).broadcast_to(g / size, self.in_shape).copy()
         return _separable_nd(g, tuple(a.T for a in self.mats))
 
@@ -327,7 +329,7 @@ class AdaptiveMaxPool2d(Function):
 
     def backward(self, g):
         n, c = self.in_shape[:2]
-        plane_size = int(np.prod(self.in_shape[2:]))
+        plane_size = int(math.prod(self.in_shape[2:]))
         xp = get_array_module(g)
         plane = xp.arange(n * c, dtype=np.int64)[:, None] * plane_size
         pos = (self.flat.reshape(n * c, -1) + plane).ravel()
@@ -347,7 +349,7 @@ class MaxUnpool2d(Function):
         self.idx = indices.reshape(n, c, -1)
         self.in_shape = x.shape
         xp = get_array_module(x)
-        out = xp.zeros((n, c, int(np.prod(output_size))), dtype=x.dtype)
+        out = xp.zeros((n, c, int(math.prod(output_size))), dtype=x.dtype)
         # NOTE: with repeated indices the last write wins on NumPy (torch leaves it
         # undefined, and so does CuPy's scatter).
         if hasattr(xp, "put_along_axis"):

@@ -24,6 +24,8 @@ graph node per layer and direction.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet.autograd import Function
@@ -86,7 +88,7 @@ class _Layer(Function):
     def _split(self, g, sizes):
         parts, start = [], 0
         for shape in sizes:
-            n = int(np.prod(shape))
+            n = int(math.prod(shape))
             parts.append(g[start:start + n].reshape(shape))
             start += n
         return parts
@@ -396,7 +398,7 @@ class PadRows(Function):
 
     def forward(self, data, index, shape, padding_value=0.0):
         self.index = index
-        rows = int(np.prod(shape[:2]))
+        rows = int(math.prod(shape[:2]))
         out = np.full((rows,) + data.shape[1:], padding_value, dtype=data.dtype)
         out[index] = data
         return out.reshape(tuple(shape[:2]) + data.shape[1:])
@@ -414,6 +416,6 @@ class PackRows(Function):
         return padded.reshape((-1,) + padded.shape[2:])[index]
 
     def backward(self, g):
-        out = np.zeros((int(np.prod(self.shape[:2])),) + self.shape[2:], dtype=g.dtype)
+        out = np.zeros((int(math.prod(self.shape[:2])),) + self.shape[2:], dtype=g.dtype)
         out[self.index] = g
         return (out.reshape(self.shape),)

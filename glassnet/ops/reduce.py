@@ -14,6 +14,7 @@ Examples
 """
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -52,7 +53,7 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, a, axes, keepdim):
         self.meta = (a.shape, axes, keepdim)
-        self.count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+        self.count = int(math.prod([a.shape[i] for i in axes])) if axes else 1
         return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -132,7 +133,7 @@ class AMax(Function):
 
 class Var(Function):
     def forward(self, a, axes, correction, keepdim):
-        n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+        n = int(math.prod([a.shape[i] for i in axes])) if axes else 1
         self.mean = a.mean(axis=axes, keepdims=True)
         self.save_for_backward(a)
         self.meta = (axes, keepdim, n - correction)

@@ -8,6 +8,7 @@ Examples
 """
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -101,7 +102,7 @@ class CumExtreme(Function):
 
         indices, axis, shape = self.meta
         lin = _linear_positions(indices, axis, shape)
-        n = int(np.prod(shape))
+        n = int(math.prod(shape))
         xp = _xp(g)
         return xp.bincount(lin.ravel(), weights=g.ravel(), minlength=n).astype(
             g.dtype).reshape(shape)

@@ -2,6 +2,8 @@
 flip, roll, tril/triu, meshgrid (indexing and gather/scatter live in ``indexing``)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet.autograd import Function, sum_to
@@ -179,7 +181,7 @@ def reshape(input, *shape):
     """A tensor with the same data and a new shape (one dim may be -1)."""
     shape = tuple(int(s) for s in _sizes(shape, "reshape"))
     n = input.numel()
-    known = int(np.prod([s for s in shape if s != -1]))
+    known = int(math.prod([s for s in shape if s != -1]))
     n_infer = sum(1 for s in shape if s == -1)
     ok = n_infer <= 1 and all(s >= -1 for s in shape)
     if ok and n_infer == 1:
@@ -259,7 +261,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise ValueError(f"flatten: start_dim ({start_dim}) must be <= end_dim ({end_dim})")
     shape = input.shape
-    new = tuple(shape[:s]) + (int(np.prod(shape[s:e + 1])),) + tuple(shape[e + 1:])
+    new = tuple(shape[:s]) + (int(math.prod(shape[s:e + 1])),) + tuple(shape[e + 1:])
     return reshape(input, new)
 
 

@@ -21,6 +21,7 @@ weight gradient) is one GEMM per group over the whole batch, e.g. the forward
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -68,9 +69,9 @@ class Window:
         self.grid = tuple(o + q + (1 if d == 0 else 0)
                           for d, (o, q) in enumerate(zip(self.out_size, qmax)))
         self.canvas = (self.out_size[0],) + self.grid[1:]
-        self.L = int(np.prod(self.canvas))
-        self.plane = int(np.prod(self.grid))
-        pitch = [int(np.prod(self.grid[d + 1:])) for d in range(nd)]
+        self.L = int(math.prod(self.canvas))
+        self.plane = int(math.prod(self.grid))
+        pitch = [int(math.prod(self.grid[d + 1:])) for d in range(nd)]
         self.taps = []
         for pos in np.ndindex(*self.kernel):
             phase, off = [], 0
@@ -99,9 +100,9 @@ class Window:
                 cdims.append(natural)
         self.cdims = tuple(cdims)
         self.crows = self.cdims[0]
-        self.cplane = int(np.prod(self.cdims))
-        self.nphase = int(np.prod(self.stride))
-        cpitch = [int(np.prod(self.cdims[d + 1:])) for d in range(nd)]
+        self.cplane = int(math.prod(self.cdims))
+        self.nphase = int(math.prod(self.stride))
+        cpitch = [int(math.prod(self.cdims[d + 1:])) for d in range(nd)]
         self.ctaps = []
         for pos in np.ndindex(*self.kernel):
             phase, off = [], 0

@@ -6,6 +6,7 @@ it); ``local_response_norm`` and ``normalize`` have their own Functions.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -51,7 +52,7 @@ def _affine(x, weight, bias, shape, fn):
 
 def _channel_views(x: Tensor):
     n, c = x.shape[0], x.shape[1]
-    s = int(np.prod(x.shape[2:], dtype=np.int64))
+    s = math.prod(x.shape[2:])
     return (n, c, s), (1, c, 1)
 
 
@@ -263,7 +264,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     norm_shape = _trailing_shape(input, normalized_shape, fn)
     eps = _number(eps, "eps", fn, minimum=0.0)
     params, flags = _affine(input, weight, bias, norm_shape, fn)
-    d = int(np.prod(norm_shape, dtype=np.int64))
+    d = int(math.prod(norm_shape))
     view = (int(input.numel() // d) if d else 0, d)
     return StatNorm.apply(input, *params, stat_view=view, stat_axes=(1,), affine_view=view,
                           param_view=(1, d), eps=eps, **flags)
@@ -428,7 +429,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     norm_shape = _trailing_shape(input, normalized_shape, fn)
     eps = float(np.finfo(input.dtype).eps) if eps is None else _number(eps, "eps", fn, 0.0)
     weight = _param(weight, "weight", fn, norm_shape, input)
-    d = int(np.prod(norm_shape, dtype=np.int64))
+    d = int(math.prod(norm_shape))
     view = (int(input.numel() // d) if d else 0, d)
     args = (input,) if weight is None else (input, weight)
     return RMSNorm.apply(*args, view=view, eps=eps)

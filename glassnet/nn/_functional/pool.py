@@ -7,6 +7,7 @@ the same Functions on a 3-D :class:`~glassnet.ops.window.Window`.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -405,7 +406,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd, f
                                  f"{tuple(a + s for a, s in zip(default, stride))}")
     if nd == 1:
         out = (1,) + out
-    plane = int(np.prod(out))
+    plane = int(math.prod(out))
     if idx._data.size and (idx._data.min() < 0 or idx._data.max() >= plane):
         raise ValueError(f"{fn}: indices must lie in [0, {plane}) for output size "
                          f"{out[len(out) - nd:]}, got values in [{idx._data.min()}, "
@@ -446,7 +447,7 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd, fn):
     pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[nd]
     out = pool(input ** norm_type, kernel, stride, 0, ceil_mode)
     # torch: (sign(out) * relu(|out|)) * (kH * kW), then the 1/p-th power.
-    return (out * float(np.prod(kernel))) ** (1.0 / norm_type)
+    return (out * float(math.prod(kernel))) ** (1.0 / norm_type)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
