@@ -430,7 +430,7 @@ def test_direct_kernels_called_from_two_threads_at_once():
 def test_warm_up_loads_every_kernel_for_both_float_types():
     from glassnet.ops.kernels import (_batchnorm_numba, _dense_numba, _depthwise_numba,
                                       _elementwise_numba, _gemm_numba, _lstm_numba,
-                                      _pool_numba, warm_up)
+                                      _pool_numba, _winograd_numba, warm_up)
 
     warm_up()
     kernels = [getattr(_depthwise_numba, n) for n in
@@ -442,7 +442,8 @@ def test_warm_up_loads_every_kernel_for_both_float_types():
                 _elementwise_numba.clip_grad, _elementwise_numba.sgd_momentum,
                 _elementwise_numba.tanh_grad, _elementwise_numba.sigmoid_grad,
                 _lstm_numba.cell_forward, _lstm_numba.cell_backward, _pool_numba.max_pool,
-                _pool_numba.max_pool_arg, _pool_numba.max_pool_grad]
+                _pool_numba.max_pool_arg, _pool_numba.max_pool_grad,
+                _winograd_numba.input_tiles, _winograd_numba.output_tiles]
     for k in kernels:
         dtypes = {str(sig[0].dtype) for sig in k.signatures}
         assert {"float32", "float64"} <= dtypes, (k.__name__, dtypes)

@@ -11,7 +11,8 @@ def warm_up() -> None:
 
     from glassnet.ops.window import Window
     from glassnet.ops import _blas, _conv_engine
-    from glassnet.ops.kernels import batchnorm, dense, depthwise, elementwise, lstm, pool
+    from glassnet.ops.kernels import (batchnorm, dense, depthwise, elementwise, lstm, pool,
+                                      winograd)
 
     if not (depthwise.available() and batchnorm.available()):
         return
@@ -44,6 +45,9 @@ def warm_up() -> None:
                           c1.copy())
         lstm.cell_backward(c1, c1, c1.copy(), g4, c1, c1, g4, g4.copy())
         pool.max_pool(x, win)
+        v = np.empty((4, 4, 2, 1, 6), dt)  # Winograd F(2x2, 3x3): 2x2 tiles (+1 column)
+        winograd.input_tiles(x, v, (1, 1), 2, 3)
+        winograd.output_tiles(v, np.empty((1, 2, 4, 4), dt), 3)
         y, taps = pool.max_pool_arg(x, win)
         pool.max_pool_grad(y, taps, x.shape, win)
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,
