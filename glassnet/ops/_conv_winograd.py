@@ -255,8 +255,8 @@ def _run_chunks(n, nb, threads, dtype, body):
 
 
 def _fast_tiles(x, m):
-    """:mod:`glassnet.ops.kernels.winograd` when its kernels take this forward (F(2x2,
-    3x3) on a NumPy float array, numba installed), else None (the NumPy stages)."""
+    """:mod:`glassnet.ops.kernels.winograd` when its kernels take array ``x`` (F(2x2,
+    3x3), a NumPy float array, numba installed), else None (the NumPy stages)."""
     if m != 2:
         return None
     from glassnet.ops.kernels import winograd
@@ -474,14 +474,22 @@ def winograd_conv2d_weight_grad(gy: np.ndarray, x: np.ndarray, w_shape, padding=
     og = o // groups
     pshape = (a * a * groups, og, cg)
 
+    fast = _fast_tiles(x, m) if _fast_tiles(gy, m) is not None else None
+
     def chunk(ws, i0, i1):
         k = i1 - i0
-        xq = ws.get("xq", (m, m, c, k, th + 1, wq))
-        _phase_copy(xq, x[i0:i1], padding, m)
-        v = _input_transform(xq, m, th, ws)
-        gq = ws.get("gq", (m, m, o, k, th, wq))
-        _phase_copy(gq, gy[i0:i1], (0, 0), m)
-        wt = _grad_transform(gq, m, ws)
+        if fast is not None:
+            v = ws.get("v", (a, a, c, k, L))
+            fast.input_tiles(x[i0:i1], v, padding, th, wq)
+            wt = ws.get("w", (a, a, o, k, L))
+            fast.grad_tiles(gy[i0:i1], wt, th, wq)
+        else:
+            xq = ws.get("xq", (m, m, c, k, th + 1, wq))
+            _phase_copy(xq, x[i0:i1], padding, m)
+            v = _input_transform(xq, m, th, ws)
+            gq = ws.get("gq", (m, m, o, k, th, wq))
+            _phase_copy(gq, gy[i0:i1], (0, 0), m)
+            wt = _grad_transform(gq, m, ws)
         vv = v.reshape(a * a * groups, cg, k * L).transpose(0, 2, 1)
         # this worker's partial sum over its chunks, in its workspace
         first = "p" not in ws.extra

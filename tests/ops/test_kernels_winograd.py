@@ -1,7 +1,7 @@
 """Winograd F(2x2, 3x3)'s data transforms through the compiled kernels
 (glassnet.ops.kernels.winograd) give the NumPy stages' values bit for bit: the forward,
-the input gradient (a forward with the flipped kernel) and the transformed tiles
-themselves; torch agrees with the layer."""
+the input gradient (a forward with the flipped kernel), the weight gradient and the
+transformed tiles themselves; torch agrees with the layer."""
 import numpy as np
 import pytest
 
@@ -22,7 +22,7 @@ CASES = [(1, 3, 5, 7, 9, (1, 1), 1), (2, 4, 6, 8, 8, (1, 1), 2), (3, 2, 2, 5, 6,
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES)
-def test_forward_and_input_gradient_are_the_numpy_stages_bit_for_bit(case, dtype):
+def test_forward_and_gradients_are_the_numpy_stages_bit_for_bit(case, dtype):
     n, c, o, h, w, pad, groups = case
     rng = np.random.default_rng(5)
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
@@ -30,11 +30,14 @@ def test_forward_and_input_gradient_are_the_numpy_stages_bit_for_bit(case, dtype
     fast = wg.winograd_conv2d(x, wt, pad, groups=groups)
     gy = rng.standard_normal(fast.shape).astype(dtype)
     fast_gx = wg.winograd_conv2d_input_grad(gy, wt, x.shape, pad, groups=groups)
+    fast_gw = wg.winograd_conv2d_weight_grad(gy, x, wt.shape, pad, groups=groups)
     with _threads.disabled():
         ref = wg.winograd_conv2d(x, wt, pad, groups=groups)
         ref_gx = wg.winograd_conv2d_input_grad(gy, wt, x.shape, pad, groups=groups)
+        ref_gw = wg.winograd_conv2d_weight_grad(gy, x, wt.shape, pad, groups=groups)
     assert fast.dtype == dtype and np.array_equal(fast, ref)
     assert np.array_equal(fast_gx, ref_gx)
+    assert np.array_equal(fast_gw, ref_gw)
 
 
 @pytest.mark.parametrize("pads", [(1, 1), (0, 2), (-1, -1), (2, -1), (0, -3)])
@@ -61,6 +64,14 @@ def test_the_tiles_are_the_numpy_transforms(pads):
     wg._scatter_tiles(want, wg._output_transform(mt, 2, wg._Workspace(np.float32)), 2, th,
                       wq)
     assert np.array_equal(y, want)
+    # the output gradient's blocks (odd sizes: the last row/column of blocks is cut)
+    gy = rng.standard_normal((2, 5, ho, wo)).astype(np.float32)
+    wt = np.full((4, 4, 5, 2, L), np.nan, np.float32)
+    K.grad_tiles(gy, wt, th, wq)
+    gq = np.empty((2, 2, 5, 2, th, wq), np.float32)
+    wg._phase_copy(gq, gy, (0, 0), 2)
+    ref = wg._grad_transform(gq, 2, wg._Workspace(np.float32)).reshape(wt.shape)
+    assert np.array_equal(wt, ref)  # its garbage column is zero too
 
 
 def test_the_layer_matches_torch_through_the_kernels():

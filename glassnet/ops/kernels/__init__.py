@@ -48,6 +48,7 @@ def warm_up() -> None:
         v = np.empty((4, 4, 2, 1, 6), dt)  # Winograd F(2x2, 3x3): 2x2 tiles (+1 column)
         winograd.input_tiles(x, v, (1, 1), 2, 3)
         winograd.output_tiles(v, np.empty((1, 2, 4, 4), dt), 3)
+        winograd.grad_tiles(x, v, 2, 3)
         y, taps = pool.max_pool_arg(x, win)
         pool.max_pool_grad(y, taps, x.shape, win)
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,

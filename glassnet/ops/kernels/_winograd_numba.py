@@ -94,3 +94,57 @@ def output_tiles(mt, y, wq):
                     dst[r + 1, q] = (z10 - z20) - z30
                     if q + 1 < wo:
                         dst[r + 1, q + 1] = (z11 - z21) - z31
+
+
+@njit(parallel=True, cache=True)
+def grad_tiles(gy, wt, th, wq):
+    """``wt[k, l, o, n, ti*wq + tj] = (A g A^T)[k, l]`` for the 2x2 block ``g`` of the
+    output gradient ``gy[n, o]`` at ``(2 ti, 2 tj)`` (zeros past its edges); the last
+    tile of each row (the canvas' garbage column) is zero."""
+    n_, o_, ho, wo = gy.shape
+    tw = wq - 1
+    zero = gy.dtype.type(0)
+    w16 = wt.reshape(16, o_ * n_, th * wq)
+    for p in prange(o_ * n_):
+        o = p // n_
+        n = p - o * n_
+        src = gy[n, o]
+        for ti in range(th):
+            r = 2 * ti
+            for tj in range(wq):
+                col = ti * wq + tj
+                if tj == tw:
+                    for k in range(16):
+                        w16[k, p, col] = zero
+                    continue
+                q = 2 * tj
+                g00 = src[r, q]
+                g01 = src[r, q + 1] if q + 1 < wo else zero
+                g10 = src[r + 1, q] if r + 1 < ho else zero
+                g11 = src[r + 1, q + 1] if (r + 1 < ho and q + 1 < wo) else zero
+                # rows (over the block's rows): r[k, j]
+                r00 = g00
+                r01 = g01
+                r10 = g00 + g10
+                r11 = g01 + g11
+                r20 = g00 - g10
+                r21 = g01 - g11
+                r30 = -g10
+                r31 = -g11
+                # columns
+                w16[0, p, col] = r00
+                w16[1, p, col] = r00 + r01
+                w16[2, p, col] = r00 - r01
+                w16[3, p, col] = -r01
+                w16[4, p, col] = r10
+                w16[5, p, col] = r10 + r11
+                w16[6, p, col] = r10 - r11
+                w16[7, p, col] = -r11
+                w16[8, p, col] = r20
+                w16[9, p, col] = r20 + r21
+                w16[10, p, col] = r20 - r21
+                w16[11, p, col] = -r21
+                w16[12, p, col] = r30
+                w16[13, p, col] = r30 + r31
+                w16[14, p, col] = r30 - r31
+                w16[15, p, col] = -r31

@@ -1,10 +1,11 @@
-"""The data transforms of Winograd's F(2x2, 3x3) forward convolution in one pass each,
-on all cores, compiled with numba: the input's zero-padded 4x4 patches to ``B^T d B``
-(which the NumPy path does as a phase-split copy plus eight ufunc passes) and the
-products' 4x4 tiles to the cropped 2x2 outputs ``A^T m A`` (NumPy: four passes plus a
-strided scatter). The NumPy stages of :mod:`glassnet.ops._conv_winograd` stay the
-reference, bit-equal to these (the same additions in the same order), and run F(4x4,
-3x3), the gradients, other arrays and everything under
+"""The data transforms of Winograd's F(2x2, 3x3) convolution in one pass each, on all
+cores, compiled with numba: the input's zero-padded 4x4 patches to ``B^T d B`` (which the
+NumPy path does as a phase-split copy plus eight ufunc passes), the products' 4x4 tiles
+to the cropped 2x2 outputs ``A^T m A`` (NumPy: four passes plus a strided scatter), and,
+for the weight gradient, the output gradient's 2x2 blocks to ``A g A^T``. The NumPy
+stages of :mod:`glassnet.ops._conv_winograd` stay the reference, bit-equal to these (the
+same additions in the same order), and run F(4x4, 3x3), other arrays and everything
+under
 :class:`glassnet.ops.kernels._threads.disabled`."""
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from glassnet.ops.kernels import _threads as pool
 
-__all__ = ["available", "input_tiles", "output_tiles"]
+__all__ = ["available", "takes", "input_tiles", "output_tiles", "grad_tiles"]
 
 _kernels = None
 _missing = False
@@ -43,6 +44,14 @@ def output_tiles(mt, y, wq) -> None:
     ``y: (n, O, Ho, Wo)`` (C-contiguous), cropped to it."""
     with pool.LOCK:
         _build().output_tiles(mt, y, int(wq))
+
+
+def grad_tiles(gy, wt, th, wq) -> None:
+    """Fill ``wt: (4, 4, O, n, th*wq)`` with the transformed 2x2 blocks ``A g A^T`` of
+    the output gradient ``gy: (n, O, Ho, Wo)`` (the weight gradient's second operand);
+    tile column ``wq - 1`` of every row is zero."""
+    with pool.LOCK:
+        _build().grad_tiles(np.ascontiguousarray(gy), wt, int(th), int(wq))
 
 
 def _build():
