@@ -84,11 +84,20 @@ def test_the_result_does_not_depend_on_the_thread_count():
 
 
 def test_plan_cuts_by_the_shapes_only():
-    assert G.plan(128, 512, 1) == (False, 64, 8)     # columns, 8 blocks
-    assert G.plan(1000, 17, 1) == (True, 128, 8)     # rows when C is tall
-    assert G.plan(64, 100, 1) == (False, 64, 2)      # at least 64 per block
-    assert G.plan(3000, 17, 1) == (True, 384, 8)
-    assert G.plan(32, 4096, 16) == (False, 4096, 1)  # a batch of 16: one block each
+    assert G.plan(128, 512, 1, 8) == (False, 64, 8)     # columns, 8 blocks
+    assert G.plan(1000, 17, 1, 8) == (True, 128, 8)     # rows when C is tall
+    assert G.plan(64, 100, 1, 8) == (False, 64, 2)      # at least 64 per block
+    assert G.plan(3000, 17, 1, 8) == (True, 384, 8)
+    assert G.plan(32, 4096, 16, 8) == (False, 4096, 1)  # a batch of 16: one block each
+    assert G.plan(128, 512, 1, 4) == (False, 128, 4)
+    assert G.plan(128, 512, 1) == G.plan(128, 512, 1, G._BLOCKS)
+
+
+def test_blocks_follow_the_machine_not_the_thread_count(monkeypatch):
+    # twice the cores, as a power of two, at least 4
+    for cores, want in ((1, 4), (2, 4), (3, 8), (4, 8), (6, 16), (16, 32)):
+        monkeypatch.setattr(G.os, "sched_getaffinity", lambda pid, c=cores: set(range(c)))
+        assert G._machine_blocks() == want
 
 
 def _scipy_lp64_sgemm():

@@ -17,6 +17,8 @@ the same calls in a loop).
 """
 from __future__ import annotations
 
+import os
+
 from glassnet.ops.kernels import _threads as pool
 
 __all__ = ["MIN_MNK", "available", "spread"]
@@ -25,7 +27,22 @@ __all__ = ["MIN_MNK", "available", "spread"]
 # ~15 us (150 GFLOPS) the launch and the cost of cutting them into blocks eat the gain.
 MIN_MNK = 1 << 21
 _MIN_BLOCK = 64  # rows or columns per block, at least
-_BLOCKS = 8  # a large product is cut into (up to) this many blocks
+
+
+def _machine_blocks() -> int:
+    """Blocks per large product: twice the machine's cores as a power of two, at least 4
+    (a property of the machine, not of the thread count in use, so results stay the same
+    under ``set_num_threads``). Fewer, larger blocks run faster per call: MLP training
+    on 2 cores 42600 img/s with 8 blocks, 44600 with 4; LSTM 9190 / 9540 (alternating
+    steps, one process)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not on every platform
+        cores = os.cpu_count() or 1
+    return max(4, 1 << (2 * cores - 1).bit_length())
+
+
+_BLOCKS = _machine_blocks()  # a large product is cut into (up to) this many blocks
 
 _kernels = None
 _missing = False
@@ -36,14 +53,14 @@ def available() -> bool:
     return _build() is not None
 
 
-def plan(m: int, n: int, count: int) -> tuple[bool, int, int]:
+def plan(m: int, n: int, count: int, blocks: int | None = None) -> tuple[bool, int, int]:
     """``(by_rows, step, blocks)``: how :func:`spread` cuts ``count`` products whose C is
     ``m x n``: along the longer side of C, in blocks of ``step`` (a multiple of 16, at
-    least ``_MIN_BLOCK``) so that there are about ``_BLOCKS`` calls in all; fixed by the
-    shapes alone, never by the thread count."""
+    least ``_MIN_BLOCK``) so that there are about ``blocks`` (default: the machine's
+    ``_BLOCKS``) calls in all; fixed by the shapes alone, never by the thread count."""
     by_rows = m > n
     dim = m if by_rows else n
-    want = max(1, -(-_BLOCKS // count))
+    want = max(1, -(-(blocks or _BLOCKS) // count))
     step = max(_MIN_BLOCK, -(-dim // want))
     step = -(-step // 16) * 16
     return by_rows, step, -(-dim // step)
