@@ -187,6 +187,12 @@ WINOGRAD_MIN_CHANNELS = 128
 # 16 -> 16 at 32x32 33 vs 55 ms, 32 -> 32 at 16x16 34 vs 40 ms, 64 -> 64 at 8x8 37 vs
 # 32 ms; LeNet's 5x5 layers 4.7 vs 11 ms and 8 vs 17 ms).
 DIRECT_MAX_CHANNELS = 32
+# With Intel MKL making the products (glassnet.ops._blas.IS_MKL) the shifted GEMMs win
+# from 16 input channels on (2 threads, batch 128, forward + both gradients, direct vs
+# shift: 16 -> 16 at 32x32 19.0 vs 16.1 ms, 32 -> 32 at 16x16 16.8 vs 11.7, 64 -> 64 at
+# 8x8 16.8 vs 10.8; but 3 -> 16 at 32x32 5.0 vs 8.9, LeNet's 1 -> 6 and 6 -> 16 5x5 2.4
+# vs 2.9 and 3.1 vs 4.3): the direct kernels keep the layers with few input channels.
+DIRECT_MAX_INPUT_CHANNELS_MKL = 8
 
 
 class use_algorithm:
@@ -270,6 +276,7 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
             and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
         return "winograd"
     if (not transposed and max(w.shape[0], w.shape[1]) <= DIRECT_MAX_CHANNELS
+            and w.shape[1] <= _direct_max_input_channels()
             and not _mostly_garbage(win) and _direct_ok(x, w, groups, win)):
         return "direct"
     if not transposed and (_few_input_channels(w, groups) or _mostly_garbage(win)):
@@ -282,6 +289,12 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
 # are too thin to run near peak, and one im2col GEMM with K = C_in * taps wins (measured,
 # 1 thread: 1x28x28 5x5 -> 6: 23 vs 13 ms; 6x14x14 5x5 -> 16: 20 vs 14 ms; 1x8x8 3x3 -> 32:
 # 2.1 vs 1.0 ms; but 3x32x32 3x3 -> 16: shift 26 vs 29 ms and 16 channels: 48 vs 105 ms).
+def _direct_max_input_channels() -> int:
+    from glassnet.ops import _blas
+
+    return DIRECT_MAX_INPUT_CHANNELS_MKL if _blas.IS_MKL else DIRECT_MAX_CHANNELS
+
+
 def _mostly_garbage(win) -> bool:
     """The shifted GEMMs compute every canvas position of the padded plane; when the
     output is much smaller (a valid convolution with a large kernel: LeNet's last 5x5

@@ -96,24 +96,31 @@ def _win(h, w, k, p):
 
 
 def test_dispatcher_picks_direct_for_narrow_stride_1_layers_only():
-    x16 = np.zeros((2, 16, 32, 32), np.float32)
-    w16 = np.zeros((16, 16, 3, 3), np.float32)
-    assert choose_algorithm(x16, w16, 1, _win(32, 32, 3, 1)) == "direct"
+    from glassnet.ops import _blas
+
+    x8 = np.zeros((2, 8, 32, 32), np.float32)
+    w8 = np.zeros((16, 8, 3, 3), np.float32)
+    assert choose_algorithm(x8, w8, 1, _win(32, 32, 3, 1)) == "direct"
     x1 = np.zeros((2, 1, 28, 28), np.float32)
     assert choose_algorithm(x1, np.zeros((6, 1, 5, 5), np.float32), 1,
                             _win(28, 28, 5, 2)) == "direct"   # LeNet-5's first layer
+    # 16 input channels: direct against OpenBLAS, MKL's shifted GEMMs beat it
+    x16 = np.zeros((2, 16, 32, 32), np.float32)
+    w16 = np.zeros((16, 16, 3, 3), np.float32)
+    assert choose_algorithm(x16, w16, 1, _win(32, 32, 3, 1)) == (
+        "shift" if _blas.IS_MKL else "direct")
     x64 = np.zeros((2, 64, 8, 8), np.float32)
     assert choose_algorithm(x64, np.zeros((64, 64, 3, 3), np.float32), 1,
                             _win(8, 8, 3, 1)) == "shift"      # wider: the GEMMs win
     s2 = Window((32, 32), (16, 16), (3, 3), (2, 2), (1, 1), (1, 1))
-    assert choose_algorithm(x16, w16, 1, s2) != "direct"      # stride 2
-    assert choose_algorithm(x16, np.zeros((16, 8, 3, 3), np.float32), 2,
+    assert choose_algorithm(x8, w8, 1, s2) != "direct"        # stride 2
+    assert choose_algorithm(x8, np.zeros((16, 4, 3, 3), np.float32), 2,
                             _win(32, 32, 3, 1)) != "direct"   # groups
-    assert choose_algorithm(x16, w16, 1, _win(32, 32, 3, 1), transposed=True) != "direct"
-    assert choose_algorithm(x16.astype(np.int32), w16.astype(np.int32), 1,
+    assert choose_algorithm(x8, w8, 1, _win(32, 32, 3, 1), transposed=True) != "direct"
+    assert choose_algorithm(x8.astype(np.int32), w8.astype(np.int32), 1,
                             _win(32, 32, 3, 1)) != "direct"
     with _threads.disabled():
-        assert choose_algorithm(x16, w16, 1, _win(32, 32, 3, 1)) == "shift"
+        assert choose_algorithm(x8, w8, 1, _win(32, 32, 3, 1)) != "direct"
 
 
 @pytest.mark.parametrize("kw", [dict(stride=2), dict(groups=2)], ids=["stride", "groups"])
