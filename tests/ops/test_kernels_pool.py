@@ -87,3 +87,43 @@ def test_each_pass_takes_its_kernel():
     finally:
         P.max_pool, P.max_pool_arg, P.max_pool_grad = orig
     assert calls == ["train", "grad", "infer"]
+
+
+AVG_KWS = [dict(kernel_size=2, stride=2),                                  # LeNet's, tiled
+           dict(kernel_size=3, stride=2, padding=1),
+           dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+           dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), ceil_mode=True),
+           dict(kernel_size=3, stride=1, padding=1, divisor_override=5),
+           dict(kernel_size=(2, 3), stride=(3, 2), ceil_mode=True, count_include_pad=False)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw", AVG_KWS)
+def test_avg_pool_and_its_gradient_are_the_reference_bit_for_bit(dtype, kw):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 3, 9, 11)).astype(dtype)
+    x[0, 0, :3, :3] = -0.0  # signed zeros next to the padding
+    x[1, 2, 4, 4] = np.inf
+    t = gn.tensor(x, requires_grad=True)
+    y = F.avg_pool2d(t, **kw)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(gn.tensor(g))
+    fast, fast_gx = y.detach().numpy(), t.grad.numpy()
+    with _threads.disabled():
+        t2 = gn.tensor(x, requires_grad=True)
+        y2 = F.avg_pool2d(t2, **kw)
+        y2.backward(gn.tensor(g))
+    ref, ref_gx = y2.detach().numpy(), t2.grad.numpy()
+    assert fast.shape == ref.shape and fast.dtype == ref.dtype
+    assert np.array_equal(fast, ref, equal_nan=True)
+    assert np.array_equal(np.signbit(fast), np.signbit(ref))
+    assert np.array_equal(fast_gx, ref_gx)
+    torch = pytest.importorskip("torch")
+    rx = torch.tensor(x, requires_grad=True)
+    ry = torch.nn.functional.avg_pool2d(rx, **kw)
+    ry.backward(torch.tensor(g))
+    finite = np.isfinite(fast)
+    np.testing.assert_allclose(fast[finite], ry.detach().numpy()[finite], rtol=1e-5,
+                               atol=1e-6)
+    assert np.array_equal(np.isfinite(fast), np.isfinite(ry.detach().numpy()))
+    np.testing.assert_allclose(fast_gx, rx.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -51,6 +51,7 @@ def warm_up() -> None:
         winograd.grad_tiles(x, v, 2, 3)
         y, taps = pool.max_pool_arg(x, win)
         pool.max_pool_grad(y, taps, x.shape, win)
+        pool.avg_pool_grad(pool.avg_pool(x, win, 9.0), x.shape, win, 9.0)
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,
                                  dampening=0, weight_decay=0, nesterov=False,
                                  maximize=False)

@@ -98,3 +98,73 @@ def max_pool_grad(g, arg, gx, kh, kw, sh, sw, ph, pw, dh, dw):
                 u = t // kw
                 v = t - u * kw
                 dst[i * sh - ph + u * dh, j * sw - pw + v * dw] += g[n, c, i, j]
+
+
+@njit(parallel=True, cache=True)
+def avg_pool(x, div, out, kh, kw, sh, sw, ph, pw, dh, dw):
+    """``out[n, c, i, j]`` = the sum of the window's taps in row-major order (a tap
+    outside the input adds +0, as the reference's zero-padded grid does) divided by
+    ``div[i, j]``; each output row is one accumulator row, updated tap by tap."""
+    n_, c_, h_, w_ = x.shape
+    ho, wo = out.shape[2], out.shape[3]
+    zero = x.dtype.type(0)
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        src = x[n, c]
+        dst = out[n, c]
+        for i in range(ho):
+            acc = dst[i]
+            for u in range(kh):
+                r = i * sh - ph + u * dh
+                inside = 0 <= r < h_
+                for v in range(kw):
+                    off = v * dw - pw
+                    j0, j1 = _cols(off, sw, w_, wo)
+                    if not inside:
+                        j0 = j1 = wo
+                    j1 = max(j0, j1)
+                    if u == 0 and v == 0:
+                        acc[:j0] = zero
+                        if inside:
+                            row = src[r]
+                            for j in range(j0, j1):
+                                acc[j] = row[j * sw + off]
+                        acc[j1:] = zero
+                        continue
+                    for j in range(j0):
+                        acc[j] = acc[j] + zero
+                    if inside:
+                        row = src[r]
+                        for j in range(j0, j1):
+                            acc[j] = acc[j] + row[j * sw + off]
+                    for j in range(j1, wo):
+                        acc[j] = acc[j] + zero
+            d = div[i]
+            for j in range(wo):
+                acc[j] = acc[j] / d[j]
+
+
+@njit(parallel=True, cache=True)
+def avg_pool_grad(g, div, gx, kh, kw, sh, sw, ph, pw, dh, dw):
+    """Adds ``g[n, c, i, j] / div[i, j]`` into ``gx`` (zero on entry) at every in-bounds
+    tap of window ``(i, j)``, tap by tap over the plane (the reference's order)."""
+    n_, c_, ho, wo = g.shape
+    h_, w_ = gx.shape[2], gx.shape[3]
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        gd = g[n, c] / div
+        dst = gx[n, c]
+        for u in range(kh):
+            for v in range(kw):
+                off = v * dw - pw
+                j0, j1 = _cols(off, sw, w_, wo)
+                for i in range(ho):
+                    r = i * sh - ph + u * dh
+                    if r < 0 or r >= h_:
+                        continue
+                    row = dst[r]
+                    src = gd[i]
+                    for j in range(j0, j1):
+                        row[j * sw + off] += src[j]

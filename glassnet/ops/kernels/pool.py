@@ -1,17 +1,20 @@
-"""2-D max pooling in one pass on all cores, compiled with numba: for inference (no
-argmax), for training with the tap of every maximum (torch's choices on ties, NaN and
-windows of -inf), and its backward pass (each gradient added at its maximum's input
-position). :class:`glassnet.ops.pool.MaxPool2d`'s NumPy code (a ``-inf``-padded phase
-grid, one ``maximum`` pass per tap, the argmax by comparisons) stays the reference, which
-the tests compare with, and runs everything else: 3-D pooling, other arrays, and
-everything under :class:`glassnet.ops.kernels._threads.disabled`."""
+"""2-D max and average pooling in one pass on all cores, compiled with numba: max
+pooling for inference (no argmax), for training with the tap of every maximum (torch's
+choices on ties, NaN and windows of -inf), and its backward pass (each gradient added at
+its maximum's input position); average pooling and its backward pass, bit-equal to the
+NumPy code (the same additions in the same order). The NumPy code of
+:class:`glassnet.ops.pool.MaxPool2d` / :class:`~glassnet.ops.pool.AvgPool2d` (a padded
+phase grid, one pass per tap) stays the reference, which the tests compare with, and
+runs everything else: 3-D pooling, other arrays, and everything under
+:class:`glassnet.ops.kernels._threads.disabled`."""
 from __future__ import annotations
 
 import numpy as np
 
 from glassnet.ops.kernels import _threads as pool
 
-__all__ = ["available", "max_pool", "max_pool_arg", "max_pool_grad"]
+__all__ = ["available", "max_pool", "max_pool_arg", "max_pool_grad", "avg_pool",
+           "avg_pool_grad"]
 
 _kernels = None
 _missing = False
@@ -57,6 +60,35 @@ def max_pool_grad(g, arg, in_shape, win):
         _build().max_pool_grad(np.ascontiguousarray(g), arg, gx, *win.kernel, *win.stride,
                                *win.pad, *win.dilation)
     return gx
+
+
+def avg_pool(x, win, divisor):
+    """The average-pooled ``(N, C, *win.out_size)`` of ``x`` (2-D windows; ``divisor`` a
+    number or an ``out_size`` array), or None when the kernel does not take it."""
+    if not _ok(x, win):
+        return None
+    out = np.empty(x.shape[:2] + tuple(win.out_size), dtype=x.dtype)
+    with pool.LOCK:
+        _build().avg_pool(np.ascontiguousarray(x), _div(divisor, win, x.dtype), out,
+                          *win.kernel, *win.stride, *win.pad, *win.dilation)
+    return out
+
+
+def avg_pool_grad(g, in_shape, win, divisor):
+    """The input gradient ``(N, C, *in_size)`` of :func:`avg_pool` for ``g``, or None."""
+    if not _ok(g, win):
+        return None
+    gx = np.zeros(in_shape, dtype=g.dtype)
+    with pool.LOCK:
+        _build().avg_pool_grad(np.ascontiguousarray(g), _div(divisor, win, g.dtype), gx,
+                               *win.kernel, *win.stride, *win.pad, *win.dilation)
+    return gx
+
+
+def _div(divisor, win, dtype):
+    # the reference divides by ``asarray(divisor, dtype)``: the same rounding here
+    d = np.asarray(divisor, dtype=dtype)
+    return np.ascontiguousarray(np.broadcast_to(d, tuple(win.out_size)))
 
 
 def _ok(x, win) -> bool:
