@@ -90,9 +90,11 @@ def _mkl():
             continue
         try:
             lib = ctypes.CDLL(hits[0], mode=ctypes.RTLD_LOCAL)
-        except OSError:  # pragma: no cover - a broken install: use NumPy's BLAS
+            set_layer = lib.MKL_Set_Threading_Layer
+        except (OSError, AttributeError):  # pragma: no cover - a broken install
             return None
-        lib.MKL_Set_Threading_Layer(_MKL_SEQUENTIAL)
+        if set_layer(_MKL_SEQUENTIAL) != _MKL_SEQUENTIAL:  # pragma: no cover - refused
+            return None
         return hits[0], lib
     return None
 
