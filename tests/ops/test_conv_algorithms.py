@@ -91,6 +91,8 @@ DEPTHWISE = [  # (n, channels, multiplier, kernel, stride, padding, dilation, si
     (2, 3, 3, (3, 5), (3, 1), (0, 2), (1, 2), (10, 11)),   # stride 3, multiplier 3
     (1, 2, 1, (1, 1), (1, 1), (0, 0), (1, 1), (4, 5)),     # 1x1 depthwise
     (2, 2, 2, (3, 3), (1, 1), (3, 2), (2, 1), (5, 6)),     # padding beyond the reach
+    (2, 3, 1, (5, 5), (2, 2), (2, 2), (1, 1), (12, 10)),   # stride 2: even/odd columns
+    (1, 2, 1, (3, 3), (2, 2), (0, 0), (1, 1), (6, 8)),     # stride 2, unpadded, even width
 ]
 # The direct kernels (numba) where installed, and the NumPy reference in any case.
 DW_PATHS = (["direct"] if dw_kernels.available() else []) + ["numpy"]

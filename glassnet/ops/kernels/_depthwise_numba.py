@@ -28,10 +28,15 @@ def fwd(x, w, b, out, sh, sw, ph, pw, dh, dw):
     o_, _, kh, kw = w.shape
     ho, wo = out.shape[2], out.shape[3]
     m = o_ // c_
+    split = sw == 2 and dw == 1
     for p in prange(n_ * o_):
         n = p // o_
         o = p - n * o_
         c = o // m
+        # stride 2: each input row split into its even and odd columns (contiguous), so
+        # that every tap reads a contiguous slice (strided loads do not vectorise)
+        ev = np.empty((w_ + 1) // 2, x.dtype)
+        od = np.empty(w_ // 2, x.dtype)
         for oh in range(ho):
             orow = out[n, o, oh]
             bv = b[o]
@@ -42,6 +47,22 @@ def fwd(x, w, b, out, sh, sw, ph, pw, dh, dw):
                 if ih < 0 or ih >= h_:
                     continue
                 xrow = x[n, c, ih]
+                if split:
+                    for q in range(od.shape[0]):
+                        ev[q] = xrow[2 * q]
+                        od[q] = xrow[2 * q + 1]
+                    if w_ % 2:
+                        ev[w_ // 2] = xrow[w_ - 1]
+                    for j in range(kw):
+                        wv = w[o, 0, i, j]
+                        off = j - pw
+                        lo, hi = _cols(off, 2, w_, wo)
+                        if hi <= lo:
+                            continue
+                        half = off // 2  # column 2*ow + off = 2*(ow + half) + off % 2
+                        src = ev if off % 2 == 0 else od
+                        _axpy(orow[lo:hi], wv, src[lo + half:hi + half])
+                    continue
                 for j in range(kw):
                     wv = w[o, 0, i, j]
                     off = j * dw - pw
