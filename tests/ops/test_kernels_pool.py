@@ -127,3 +127,27 @@ def test_avg_pool_and_its_gradient_are_the_reference_bit_for_bit(dtype, kw):
                                atol=1e-6)
     assert np.array_equal(np.isfinite(fast), np.isfinite(ry.detach().numpy()))
     np.testing.assert_allclose(fast_gx, rx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("width", [10, 11])
+@pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=2, stride=2), dict(kernel_size=3, stride=2)])
+def test_stride_2_rows_split_into_even_and_odd_columns_give_the_reference(kw, width):
+    # the stride-2 path reads each input row's even and odd columns as two rows
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 3, 7, width)).astype(np.float32)
+    x[0, 0, 2, :4] = [np.nan, 1.0, 1.0, -np.inf]
+    t = gn.tensor(x, requires_grad=True)
+    y = F.max_pool2d(t, **kw)
+    with gn.no_grad():
+        y_infer = F.max_pool2d(t, **kw).numpy()
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(gn.tensor(g))
+    with _threads.disabled():
+        t2 = gn.tensor(x, requires_grad=True)
+        y2 = F.max_pool2d(t2, **kw)
+        y2.backward(gn.tensor(g))
+    ref = y2.detach().numpy()
+    assert np.array_equal(y.detach().numpy(), ref, equal_nan=True)
+    assert np.array_equal(y_infer, ref, equal_nan=True)
+    np.testing.assert_allclose(t.grad.numpy(), t2.grad.numpy(), rtol=1e-6, atol=1e-7)

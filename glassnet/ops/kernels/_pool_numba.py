@@ -15,6 +15,17 @@ def _cols(off, sw, w_, wo):
     return j0, min(wo, (w_ - 1 - off) // sw + 1)
 
 
+@njit(inline="always")
+def _split(row, ev, od):
+    """``ev``/``od`` = the even/odd columns of ``row`` (stride-2 taps then read contiguous
+    slices: strided loads do not vectorise)."""
+    for q in range(od.shape[0]):
+        ev[q] = row[2 * q]
+        od[q] = row[2 * q + 1]
+    if ev.shape[0] > od.shape[0]:
+        ev[od.shape[0]] = row[2 * od.shape[0]]
+
+
 @njit(parallel=True, cache=True)
 def max_pool(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
     """``out[n, c, i, j]`` = max of the window at ``(i*sh - ph, j*sw - pw)``, taps
@@ -25,11 +36,14 @@ def max_pool(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
     n_, c_, h_, w_ = x.shape
     ho, wo = out.shape[2], out.shape[3]
     ninf = x.dtype.type(-np.inf)
+    split = sw == 2 and dw == 1
     for p in prange(n_ * c_):
         n = p // c_
         c = p - n * c_
         src = x[n, c]
         dst = out[n, c]
+        ev = np.empty((w_ + 1) // 2, x.dtype)
+        od = np.empty(w_ // 2, x.dtype)
         for i in range(ho):
             acc = dst[i]
             acc[:] = ninf
@@ -38,6 +52,19 @@ def max_pool(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
                 if r < 0 or r >= h_:
                     continue
                 row = src[r]
+                if split:
+                    _split(row, ev, od)
+                    for v in range(kw):
+                        off = v - pw
+                        j0, j1 = _cols(off, 2, w_, wo)
+                        half = off // 2  # column 2*j + off = 2*(j + half) + off % 2
+                        seg = (ev if off % 2 == 0 else od)[j0 + half:j1 + half]
+                        a_ = acc[j0:j1]
+                        for t in range(j1 - j0):
+                            val = seg[t]
+                            a = a_[t]
+                            a_[t] = val if (val > a or val != val) else a
+                    continue
                 for v in range(kw):
                     off = v * dw - pw
                     j0, j1 = _cols(off, sw, w_, wo)
@@ -55,10 +82,13 @@ def max_pool_arg(x, out, arg, kh, kw, sh, sw, ph, pw, dh, dw):
     n_, c_, h_, w_ = x.shape
     ho, wo = out.shape[2], out.shape[3]
     ninf = x.dtype.type(-np.inf)
+    split = sw == 2 and dw == 1
     for p in prange(n_ * c_):
         n = p // c_
         c = p - n * c_
         src = x[n, c]
+        ev = np.empty((w_ + 1) // 2, x.dtype)
+        od = np.empty(w_ // 2, x.dtype)
         for i in range(ho):
             acc = out[n, c, i]
             at = arg[n, c, i]
@@ -69,6 +99,22 @@ def max_pool_arg(x, out, arg, kh, kw, sh, sw, ph, pw, dh, dw):
                 if r < 0 or r >= h_:
                     continue
                 row = src[r]
+                if split:
+                    _split(row, ev, od)
+                    for v in range(kw):
+                        off = v - pw
+                        j0, j1 = _cols(off, 2, w_, wo)
+                        half = off // 2
+                        seg = (ev if off % 2 == 0 else od)[j0 + half:j1 + half]
+                        a_ = acc[j0:j1]
+                        t_ = at[j0:j1]
+                        t = u * kw + v
+                        for q in range(j1 - j0):
+                            val = seg[q]
+                            if t_[q] < 0 or val > a_[q] or val != val:
+                                a_[q] = val
+                                t_[q] = t
+                    continue
                 for v in range(kw):
                     off = v * dw - pw
                     j0, j1 = _cols(off, sw, w_, wo)
