@@ -474,7 +474,7 @@ def winograd_conv2d_weight_grad(gy: np.ndarray, x: np.ndarray, w_shape, padding=
     og = o // groups
     pshape = (a * a * groups, og, cg)
 
-    fast = _fast_tiles(x, m) if _fast_tiles(gy, m) is not None else None
+    fast = _fast_tiles(x, m) and _fast_tiles(gy, m)  # the kernels take both, or None
 
     def chunk(ws, i0, i1):
         k = i1 - i0

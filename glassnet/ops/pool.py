@@ -180,10 +180,9 @@ class AvgPool2d(Function):
         win = window
         self.win, self.divisor = win, divisor
         self.in_shape = x.shape
-        if win.nd == 2:
-            out = _pool_kernels().avg_pool(x, win, divisor)
-            if out is not None:
-                return out
+        out = _pool_kernels().avg_pool(x, win, divisor)  # 2-D, where the kernel runs
+        if out is not None:
+            return out
         self.tiled = _tiles(win)
         if self.tiled:
             taps = _tile_taps(x, win)
@@ -202,10 +201,9 @@ class AvgPool2d(Function):
 
     def backward(self, g):
         win = self.win
-        if win.nd == 2:
-            gx = _pool_kernels().avg_pool_grad(g, self.in_shape, win, self.divisor)
-            if gx is not None:
-                return gx
+        gx = _pool_kernels().avg_pool_grad(g, self.in_shape, win, self.divisor)
+        if gx is not None:
+            return gx
         xp = get_array_module(g)
         gd = g / xp.asarray(self.divisor, dtype=g.dtype)
         if _tiles(win):

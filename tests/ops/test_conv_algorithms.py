@@ -48,6 +48,19 @@ def _arrays(cfg, transposed, dtype, seed=0):
     return x, w, b, dict(stride=s, padding=p, dilation=d, groups=g)
 
 
+def _agrees_with_torch(y, ty, ours, ref, rng):
+    """glassnet's output ``y`` and torch's ``ty``, then the gradients of the inputs
+    ``ours`` / ``ref`` for one random cotangent from ``rng``: equal at 1e-4 (float32)."""
+    import torch
+
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(gn.tensor(cot))
+    ty.backward(torch.tensor(cot))
+    for a, t in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("transposed", [False, True], ids=["conv", "convT"])
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 @pytest.mark.parametrize("algo", GENERAL)
@@ -76,12 +89,7 @@ def test_float32_matches_torch(algo, cfg, transposed):
     with use_algorithm(algo):
         y = fn(*ours, **kw)
     ty = tfn(*ref, **kw)
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
-    cot = np.random.default_rng(2).standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(gn.tensor(cot))
-    ty.backward(torch.tensor(cot))
-    for a, t in zip(ours, ref):
-        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+    _agrees_with_torch(y, ty, ours, ref, np.random.default_rng(2))
 
 
 DEPTHWISE = [  # (n, channels, multiplier, kernel, stride, padding, dilation, size)
@@ -125,12 +133,7 @@ def test_depthwise_gradcheck_and_torch(cfg, path):
     ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b)]
     y = f(*ours)
     ty = torch.nn.functional.conv2d(*ref, **kw)
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
-    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(gn.tensor(cot))
-    ty.backward(torch.tensor(cot))
-    for a, t in zip(ours, ref):
-        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+    _agrees_with_torch(y, ty, ours, ref, rng)
 
 
 @pytest.mark.skipif(not dw_kernels.available(), reason="numba not installed")
@@ -186,12 +189,7 @@ def test_pointwise_gradcheck_and_torch(cfg):
     ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
     y = f(*ours)
     ty = getattr(torch.nn.functional, fn.__name__)(*ref, stride=s)
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
-    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(gn.tensor(cot))
-    ty.backward(torch.tensor(cot))
-    for a, t in zip(ours, ref):
-        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+    _agrees_with_torch(y, ty, ours, ref, rng)
 
 
 WHOLE = [  # (nd, n, c, o, size, stride, bias): one window over the whole input
@@ -223,12 +221,7 @@ def test_whole_input_window_is_a_pointwise_product_gradcheck_and_torch(cfg):
         assert y.grad_fn.algo == "pointwise"  # chosen, not forced
     ty = getattr(torch.nn.functional, fn.__name__)(*ref, stride=s)
     assert tuple(y.shape) == tuple(ty.shape) == (n, o) + (1,) * nd
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
-    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(gn.tensor(cot))
-    ty.backward(torch.tensor(cot))
-    for a, t in zip(ours, ref):
-        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+    _agrees_with_torch(y, ty, ours, ref, rng)
 
 
 def test_pointwise_is_chosen_for_1x1_and_refuses_other_layers():
@@ -275,12 +268,7 @@ def test_winograd_gradcheck_and_torch(cfg):
     ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b)]
     y = f(*ours)
     ty = torch.nn.functional.conv2d(*ref, **kw)
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
-    cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(gn.tensor(cot))
-    ty.backward(torch.tensor(cot))
-    for a, t in zip(ours, ref):
-        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+    _agrees_with_torch(y, ty, ours, ref, rng)
 
 
 def test_winograd_refuses_layers_it_cannot_run():

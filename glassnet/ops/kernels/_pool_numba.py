@@ -26,6 +26,14 @@ def _split(row, ev, od):
         ev[od.shape[0]] = row[2 * od.shape[0]]
 
 
+@njit(inline="always")
+def _columns(ev, od, off, j0, j1):
+    """Columns ``2*j + off`` (``j0 <= j < j1``) of a row split by :func:`_split`: one
+    contiguous slice, as ``2*j + off = 2*(j + off // 2) + off % 2``."""
+    half = off // 2
+    return (ev if off % 2 == 0 else od)[j0 + half:j1 + half]
+
+
 @njit(parallel=True, cache=True)
 def max_pool(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
     """``out[n, c, i, j]`` = max of the window at ``(i*sh - ph, j*sw - pw)``, taps
@@ -57,8 +65,7 @@ def max_pool(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
                     for v in range(kw):
                         off = v - pw
                         j0, j1 = _cols(off, 2, w_, wo)
-                        half = off // 2  # column 2*j + off = 2*(j + half) + off % 2
-                        seg = (ev if off % 2 == 0 else od)[j0 + half:j1 + half]
+                        seg = _columns(ev, od, off, j0, j1)
                         a_ = acc[j0:j1]
                         for t in range(j1 - j0):
                             val = seg[t]
@@ -104,8 +111,7 @@ def max_pool_arg(x, out, arg, kh, kw, sh, sw, ph, pw, dh, dw):
                     for v in range(kw):
                         off = v - pw
                         j0, j1 = _cols(off, 2, w_, wo)
-                        half = off // 2
-                        seg = (ev if off % 2 == 0 else od)[j0 + half:j1 + half]
+                        seg = _columns(ev, od, off, j0, j1)
                         a_ = acc[j0:j1]
                         t_ = at[j0:j1]
                         t = u * kw + v

@@ -53,6 +53,19 @@ def load(name: str):
         return None
 
 
+def loader(name: str):
+    """A function that returns :func:`load`'s module for ``name`` (or None), loading it
+    on its first call only: each kernel module's ``_build``."""
+    found = []
+
+    def build():
+        if not found:
+            found.append(load(name))
+        return found[0]
+
+    return build
+
+
 def configure() -> None:
     """Call before the first parallel kernel runs (numba reads its configuration from
     the environment, and reads it again when it compiles, so the choice is made there).

@@ -96,6 +96,15 @@ def output_tiles(mt, y, wq):
                         dst[r + 1, q + 1] = (z11 - z21) - z31
 
 
+@njit(inline="always")
+def _a_row(w16, k0, p, col, r0, r1):
+    """Row ``(r0, r1)`` of ``A g`` times ``A^T``: ``w16[k0 .. k0 + 3, p, col]``."""
+    w16[k0, p, col] = r0
+    w16[k0 + 1, p, col] = r0 + r1
+    w16[k0 + 2, p, col] = r0 - r1
+    w16[k0 + 3, p, col] = -r1
+
+
 @njit(parallel=True, cache=True)
 def grad_tiles(gy, wt, th, wq):
     """``wt[k, l, o, n, ti*wq + tj] = (A g A^T)[k, l]`` for the 2x2 block ``g`` of the
@@ -122,29 +131,9 @@ def grad_tiles(gy, wt, th, wq):
                 g01 = src[r, q + 1] if q + 1 < wo else zero
                 g10 = src[r + 1, q] if r + 1 < ho else zero
                 g11 = src[r + 1, q + 1] if (r + 1 < ho and q + 1 < wo) else zero
-                # rows (over the block's rows): r[k, j]
-                r00 = g00
-                r01 = g01
-                r10 = g00 + g10
-                r11 = g01 + g11
-                r20 = g00 - g10
-                r21 = g01 - g11
-                r30 = -g10
-                r31 = -g11
-                # columns
-                w16[0, p, col] = r00
-                w16[1, p, col] = r00 + r01
-                w16[2, p, col] = r00 - r01
-                w16[3, p, col] = -r01
-                w16[4, p, col] = r10
-                w16[5, p, col] = r10 + r11
-                w16[6, p, col] = r10 - r11
-                w16[7, p, col] = -r11
-                w16[8, p, col] = r20
-                w16[9, p, col] = r20 + r21
-                w16[10, p, col] = r20 - r21
-                w16[11, p, col] = -r21
-                w16[12, p, col] = r30
-                w16[13, p, col] = r30 + r31
-                w16[14, p, col] = r30 - r31
-                w16[15, p, col] = -r31
+                # rows of A g (k = 0..3: g0, g0 + g1, g0 - g1, -g1 over the block's
+                # rows), then the same over each row's two columns
+                _a_row(w16, 0, p, col, g00, g01)
+                _a_row(w16, 4, p, col, g00 + g10, g01 + g11)
+                _a_row(w16, 8, p, col, g00 - g10, g01 - g11)
+                _a_row(w16, 12, p, col, -g10, -g11)

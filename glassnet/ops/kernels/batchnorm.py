@@ -19,16 +19,9 @@ from glassnet.ops.kernels._threads import LOCK as _LOCK, disabled  # noqa: F401
 __all__ = ["available", "supports", "moments", "normalize", "grad_sums", "grad_input",
            "disabled"]
 
-_mod = None
-_missing = False
+_build = pool.loader("_batchnorm_numba")
 
 
-def _build():
-    global _mod, _missing
-    if _mod is None and not _missing:
-        _mod = pool.load("_batchnorm_numba")
-        _missing = _mod is None
-    return _mod
 
 
 def available() -> bool:

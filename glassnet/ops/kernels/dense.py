@@ -31,8 +31,8 @@ from glassnet.ops.kernels._threads import LOCK as _LOCK
 
 __all__ = ["available", "supports", "forward", "backward", "input_grad", "weight_grad"]
 
-_kernels = None
-_missing = False
+_build = pool.loader("_dense_numba")
+
 _TILE = 2048        # output positions per forward task (4 channels x 2048: 32 KiB)
 _CHUNK = 2048       # positions per partial sum of the weight gradient ...
 _MAX_CHUNKS = 64    # ... at most this many partial sums
@@ -172,11 +172,3 @@ def from_flat_planes(src, n, h, w, rows, wq, pt, pl, bias=None):
 def _plain(x) -> bool:
     return (type(x) is np.ndarray and x.dtype in (np.float32, np.float64)
             and not pool.is_disabled() and available())
-
-
-def _build():
-    global _kernels, _missing
-    if _kernels is None and not _missing:
-        _kernels = pool.load("_dense_numba")
-        _missing = _kernels is None
-    return _kernels

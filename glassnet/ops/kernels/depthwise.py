@@ -30,8 +30,7 @@ from glassnet.ops.kernels._threads import LOCK as _LOCK, disabled  # noqa: F401
 
 __all__ = ["available", "supports", "forward", "input_grad", "weight_grad", "disabled"]
 
-_kernels = None
-_missing = False
+_load = pool.loader("_depthwise_numba")
 
 
 def available() -> bool:
@@ -104,11 +103,7 @@ def _threads() -> int:
 
 
 def _build():
-    global _kernels, _missing
-    if _kernels is None and not _missing:
-        m = pool.load("_depthwise_numba")
-        _missing = m is None
-        if m is not None:
-            _kernels = (m.fwd, m.bwd_input, m.bwd_weight, m.fwd_s1, m.bwd_input_s1,
-                        m.bwd_weight_s1)
-    return _kernels
+    m = _load()
+    if m is None:
+        return None
+    return (m.fwd, m.bwd_input, m.bwd_weight, m.fwd_s1, m.bwd_input_s1, m.bwd_weight_s1)

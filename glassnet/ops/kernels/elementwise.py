@@ -20,10 +20,10 @@ from glassnet.ops.kernels._threads import LOCK as _LOCK
 __all__ = ["MIN_SIZE", "available", "relu", "relu_grad", "clip", "clip_grad", "add",
            "tanh_grad", "sigmoid_grad", "sgd_momentum"]
 
+_build = pool.loader("_elementwise_numba")
+
 MIN_SIZE = 1 << 16  # below this a kernel call costs more than it saves
 
-_kernels = None
-_missing = False
 
 
 def available() -> bool:
@@ -115,11 +115,3 @@ def sgd_momentum(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov,
 def add(a, b):
     """``a + b`` for two arrays of one shape and dtype, or None."""
     return _binary("add", a, b)
-
-
-def _build():
-    global _kernels, _missing
-    if _kernels is None and not _missing:
-        _kernels = pool.load("_elementwise_numba")
-        _missing = _kernels is None
-    return _kernels

@@ -23,6 +23,8 @@ from glassnet.ops.kernels import _threads as pool
 
 __all__ = ["MIN_MNK", "available", "spread"]
 
+_build = pool.loader("_gemm_numba")
+
 # Products below this many multiply-adds take one BLAS call on the caller's thread: at
 # ~15 us (150 GFLOPS) the launch and the cost of cutting them into blocks eat the gain.
 MIN_MNK = 1 << 21
@@ -44,8 +46,6 @@ def _machine_blocks() -> int:
 
 _BLOCKS = _machine_blocks()  # a large product is cut into (up to) this many blocks
 
-_kernels = None
-_missing = False
 
 
 def available() -> bool:
@@ -85,13 +85,6 @@ def spread(fn, wide, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ld
                          beta, c, ldc, sc, itemsize, count, by_rows, step, blocks)
     return True
 
-
-def _build():
-    global _kernels, _missing
-    if _kernels is None and not _missing:
-        _kernels = pool.load("_gemm_numba")
-        _missing = _kernels is None
-    return _kernels
 
 
 def taps(fn, wide, ta, tb, m, n, k, alpha, a, lda, aoffs, b, ldb, boffs, c, ldc, coffs,

@@ -14,8 +14,8 @@ from glassnet.ops.kernels import _threads as pool
 
 __all__ = ["available", "cell_forward", "cell_backward"]
 
-_kernels = None
-_missing = False
+_build = pool.loader("_lstm_numba")
+
 
 
 def available() -> bool:
@@ -53,11 +53,3 @@ def cell_backward(dh, gy, dc, gates, tc, c_prev, deriv, d) -> bool:
     with pool.LOCK:
         _build().cell_backward(dh, gy, dc, gates, tc, c_prev, deriv, d)
     return True
-
-
-def _build():
-    global _kernels, _missing
-    if _kernels is None and not _missing:
-        _kernels = pool.load("_lstm_numba")
-        _missing = _kernels is None
-    return _kernels

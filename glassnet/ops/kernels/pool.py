@@ -16,8 +16,8 @@ from glassnet.ops.kernels import _threads as pool
 __all__ = ["available", "max_pool", "max_pool_arg", "max_pool_grad", "avg_pool",
            "avg_pool_grad"]
 
-_kernels = None
-_missing = False
+_build = pool.loader("_pool_numba")
+
 
 
 def available() -> bool:
@@ -95,11 +95,3 @@ def _ok(x, win) -> bool:
     return (win.nd == 2 and type(x) is np.ndarray and x.ndim == 4
             and x.dtype in (np.float32, np.float64) and not pool.is_disabled()
             and available())
-
-
-def _build():
-    global _kernels, _missing
-    if _kernels is None and not _missing:
-        _kernels = pool.load("_pool_numba")
-        _missing = _kernels is None
-    return _kernels

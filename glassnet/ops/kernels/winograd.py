@@ -15,8 +15,8 @@ from glassnet.ops.kernels import _threads as pool
 
 __all__ = ["available", "takes", "input_tiles", "output_tiles", "grad_tiles"]
 
-_kernels = None
-_missing = False
+_build = pool.loader("_winograd_numba")
+
 
 
 def available() -> bool:
@@ -52,11 +52,3 @@ def grad_tiles(gy, wt, th, wq) -> None:
     tile column ``wq - 1`` of every row is zero."""
     with pool.LOCK:
         _build().grad_tiles(np.ascontiguousarray(gy), wt, int(th), int(wq))
-
-
-def _build():
-    global _kernels, _missing
-    if _kernels is None and not _missing:
-        _kernels = pool.load("_winograd_numba")
-        _missing = _kernels is None
-    return _kernels
