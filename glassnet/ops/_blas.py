@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "IS_MKL", "gemm", "gemm_batched", "product", "library"]
+__all__ = ["AVAILABLE", "IS_MKL", "gemm", "gemm_batched", "product", "library", "cpu_vendor"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _MKL_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL of mkl_types.h
@@ -43,6 +43,28 @@ _CANDIDATES = {
 _FUNCS: dict = {}
 _WIDE: dict = {}  # dtype -> whether the bound routine takes 64-bit integers
 library: str | None = None
+
+
+_VENDOR: list = []
+
+
+def cpu_vendor() -> str:
+    """The CPU's vendor string as the processor reports it (``"GenuineIntel"``,
+    ``"AuthenticAMD"``; from ``/proc/cpuinfo``), ``""`` where it cannot be read. MKL runs
+    its fastest kernels on Intel CPUs only, so which convolution algorithm wins depends
+    on it (``glassnet.ops._conv_engine._direct_limits``)."""
+    if not _VENDOR:
+        vendor = ""
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.startswith("vendor_id"):
+                        vendor = line.partition(":")[2].strip()
+                        break
+        except OSError:
+            pass
+        _VENDOR.append(vendor)
+    return _VENDOR[0]
 
 
 def _functions(lib):

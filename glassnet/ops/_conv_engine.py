@@ -182,17 +182,24 @@ _forced: list = []
 # (benchmarks/bench_winograd.py; measured on ResNet-20/-18 layer shapes).
 WINOGRAD_MIN_CHANNELS = 128
 
-# The direct kernels (glassnet.ops.kernels.dense) beat the shifted GEMMs while both
-# channel counts are at most this (1 thread, batch 128, forward + both gradients:
-# 16 -> 16 at 32x32 33 vs 55 ms, 32 -> 32 at 16x16 34 vs 40 ms, 64 -> 64 at 8x8 37 vs
-# 32 ms; LeNet's 5x5 layers 4.7 vs 11 ms and 8 vs 17 ms).
+# The direct kernels (glassnet.ops.kernels.dense) beat the shifted GEMMs on narrow
+# stride-1 layers; how wide depends on the machine (forward + both gradients, batch 128,
+# direct vs shift, ms):
+# - Intel CPU, NumPy's OpenBLAS, 1 thread: both channel counts at most 32 (16 -> 16 at
+#   32x32 33 vs 55, 32 -> 32 at 16x16 34 vs 40, but 64 -> 64 at 8x8 37 vs 32; LeNet's
+#   5x5 layers 4.7 vs 11 and 8 vs 17).
+# - Intel CPU, Intel MKL making the products (glassnet.ops._blas.IS_MKL), 2 threads: the
+#   shifted GEMMs win from 16 input channels on (16 -> 16 at 32x32 19.0 vs 16.1, 32 -> 32
+#   at 16x16 16.8 vs 11.7, 64 -> 64 at 8x8 16.8 vs 10.8; but 3 -> 16 at 32x32 5.0 vs 8.9,
+#   LeNet's 1 -> 6 and 6 -> 16 5x5 2.4 vs 2.9 and 3.1 vs 4.3).
+# - AMD CPU (Zen 4), MKL or OpenBLAS, 2 threads: MKL takes its slower generic paths on
+#   AMD, and the direct kernels win up to 64 channels (16 -> 16 at 32x32 18.9 vs 30.2,
+#   32 -> 32 at 16x16 14.4 vs 17.4, 64 -> 64 at 8x8 15.3 vs 16.9; ResNet-20 training
+#   about 250 -> 360 img/s; inference 64 -> 64 at 56x56, batch 8: 14.5 vs 20.2).
+# (max input channels, max output channels) per case:
 DIRECT_MAX_CHANNELS = 32
-# With Intel MKL making the products (glassnet.ops._blas.IS_MKL) the shifted GEMMs win
-# from 16 input channels on (2 threads, batch 128, forward + both gradients, direct vs
-# shift: 16 -> 16 at 32x32 19.0 vs 16.1 ms, 32 -> 32 at 16x16 16.8 vs 11.7, 64 -> 64 at
-# 8x8 16.8 vs 10.8; but 3 -> 16 at 32x32 5.0 vs 8.9, LeNet's 1 -> 6 and 6 -> 16 5x5 2.4
-# vs 2.9 and 3.1 vs 4.3): the direct kernels keep the layers with few input channels.
 DIRECT_MAX_INPUT_CHANNELS_MKL = 8
+DIRECT_MAX_CHANNELS_AMD = 64
 
 
 class use_algorithm:
@@ -275,8 +282,8 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
     if (not transposed and _winograd_ok(x, w, win) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
             and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
         return "winograd"
-    if (not transposed and max(w.shape[0], w.shape[1]) <= DIRECT_MAX_CHANNELS
-            and w.shape[1] <= _direct_max_input_channels()
+    max_in, max_out = _direct_limits()
+    if (not transposed and w.shape[1] <= max_in and w.shape[0] <= max_out
             and not _mostly_garbage(win) and _direct_ok(x, w, groups, win)):
         return "direct"
     if not transposed and (_few_input_channels(w, groups) or _mostly_garbage(win)):
@@ -284,15 +291,16 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
     return "shift" if _shift_ok(x, w) else "im2col"
 
 
-# NOTE: the shifted GEMMs have K = C_in/groups; with one or two input channels (the first
-# layer of a grey-image net), or a few channels under a large kernel (LeNet's 5x5), they
-# are too thin to run near peak, and one im2col GEMM with K = C_in * taps wins (measured,
-# 1 thread: 1x28x28 5x5 -> 6: 23 vs 13 ms; 6x14x14 5x5 -> 16: 20 vs 14 ms; 1x8x8 3x3 -> 32:
-# 2.1 vs 1.0 ms; but 3x32x32 3x3 -> 16: shift 26 vs 29 ms and 16 channels: 48 vs 105 ms).
-def _direct_max_input_channels() -> int:
+def _direct_limits() -> tuple[int, int]:
+    """``(max input channels, max output channels)`` of the layers the direct kernels
+    take on this machine (see DIRECT_MAX_CHANNELS)."""
     from glassnet.ops import _blas
 
-    return DIRECT_MAX_INPUT_CHANNELS_MKL if _blas.IS_MKL else DIRECT_MAX_CHANNELS
+    if _blas.cpu_vendor() == "AuthenticAMD":
+        return DIRECT_MAX_CHANNELS_AMD, DIRECT_MAX_CHANNELS_AMD
+    if _blas.IS_MKL:
+        return DIRECT_MAX_INPUT_CHANNELS_MKL, DIRECT_MAX_CHANNELS
+    return DIRECT_MAX_CHANNELS, DIRECT_MAX_CHANNELS
 
 
 def _mostly_garbage(win) -> bool:
@@ -325,6 +333,11 @@ def _direct_ok(x, w, groups, win) -> bool:
     return dense.supports(x, w, groups, win)
 
 
+# NOTE: the shifted GEMMs have K = C_in/groups; with one or two input channels (the first
+# layer of a grey-image net), or a few channels under a large kernel (LeNet's 5x5), they
+# are too thin to run near peak, and one im2col GEMM with K = C_in * taps wins (measured,
+# 1 thread: 1x28x28 5x5 -> 6: 23 vs 13 ms; 6x14x14 5x5 -> 16: 20 vs 14 ms; 1x8x8 3x3 -> 32:
+# 2.1 vs 1.0 ms; but 3x32x32 3x3 -> 16: shift 26 vs 29 ms and 16 channels: 48 vs 105 ms).
 def _few_input_channels(w, groups) -> bool:
     cin = w.shape[1]
     taps = int(math.prod(w.shape[2:]))

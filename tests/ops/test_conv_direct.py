@@ -95,23 +95,36 @@ def _win(h, w, k, p):
                   (1, 1))
 
 
-def test_dispatcher_picks_direct_for_narrow_stride_1_layers_only():
+# (vendor, MKL?) -> the algorithm of 16 -> 16 at 32x32, 64 -> 64 at 8x8, 128 -> 128 at 8x8
+_REGIMES = {("GenuineIntel", False): ("direct", "shift", "winograd"),
+            ("GenuineIntel", True): ("shift", "shift", "winograd"),
+            ("AuthenticAMD", True): ("direct", "direct", "winograd"),
+            ("AuthenticAMD", False): ("direct", "direct", "winograd"),
+            ("", False): ("direct", "shift", "winograd")}
+
+
+@pytest.mark.parametrize("vendor,mkl", list(_REGIMES), ids=lambda v: str(v) or "unknown")
+def test_dispatcher_picks_direct_for_narrow_stride_1_layers_only(monkeypatch, vendor, mkl):
     from glassnet.ops import _blas
 
+    monkeypatch.setattr(_blas, "cpu_vendor", lambda: vendor)
+    monkeypatch.setattr(_blas, "IS_MKL", mkl)
     x8 = np.zeros((2, 8, 32, 32), np.float32)
     w8 = np.zeros((16, 8, 3, 3), np.float32)
     assert choose_algorithm(x8, w8, 1, _win(32, 32, 3, 1)) == "direct"
     x1 = np.zeros((2, 1, 28, 28), np.float32)
     assert choose_algorithm(x1, np.zeros((6, 1, 5, 5), np.float32), 1,
                             _win(28, 28, 5, 2)) == "direct"   # LeNet-5's first layer
-    # 16 input channels: direct against OpenBLAS, MKL's shifted GEMMs beat it
-    x16 = np.zeros((2, 16, 32, 32), np.float32)
-    w16 = np.zeros((16, 16, 3, 3), np.float32)
-    assert choose_algorithm(x16, w16, 1, _win(32, 32, 3, 1)) == (
-        "shift" if _blas.IS_MKL else "direct")
-    x64 = np.zeros((2, 64, 8, 8), np.float32)
-    assert choose_algorithm(x64, np.zeros((64, 64, 3, 3), np.float32), 1,
-                            _win(8, 8, 3, 1)) == "shift"      # wider: the GEMMs win
+    want16, want64, want128 = _REGIMES[vendor, mkl]
+    assert choose_algorithm(np.zeros((2, 16, 32, 32), np.float32),
+                            np.zeros((16, 16, 3, 3), np.float32), 1,
+                            _win(32, 32, 3, 1)) == want16
+    assert choose_algorithm(np.zeros((2, 64, 8, 8), np.float32),
+                            np.zeros((64, 64, 3, 3), np.float32), 1,
+                            _win(8, 8, 3, 1)) == want64
+    assert choose_algorithm(np.zeros((2, 128, 8, 8), np.float32),
+                            np.zeros((128, 128, 3, 3), np.float32), 1,
+                            _win(8, 8, 3, 1)) == want128
     s2 = Window((32, 32), (16, 16), (3, 3), (2, 2), (1, 1), (1, 1))
     assert choose_algorithm(x8, w8, 1, s2) != "direct"        # stride 2
     assert choose_algorithm(x8, np.zeros((16, 4, 3, 3), np.float32), 2,
@@ -121,6 +134,19 @@ def test_dispatcher_picks_direct_for_narrow_stride_1_layers_only():
                             _win(32, 32, 3, 1)) != "direct"
     with _threads.disabled():
         assert choose_algorithm(x8, w8, 1, _win(32, 32, 3, 1)) != "direct"
+
+
+def test_cpu_vendor_reads_the_processor():
+    from glassnet.ops import _blas
+
+    vendor = _blas.cpu_vendor()
+    assert isinstance(vendor, str)
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [ln for ln in f if ln.startswith("vendor_id")]
+    except OSError:
+        lines = []
+    assert vendor == (lines[0].split(":", 1)[1].strip() if lines else "")
 
 
 @pytest.mark.parametrize("kw", [dict(stride=2), dict(groups=2)], ids=["stride", "groups"])
