@@ -255,12 +255,15 @@ def weight_grad(gyc, shift, m, xg, offs, part, zero):
     kc = part.shape[0]
     per = (m + kc - 1) // kc
     reach = offs[t_ - 1]
-    for k in prange(kc):
+    pairs = o2 // 2
+    for task in prange(kc * pairs):  # a task: one chunk of one pair of output channels
+        k = task // pairs
+        o = (task - k * pairs) * 2
         acc = part[k]
-        acc[:] = 0
+        acc[o:o + 2] = 0
         l0 = k * per
         lc = max(0, min(m, l0 + per) - l0)
-        for o in range(0, o2, 2):
+        if lc > 0:
             g0 = gyc[o, shift + l0:shift + l0 + lc]
             g1 = gyc[o + 1, shift + l0:shift + l0 + lc]
             for c in range(c_):
