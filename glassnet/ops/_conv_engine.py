@@ -193,13 +193,16 @@ WINOGRAD_MIN_CHANNELS = 128
 #   at 16x16 16.8 vs 11.7, 64 -> 64 at 8x8 16.8 vs 10.8; but 3 -> 16 at 32x32 5.0 vs 8.9,
 #   LeNet's 1 -> 6 and 6 -> 16 5x5 2.4 vs 2.9 and 3.1 vs 4.3).
 # - AMD CPU (Zen 4), MKL or OpenBLAS, 2 threads: MKL takes its slower generic paths on
-#   AMD, and the direct kernels win up to 64 channels (16 -> 16 at 32x32 18.9 vs 30.2,
-#   32 -> 32 at 16x16 14.4 vs 17.4, 64 -> 64 at 8x8 15.3 vs 16.9; ResNet-20 training
-#   about 250 -> 360 img/s; inference 64 -> 64 at 56x56, batch 8: 14.5 vs 20.2).
+#   AMD, and the direct kernels beat the shifted GEMMs at every width measured, up to
+#   512 channels (16 -> 16 at 32x32 18.9 vs 30.2, 32 -> 32 at 16x16 14.4 vs 17.4,
+#   64 -> 64 at 8x8 15.3 vs 16.9, 64 -> 128 at 4x4, batch 32: 3.0 vs 4.3; ResNet-20
+#   training about 250 -> 360 img/s; inference, batch 8: 64 -> 64 at 56x56 14.5 vs 20.2,
+#   512 -> 512 at 7x7 19.0 vs 22.4); Winograd, tried first, keeps the layers of 128 or
+#   more channels on both sides.
 # (max input channels, max output channels) per case:
 DIRECT_MAX_CHANNELS = 32
 DIRECT_MAX_INPUT_CHANNELS_MKL = 8
-DIRECT_MAX_CHANNELS_AMD = 64
+DIRECT_MAX_CHANNELS_AMD = 512
 
 
 class use_algorithm:

@@ -95,12 +95,13 @@ def _win(h, w, k, p):
                   (1, 1))
 
 
-# (vendor, MKL?) -> the algorithm of 16 -> 16 at 32x32, 64 -> 64 at 8x8, 128 -> 128 at 8x8
-_REGIMES = {("GenuineIntel", False): ("direct", "shift", "winograd"),
-            ("GenuineIntel", True): ("shift", "shift", "winograd"),
-            ("AuthenticAMD", True): ("direct", "direct", "winograd"),
-            ("AuthenticAMD", False): ("direct", "direct", "winograd"),
-            ("", False): ("direct", "shift", "winograd")}
+# (vendor, MKL?) -> the algorithm of 16 -> 16 at 32x32, 64 -> 64 at 8x8, 128 -> 128 at
+# 8x8, 64 -> 128 at 4x4
+_REGIMES = {("GenuineIntel", False): ("direct", "shift", "winograd", "shift"),
+            ("GenuineIntel", True): ("shift", "shift", "winograd", "shift"),
+            ("AuthenticAMD", True): ("direct", "direct", "winograd", "direct"),
+            ("AuthenticAMD", False): ("direct", "direct", "winograd", "direct"),
+            ("", False): ("direct", "shift", "winograd", "shift")}
 
 
 @pytest.mark.parametrize("vendor,mkl", list(_REGIMES), ids=lambda v: str(v) or "unknown")
@@ -115,7 +116,7 @@ def test_dispatcher_picks_direct_for_narrow_stride_1_layers_only(monkeypatch, ve
     x1 = np.zeros((2, 1, 28, 28), np.float32)
     assert choose_algorithm(x1, np.zeros((6, 1, 5, 5), np.float32), 1,
                             _win(28, 28, 5, 2)) == "direct"   # LeNet-5's first layer
-    want16, want64, want128 = _REGIMES[vendor, mkl]
+    want16, want64, want128, want64_128 = _REGIMES[vendor, mkl]
     assert choose_algorithm(np.zeros((2, 16, 32, 32), np.float32),
                             np.zeros((16, 16, 3, 3), np.float32), 1,
                             _win(32, 32, 3, 1)) == want16
@@ -125,6 +126,9 @@ def test_dispatcher_picks_direct_for_narrow_stride_1_layers_only(monkeypatch, ve
     assert choose_algorithm(np.zeros((2, 128, 8, 8), np.float32),
                             np.zeros((128, 128, 3, 3), np.float32), 1,
                             _win(8, 8, 3, 1)) == want128
+    assert choose_algorithm(np.zeros((2, 64, 4, 4), np.float32),
+                            np.zeros((128, 64, 3, 3), np.float32), 1,
+                            _win(4, 4, 3, 1)) == want64_128
     s2 = Window((32, 32), (16, 16), (3, 3), (2, 2), (1, 1), (1, 1))
     assert choose_algorithm(x8, w8, 1, s2) != "direct"        # stride 2
     assert choose_algorithm(x8, np.zeros((16, 4, 3, 3), np.float32), 2,
