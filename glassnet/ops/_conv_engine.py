@@ -199,10 +199,17 @@ WINOGRAD_MIN_CHANNELS = 128
 #   training about 250 -> 360 img/s; inference, batch 8: 64 -> 64 at 56x56 14.5 vs 20.2,
 #   512 -> 512 at 7x7 19.0 vs 22.4); Winograd, tried first, keeps the layers of 128 or
 #   more channels on both sides.
+#   Strided layers run on their stride phases (glassnet.ops.kernels.dense); measured on
+#   AMD only (stride 2, direct vs shift vs im2col, ms): training, batch 128, 16 -> 32 at
+#   32x32 13.3 / 16.0 / 30.9, 32 -> 64 at 16x16 11.3 / 13.1 / 20.5; inference, batch 8,
+#   64 -> 128 at 56x56 8.5 / 10.2 / 10.6, 128 -> 256 at 28x28 7.4 / 8.2 / 7.9, the
+#   stems 3 -> 32 3x3 at 224x224 3.1 / 6.1 / 7.4 and 3 -> 64 7x7 18.0 / 26.5 / 25.1; but
+#   256 -> 512 at 14x14 9.8 / 9.1 / 8.4: up to 128 input channels.
 # (max input channels, max output channels) per case:
 DIRECT_MAX_CHANNELS = 32
 DIRECT_MAX_INPUT_CHANNELS_MKL = 8
 DIRECT_MAX_CHANNELS_AMD = 512
+DIRECT_MAX_INPUT_CHANNELS_AMD_STRIDED = 128
 
 
 class use_algorithm:
@@ -212,8 +219,9 @@ class use_algorithm:
     with that algorithm; an algorithm that cannot run a given layer (``"shift"`` without
     a CBLAS, ``"winograd"`` on anything but a stride-1, dilation-1, symmetrically padded
     3x3 2-D convolution, ``"depthwise"`` on a non-depthwise layer, ``"pointwise"`` on
-    anything but an ungrouped, unpadded 1x1 (or whole-input) convolution, ``"direct"`` on anything but an
-    ungrouped stride-1 2-D convolution on NumPy float arrays with numba installed) raises
+    anything but an ungrouped, unpadded 1x1 (or whole-input) convolution, ``"direct"`` on
+    anything but an ungrouped 2-D convolution on NumPy float arrays with numba installed)
+    raises
     ValueError.
     """
 
@@ -273,8 +281,8 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
                              f"convolution or one whose single window is the whole input "
                              f"(not transposed), got weight {w.shape} with groups={groups}")
         if name == "direct" and (transposed or not _direct_ok(x, w, groups, win)):
-            raise ValueError(f"use_algorithm: 'direct' needs an ungrouped stride-1 2-D "
-                             f"convolution (not transposed) on NumPy float32/float64 arrays, "
+            raise ValueError(f"use_algorithm: 'direct' needs an ungrouped 2-D convolution "
+                             f"(not transposed) on NumPy float32/float64 arrays, "
                              f"with numba installed; got weight {w.shape} with "
                              f"groups={groups}")
         return name
@@ -285,7 +293,7 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
     if (not transposed and _winograd_ok(x, w, win) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
             and w.shape[0] // groups >= WINOGRAD_MIN_CHANNELS):
         return "winograd"
-    max_in, max_out = _direct_limits()
+    max_in, max_out = _direct_limits(win)
     if (not transposed and w.shape[1] <= max_in and w.shape[0] <= max_out
             and not _mostly_garbage(win) and _direct_ok(x, w, groups, win)):
         return "direct"
@@ -294,13 +302,19 @@ def choose_algorithm(x, w, groups, win=None, transposed=False) -> str:
     return "shift" if _shift_ok(x, w) else "im2col"
 
 
-def _direct_limits() -> tuple[int, int]:
+def _direct_limits(win) -> tuple[int, int]:
     """``(max input channels, max output channels)`` of the layers the direct kernels
-    take on this machine (see DIRECT_MAX_CHANNELS)."""
+    take on this machine (see DIRECT_MAX_CHANNELS); strided layers only on AMD, the
+    one machine they were measured on against the shifted GEMMs."""
     from glassnet.ops import _blas
 
+    strided = win is not None and any(s != 1 for s in win.stride)
     if _blas.cpu_vendor() == "AuthenticAMD":
+        if strided:
+            return DIRECT_MAX_INPUT_CHANNELS_AMD_STRIDED, DIRECT_MAX_CHANNELS_AMD
         return DIRECT_MAX_CHANNELS_AMD, DIRECT_MAX_CHANNELS_AMD
+    if strided:
+        return 0, 0
     if _blas.IS_MKL:
         return DIRECT_MAX_INPUT_CHANNELS_MKL, DIRECT_MAX_CHANNELS
     return DIRECT_MAX_CHANNELS, DIRECT_MAX_CHANNELS

@@ -22,9 +22,10 @@ The conv engine has six algorithms (:data:`ALGORITHMS`, picked per layer by
   kernels of :mod:`glassnet.ops.kernels.depthwise` where numba is installed).
 - ``"pointwise"``: an ungrouped 1x1 convolution is ``W @ x[n]`` on the NCHW input as it
   is (strided: on its subsampled view): one stacked GEMM, no grid, no copy back.
-- ``"direct"``: ungrouped stride-1 layers with few channels (ResNet-20's first two
-  stages, LeNet): compiled loops that keep a tile of output positions in L1 across all
-  taps and input channels (:mod:`glassnet.ops.kernels.dense`, where numba is installed).
+- ``"direct"``: ungrouped layers with few channels (ResNet-20's first two stages,
+  LeNet; on AMD CPUs every layer Winograd does not take): compiled loops that keep a
+  tile of output positions in L1 across all taps and input channels; strided layers on
+  their stride phases (:mod:`glassnet.ops.kernels.dense`, where numba is installed).
 """
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ tile of output positions is ONE contiguous slice, across rows and images;
 slices are taken first and then indexed from 0 (numba's wraparound check on an index that
 might be negative blocks vectorisation). 3x3 kernels (``T == 9``) get a loop that does
 all nine taps of four output channels per pass over the tile (36 multiply-adds for 13
-loads and 4 stores), 5x5 kernels one kernel row per pass, other kernels one tap.
+loads and 4 stores), 5x5 kernels one kernel row per pass, other kernels four taps per
+pass (then two, then one).
 """
 import numpy as np
 from numba import njit, prange
@@ -86,6 +87,44 @@ def _taps5(a0, a1, a2, a3, xs, w, offs, t0, n):
 
 
 @njit(inline="always")
+def _taps4(a0, a1, a2, a3, xs, w, offs, t0, n):
+    # Taps t0 .. t0+3 of the four outputs in one pass (kernels other than 3x3 and 5x5).
+    x0, x1 = xs[offs[t0]:offs[t0] + n], xs[offs[t0 + 1]:offs[t0 + 1] + n]
+    x2, x3 = xs[offs[t0 + 2]:offs[t0 + 2] + n], xs[offs[t0 + 3]:offs[t0 + 3] + n]
+    w00, w01, w02, w03 = w[0, t0], w[0, t0 + 1], w[0, t0 + 2], w[0, t0 + 3]
+    w10, w11, w12, w13 = w[1, t0], w[1, t0 + 1], w[1, t0 + 2], w[1, t0 + 3]
+    w20, w21, w22, w23 = w[2, t0], w[2, t0 + 1], w[2, t0 + 2], w[2, t0 + 3]
+    w30, w31, w32, w33 = w[3, t0], w[3, t0 + 1], w[3, t0 + 2], w[3, t0 + 3]
+    for i in range(n):
+        v0, v1, v2, v3 = x0[i], x1[i], x2[i], x3[i]
+        s0 = a0[i] + w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3
+        s1 = a1[i] + w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3
+        s2 = a2[i] + w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3
+        s3 = a3[i] + w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3
+        a0[i] = s0
+        a1[i] = s1
+        a2[i] = s2
+        a3[i] = s3
+
+
+@njit(inline="always")
+def _taps2(a0, a1, a2, a3, xs, w, offs, t0, n):
+    x0, x1 = xs[offs[t0]:offs[t0] + n], xs[offs[t0 + 1]:offs[t0 + 1] + n]
+    w00, w01, w10, w11 = w[0, t0], w[0, t0 + 1], w[1, t0], w[1, t0 + 1]
+    w20, w21, w30, w31 = w[2, t0], w[2, t0 + 1], w[3, t0], w[3, t0 + 1]
+    for i in range(n):
+        v0, v1 = x0[i], x1[i]
+        s0 = a0[i] + w00 * v0 + w01 * v1
+        s1 = a1[i] + w10 * v0 + w11 * v1
+        s2 = a2[i] + w20 * v0 + w21 * v1
+        s3 = a3[i] + w30 * v0 + w31 * v1
+        a0[i] = s0
+        a1[i] = s1
+        a2[i] = s2
+        a3[i] = s3
+
+
+@njit(inline="always")
 def _tap1(a0, a1, a2, a3, xs, w0, w1, w2, w3, off, n):
     x = xs[off:off + n]
     for i in range(n):
@@ -131,7 +170,14 @@ def conv(xg, wt, offs, bias, out, wq, plane, tile, row0, col0):
                 for t in range(0, 25, 5):
                     _taps5(a0, a1, a2, a3, xs, w, offs, t, lt)
             else:
-                for t in range(t_):
+                t = 0
+                while t + 4 <= t_:
+                    _taps4(a0, a1, a2, a3, xs, w, offs, t, lt)
+                    t += 4
+                if t + 2 <= t_:
+                    _taps2(a0, a1, a2, a3, xs, w, offs, t, lt)
+                    t += 2
+                if t < t_:
                     _tap1(a0, a1, a2, a3, xs, w[0, t], w[1, t], w[2, t], w[3, t],
                           offs[t], lt)
         # Flush: each run of the tile within one canvas row, cropped to Wo columns.
@@ -306,6 +352,36 @@ def to_planes(x, dst, lead, rows, wq, pt, pl):
             dst[c, :lead] = 0
         if n == n_ - 1:
             dst[c, lead + n_ * plane:] = 0
+
+
+@njit(parallel=True, cache=True)
+def to_phase_planes(x, dst, sh, sw, rows, wq, pt, pl):
+    """Write ``x`` (N, C, H, W), zero-padded by ``pt`` rows and ``pl`` columns, into
+    ``dst`` (C, S*N*rows*wq + tail) as its S = ``sh*sw`` stride phases: phase ``(p, q)``
+    of image n, channel c is the plane ``dst[c, ((p*sw + q)*N + n)*rows*wq + i*wq + j] =
+    xpad[n, c, sh*i + p, sw*j + q]`` (zero past the input), zeros everywhere else."""
+    n_, c_, h_, w_ = x.shape
+    plane = rows * wq
+    block = n_ * plane
+    for task in prange(c_ * n_):
+        c = task // n_
+        n = task - c * n_
+        for p in range(sh):
+            for q in range(sw):
+                seg = dst[c, (p * sw + q) * block + n * plane:(p * sw + q) * block
+                          + (n + 1) * plane]
+                seg[:] = 0
+                j0 = max(0, (pl - q + sw - 1) // sw)  # first column inside the input
+                j1 = min(wq, (w_ - 1 + pl - q) // sw + 1)
+                for i in range(rows):
+                    hh = sh * i + p - pt
+                    if 0 <= hh < h_ and j0 < j1:
+                        src = x[n, c, hh]
+                        row = seg[i * wq:(i + 1) * wq]
+                        for j in range(j0, j1):
+                            row[j] = src[sw * j + q - pl]
+        if n == n_ - 1:
+            dst[c, sh * sw * block:] = 0
 
 
 @njit(parallel=True, cache=True)

@@ -44,10 +44,10 @@ def available() -> bool:
 
 
 def supports(x, w, groups, win) -> bool:
-    """Whether these kernels run this layer: 2-D, stride 1, ``groups == 1``, NumPy
-    float32/float64 (any padding and dilation)."""
+    """Whether these kernels run this layer: 2-D, ``groups == 1``, NumPy float32/float64
+    (any stride, padding and dilation)."""
     return (not pool.is_disabled() and win is not None and win.nd == 2 and groups == 1
-            and win.stride == (1, 1) and type(x) is np.ndarray
+            and type(x) is np.ndarray
             and type(w) is np.ndarray and x.dtype == w.dtype
             and x.dtype in (np.float32, np.float64) and available())
 
@@ -89,6 +89,8 @@ def _run(xg, wq, plane, offs, wt, bias, out, origin=(0, 0)):
 def forward(x, w, b, win):
     """``(N, C, H, W)`` * ``(O, C, kh, kw)`` (+ ``b``) -> ``(y, xg)``: the contiguous
     ``(N, O, Ho, Wo)`` output and the padded planes that :func:`weight_grad` reads."""
+    if win.stride != (1, 1):
+        return _forward_strided(x, w, b, win)
     wq, rows, reach, offs = _geometry(win)
     xg = _planes(np.asarray(x), x.shape[1], 0, rows, wq, *win.pad, reach)
     o = w.shape[0]
@@ -118,6 +120,8 @@ def backward(gy, w, xg, x_shape, win, need_input, need_weight):
     is the forward kernel over them with the taps flipped (position ``P`` of the input's
     planes gathers ``gy`` at ``P - offs[t]``, i.e. at ``reach - offs[t] = offs[T-1-t]``
     past the leading zeros), cropped to the unpadded input."""
+    if win.stride != (1, 1):
+        return _backward_strided(gy, w, xg, win, need_input, need_weight)
     n, o = gy.shape[:2]
     wq, rows, reach, offs = _geometry(win)
     plane = rows * wq
@@ -138,6 +142,103 @@ def backward(gy, w, xg, x_shape, win, need_input, need_weight):
         gw = part[0].copy()
         for k in range(1, chunks):  # fixed order: independent of the thread count
             gw += part[k]
+        gw = gw[:o].reshape((o, xg.shape[0]) + win.kernel)
+    return gx, gw
+
+
+# -- stride > 1: the stride phases -----------------------------------------------------
+# With stride s, tap (i, j) of output (oh, ow) reads xpad[s*oh + i*dh, s*ow + j*dw], that
+# is phase ((i*dh) % s, (j*dw) % s) of the padded input (xpad[s*a + p, s*b + q]) at
+# (oh + (i*dh) // s, ow + (j*dw) // s). With the phases laid out one after the other,
+# each as planes of ``rows x wq`` per image over the whole batch (to_phase_planes), a
+# tap is again one contiguous slice at a fixed offset (phase * N * plane + row shift *
+# wq + column shift) from the output's canvas position, and the stride-1 kernels run
+# unchanged: the forward and the weight gradient on all taps (sorted by offset, the
+# largest last), the input gradient once per phase on that phase's taps only (the
+# phase's input positions are a strided view of the gradient).
+def _strided_geometry(win, n):
+    """``(wq, rows, taps)`` of the phase planes: row pitch, rows per image (every output
+    and every input position, plus the zero rows and columns that the largest tap shift
+    reads past an image), and per tap ``(flat offset, phase, shift, tap index)`` sorted by
+    offset."""
+    (h, w), (ho, wo) = win.in_size, win.out_size
+    (pt, pl), (kh, kw), (dh, dw), (sh, sw) = win.pad, win.kernel, win.dilation, win.stride
+    amax, bmax = (kh - 1) * dh // sh, (kw - 1) * dw // sw
+    rows = max(ho + amax, (h - 1 + pt) // sh + 1)
+    wq = max(wo + bmax, (w - 1 + pl) // sw + 1)
+    block = n * rows * wq
+    taps = []
+    for i in range(kh):
+        for j in range(kw):
+            phase = (i * dh % sh) * sw + j * dw % sw
+            shift = (i * dh // sh) * wq + j * dw // sw
+            taps.append((phase * block + shift, phase, shift, i * kw + j))
+    taps.sort()
+    return wq, rows, taps
+
+
+def _phase_planes(x, win, rows, wq, tail):
+    n, c = x.shape[:2]
+    (sh, sw), (pt, pl) = win.stride, win.pad
+    dst = np.empty((c, sh * sw * n * rows * wq + tail), dtype=x.dtype)
+    with _LOCK:
+        _build().to_phase_planes(np.ascontiguousarray(x), dst, sh, sw, rows, wq, pt, pl)
+    return dst
+
+
+def _forward_strided(x, w, b, win):
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    wq, rows, taps = _strided_geometry(win, n)
+    offs = np.array([t[0] for t in taps], dtype=np.int64)
+    order = [t[3] for t in taps]
+    xg = _phase_planes(np.asarray(x), win, rows, wq, max(t[2] for t in taps))
+    bias = (np.zeros(o, dtype=x.dtype) if b is None
+            else np.ascontiguousarray(b, dtype=x.dtype))
+    out = np.empty((n, o) + win.out_size, dtype=x.dtype)
+    _run(xg, wq, rows * wq, offs, w.reshape(o, c, -1)[:, :, order], bias, out)
+    return out, xg
+
+
+def _backward_strided(gy, w, xg, win, need_input, need_weight):
+    n, o = gy.shape[:2]
+    wq, rows, taps = _strided_geometry(win, n)
+    plane = rows * wq
+    lead = max(t[2] for t in taps)
+    o2 = o + (o & 1)
+    gc = _planes(gy, o2, lead, rows, wq, 0, 0, lead)
+    gx = gw = None
+    if need_input:
+        c = w.shape[1]
+        (sh, sw), (pt, pl) = win.stride, win.pad
+        gx = np.empty((n, c) + win.in_size, dtype=gy.dtype)
+        wr = w.reshape(o, c, -1)
+        for phase in range(sh * sw):
+            p, q = divmod(phase, sw)
+            h0, w0 = (p - pt) % sh, (q - pl) % sw  # first input row / column of the phase
+            view = gx[:, :, h0::sh, w0::sw]
+            if view.size == 0:
+                continue
+            mine = sorted((lead - t[2], t[3]) for t in taps if t[1] == phase)
+            if not mine:  # no tap reads these positions
+                view[...] = 0
+                continue
+            offs = np.array([m[0] for m in mine], dtype=np.int64)
+            wf = wr[:, :, [m[1] for m in mine]].transpose(1, 0, 2)  # (C, O, taps)
+            _run(gc, wq, plane, offs, wf, np.zeros(c, dtype=gy.dtype), view,
+                 ((h0 + pt - p) // sh, (w0 + pl - q) // sw))
+    if need_weight:
+        offs = np.array([t[0] for t in taps], dtype=np.int64)
+        m = n * plane
+        chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))
+        part = np.empty((chunks, o2, xg.shape[0], len(offs)), dtype=gy.dtype)
+        with _LOCK:
+            _build().weight_grad(gc, lead, m, xg, offs, part, gy.dtype.type(0))
+        gs = part[0].copy()
+        for k in range(1, chunks):
+            gs += part[k]
+        gw = np.empty_like(gs)
+        gw[:, :, [t[3] for t in taps]] = gs
         gw = gw[:o].reshape((o, xg.shape[0]) + win.kernel)
     return gx, gw
 
