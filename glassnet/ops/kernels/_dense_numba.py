@@ -140,66 +140,74 @@ def _tap1(a0, a1, a2, a3, xs, w0, w1, w2, w3, off, n):
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def conv(xg, wt, offs, bias, out, wq, plane, tile, row0, col0):
+def conv(xg, wt, offs, bias, out, wq, plane, starts, lens, ptr, row0, col0):
     """``out[n, o, oh, ow] = bias[o] + sum_{c,t} wt[o, c, t] xg[c, n*plane + oh*wq + ow + offs[t]]``.
 
     ``xg``: (C, M) channel-major flat padded planes, image n at ``n*plane``, row pitch
     ``wq``; ``wt``: (O4, C, T) with O4 a multiple of :data:`OB` (rows beyond O zero);
     ``out``: (N, O, Ho, Wo), read from canvas rows ``row0 ..`` and columns ``col0 ..`` (0
-    for a forward; the padding for an input gradient computed on the input's planes). A
-    task is :data:`OB` output channels x ``tile`` positions (the accumulator, sized for
-    L1); positions outside that window are computed and dropped."""
+    for a forward; the padding for an input gradient computed on the input's planes).
+    The canvas positions computed are runs (run r: ``lens[r]`` positions from
+    ``starts[r]``; the accumulator, sized for L1, holds the longest); a task is
+    :data:`OB` output channels x the runs ``ptr[g] .. ptr[g+1] - 1`` of group g.
+    Positions of a run outside ``out``'s window are computed and dropped."""
     o4, c_, t_ = wt.shape  # xg may have more (zero) rows than wt has input channels
     n_, o_, ho, wo = out.shape
     nob = o4 // OB
-    m = n_ * plane
-    nmb = (m + tile - 1) // tile
+    ng = ptr.shape[0] - 1
     reach = offs[t_ - 1]
-    for task in prange(nob * nmb):
-        ob = (task // nmb) * OB
-        m0 = (task - (task // nmb) * nmb) * tile
-        lt = min(tile, m - m0)
-        acc = np.zeros((OB, lt), dtype=out.dtype)
-        a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
-        for c in range(c_):
-            xs = xg[c, m0:m0 + lt + reach]
-            w = wt[ob:ob + OB, c]
-            if t_ == 9:
-                _taps9(a0, a1, a2, a3, xs, w, offs, lt)
-            elif t_ == 25:
-                for t in range(0, 25, 5):
-                    _taps5(a0, a1, a2, a3, xs, w, offs, t, lt)
-            else:
-                t = 0
-                while t + 4 <= t_:
-                    _taps4(a0, a1, a2, a3, xs, w, offs, t, lt)
-                    t += 4
-                if t + 2 <= t_:
-                    _taps2(a0, a1, a2, a3, xs, w, offs, t, lt)
-                    t += 2
-                if t < t_:
-                    _tap1(a0, a1, a2, a3, xs, w[0, t], w[1, t], w[2, t], w[3, t],
-                          offs[t], lt)
-        # Flush: each run of the tile within one canvas row, cropped to Wo columns.
-        p = m0
-        while p < m0 + lt:
-            n = p // plane
-            r = p - n * plane
-            oh = r // wq - row0
-            ow = r - (r // wq) * wq
-            end = min(m0 + lt, p + wq - ow)
-            lo = max(col0, ow)  # first wanted column in this run
-            if 0 <= oh < ho and lo < col0 + wo and lo < ow + end - p:
-                cols = min(col0 + wo, ow + end - p) - lo
-                p0 = p + lo - ow
-                ow = lo - col0
-                for k in range(min(OB, o_ - ob)):
-                    bv = bias[ob + k]
-                    dst = out[n, ob + k, oh, ow:ow + cols]
-                    src = acc[k, p0 - m0:p0 - m0 + cols]
-                    for i in range(cols):
-                        dst[i] = src[i] + bv
-            p = end
+    longest = lens.max()
+    for task in prange(nob * ng):
+        ob = (task // ng) * OB
+        g = task - (task // ng) * ng
+        buf = np.empty((OB, longest), dtype=out.dtype)
+        for run in range(ptr[g], ptr[g + 1]):
+            m0 = starts[run]
+            lt = lens[run]
+            a0, a1, a2, a3 = buf[0, :lt], buf[1, :lt], buf[2, :lt], buf[3, :lt]
+            a0[:] = 0
+            a1[:] = 0
+            a2[:] = 0
+            a3[:] = 0
+            for c in range(c_):
+                xs = xg[c, m0:m0 + lt + reach]
+                w = wt[ob:ob + OB, c]
+                if t_ == 9:
+                    _taps9(a0, a1, a2, a3, xs, w, offs, lt)
+                elif t_ == 25:
+                    for t in range(0, 25, 5):
+                        _taps5(a0, a1, a2, a3, xs, w, offs, t, lt)
+                else:
+                    t = 0
+                    while t + 4 <= t_:
+                        _taps4(a0, a1, a2, a3, xs, w, offs, t, lt)
+                        t += 4
+                    if t + 2 <= t_:
+                        _taps2(a0, a1, a2, a3, xs, w, offs, t, lt)
+                        t += 2
+                    if t < t_:
+                        _tap1(a0, a1, a2, a3, xs, w[0, t], w[1, t], w[2, t], w[3, t],
+                              offs[t], lt)
+            # Flush: each piece of the run within one canvas row, cropped to Wo columns.
+            p = m0
+            while p < m0 + lt:
+                n = p // plane
+                r = p - n * plane
+                oh = r // wq - row0
+                ow = r - (r // wq) * wq
+                end = min(m0 + lt, p + wq - ow)
+                lo = max(col0, ow)  # first wanted column in this piece
+                if 0 <= oh < ho and lo < col0 + wo and lo < ow + end - p:
+                    cols = min(col0 + wo, ow + end - p) - lo
+                    p0 = p + lo - ow
+                    ow = lo - col0
+                    for k in range(min(OB, o_ - ob)):
+                        bv = bias[ob + k]
+                        dst = out[n, ob + k, oh, ow:ow + cols]
+                        src = buf[k, p0 - m0:p0 - m0 + cols]
+                        for i in range(cols):
+                            dst[i] = src[i] + bv
+                p = end
 
 
 @njit(inline="always")
@@ -285,21 +293,20 @@ def _wgrad5(g0, g1, xs, offs, t0, n, acc, o, c, zero):
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def weight_grad(gyc, shift, m, xg, offs, part, zero):
+def weight_grad(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
     """``part[k, o, c, t] = sum_{l in chunk k} gyc[o, shift + l] xg[c, l + offs[t]]``.
 
-    ``gyc``: (O2, >= shift + m) output-gradient canvases in the layout of ``xg`` from
-    column ``shift`` on (zero at every position that is not an output, and in row O2-1
-    when O is odd: O2 is even); ``m``: positions; ``part``: (K, O2, C,
-    T) partial sums over K equal chunks of the M positions, added up by the caller in a
-    fixed order (the result does not depend on the number of threads). ``zero``: 0 of
-    the dtype (a literal ``0.0`` would make float32 sums float64; ``gyc[0, 0] * 0`` stops
-    LLVM from vectorising the sums)."""
+    ``gyc``: (O2, ...) output-gradient canvases in the layout of ``xg`` from column
+    ``shift`` on (zero at every position that is not an output, and in row O2-1 when O
+    is odd: O2 is even); chunk k: the runs ``ptr[k] .. ptr[k+1] - 1`` (run r: ``lens[r]``
+    positions from ``starts[r]``); ``part``: (K, O2, C, T) partial sums of the K chunks,
+    added up by the caller in a fixed order (the result does not depend on the number of
+    threads). ``zero``: 0 of the dtype (a literal ``0.0`` would make float32 sums
+    float64; ``gyc[0, 0] * 0`` stops LLVM from vectorising the sums)."""
     o2 = gyc.shape[0]
     c_ = xg.shape[0]
     t_ = offs.shape[0]
     kc = part.shape[0]
-    per = (m + kc - 1) // kc
     reach = offs[t_ - 1]
     pairs = o2 // 2
     for task in prange(kc * pairs):  # a task: one chunk of one pair of output channels
@@ -307,9 +314,9 @@ def weight_grad(gyc, shift, m, xg, offs, part, zero):
         o = (task - k * pairs) * 2
         acc = part[k]
         acc[o:o + 2] = 0
-        l0 = k * per
-        lc = max(0, min(m, l0 + per) - l0)
-        if lc > 0:
+        for run in range(ptr[k], ptr[k + 1]):
+            l0 = starts[run]
+            lc = lens[run]
             g0 = gyc[o, shift + l0:shift + l0 + lc]
             g1 = gyc[o + 1, shift + l0:shift + l0 + lc]
             for c in range(c_):

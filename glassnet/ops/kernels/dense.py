@@ -24,6 +24,8 @@ NumPy reference, against torch and by finite differences.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from glassnet.ops.kernels import _threads as pool
@@ -80,10 +82,41 @@ def _run(xg, wq, plane, offs, wt, bias, out, origin=(0, 0)):
     o4 = -(-o // 4) * 4
     if o4 != o:
         wt = np.concatenate([wt, np.zeros((o4 - o, c, t), dtype=wt.dtype)])
+    starts, lens, ptr = _runs(out.shape[0], plane, wq, origin[0],
+                              origin[0] + out.shape[2], _TILE)
     with _LOCK:
-        _build().conv(xg, np.ascontiguousarray(wt), offs, bias, out, wq, plane, _TILE,
-                      *origin)
+        _build().conv(xg, np.ascontiguousarray(wt), offs, bias, out, wq, plane, starts,
+                      lens, ptr, *origin)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _runs(n, plane, wq, r0, r1, tile):
+    """``(starts, lens, ptr)``: the canvas positions the forward kernel computes, as runs
+    of at most ``tile`` positions, grouped into tasks (group g: runs ``ptr[g] ..
+    ptr[g+1] - 1``). Output rows ``r0 .. r1 - 1`` of each of the ``n`` planes hold
+    outputs; where the other rows are a quarter of the plane or more (a valid 5x5
+    convolution: LeNet's 14x14 -> 10x10 computes 140 of 196 positions) each image's run
+    of output rows is computed alone, a task taking as many whole runs as fill a tile;
+    otherwise tiles cut the whole canvas, rows without outputs included."""
+    m = n * plane
+    first, last = r0 * wq, min(plane, r1 * wq)
+    length = last - first
+    if 4 * length > 3 * plane:
+        starts = np.arange(0, m, tile, dtype=np.int64)
+        lens = np.minimum(tile, m - starts)
+        ptr = np.arange(len(starts) + 1, dtype=np.int64)
+    else:
+        pieces = -(-length // tile)  # runs per image
+        offsets = np.arange(pieces, dtype=np.int64) * tile
+        starts = (np.arange(n, dtype=np.int64)[:, None] * plane + first
+                  + offsets[None, :]).ravel()
+        lens = np.tile(np.minimum(tile, length - offsets), n)
+        per = max(1, tile // length) if pieces == 1 else 1  # runs per task
+        ptr = np.append(np.arange(0, len(starts), per, dtype=np.int64), len(starts))
+    for a in (starts, lens, ptr):
+        a.flags.writeable = False
+    return starts, lens, ptr
 
 
 def forward(x, w, b, win):
@@ -134,16 +167,41 @@ def backward(gy, w, xg, x_shape, win, need_input, need_weight):
         gx = _run(gc, wq, plane, offs, wf, np.zeros(c, dtype=gy.dtype),
                   np.empty((n, c) + win.in_size, dtype=gy.dtype), win.pad)
     if need_weight:
-        m = n * plane
-        chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))  # fixed by the shape, not the threads
-        part = np.empty((chunks, o2, xg.shape[0], len(offs)), dtype=gy.dtype)
-        with _LOCK:
-            _build().weight_grad(gc, reach, m, xg, offs, part, gy.dtype.type(0))
-        gw = part[0].copy()
-        for k in range(1, chunks):  # fixed order: independent of the thread count
-            gw += part[k]
+        gw = _weight_grad(gc, reach, xg, offs, n * plane)
         gw = gw[:o].reshape((o, xg.shape[0]) + win.kernel)
     return gx, gw
+
+
+def _weight_grad(gc, lead, xg, offs, m):
+    """``(O2, C, T)``: the weight-gradient kernel over the ``m`` canvas positions of
+    ``gc`` (from ``lead`` on), chunk by chunk (:func:`_chunk_runs`), the chunks' partial
+    sums added in a fixed order (independent of the thread count)."""
+    starts, lens, ptr = _chunk_runs(m, _CHUNK, _MAX_CHUNKS)
+    part = np.empty((len(ptr) - 1, gc.shape[0], xg.shape[0], len(offs)), dtype=gc.dtype)
+    with _LOCK:
+        _build().weight_grad(gc, lead, xg, offs, part, starts, lens, ptr,
+                             gc.dtype.type(0))
+    gw = part[0].copy()
+    for k in range(1, part.shape[0]):
+        gw += part[k]
+    return gw
+
+
+@functools.lru_cache(maxsize=256)
+def _chunk_runs(m, chunk, max_chunks):
+    """``(starts, lens, ptr)`` of the weight gradient's chunks (chunk k: runs ``ptr[k] ..
+    ptr[k+1] - 1``; here one run each), fixed by the shape alone: at most ``max_chunks``
+    equal chunks of about ``chunk`` of the ``m`` canvas positions. (Skipping the rows
+    without outputs, as the forward does, made the runs of a valid 5x5 convolution too
+    short: LeNet's 6 -> 16 weight gradient 0.78 -> 1.06 ms.)"""
+    kc = min(max_chunks, -(-m // chunk))
+    per = -(-m // kc)
+    starts = np.arange(kc, dtype=np.int64) * per
+    lens = np.maximum(0, np.minimum(per, m - starts))
+    ptr = np.arange(kc + 1, dtype=np.int64)
+    for a in (starts, lens, ptr):
+        a.flags.writeable = False
+    return starts, lens, ptr
 
 
 # -- stride > 1: the stride phases -----------------------------------------------------
@@ -229,14 +287,7 @@ def _backward_strided(gy, w, xg, win, need_input, need_weight):
                  ((h0 + pt - p) // sh, (w0 + pl - q) // sw))
     if need_weight:
         offs = np.array([t[0] for t in taps], dtype=np.int64)
-        m = n * plane
-        chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))
-        part = np.empty((chunks, o2, xg.shape[0], len(offs)), dtype=gy.dtype)
-        with _LOCK:
-            _build().weight_grad(gc, lead, m, xg, offs, part, gy.dtype.type(0))
-        gs = part[0].copy()
-        for k in range(1, chunks):
-            gs += part[k]
+        gs = _weight_grad(gc, lead, xg, offs, n * plane)
         gw = np.empty_like(gs)
         gw[:, :, [t[3] for t in taps]] = gs
         gw = gw[:o].reshape((o, xg.shape[0]) + win.kernel)
