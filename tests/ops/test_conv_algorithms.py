@@ -434,7 +434,8 @@ def test_warm_up_loads_every_kernel_for_both_float_types():
                 _elementwise_numba.tanh_grad, _elementwise_numba.sigmoid_grad,
                 _lstm_numba.cell_forward, _lstm_numba.cell_backward, _pool_numba.max_pool,
                 _pool_numba.max_pool_arg, _pool_numba.max_pool_grad, _pool_numba.avg_pool,
-                _pool_numba.avg_pool_grad,
+                _pool_numba.avg_pool_grad, _pool_numba.avg_pool_tiled,
+                _pool_numba.avg_pool_tiled_grad,
                 _winograd_numba.input_tiles, _winograd_numba.output_tiles,
                 _winograd_numba.grad_tiles]
     for k in kernels:

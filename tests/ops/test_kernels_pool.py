@@ -89,7 +89,30 @@ def test_each_pass_takes_its_kernel():
     assert calls == ["train", "grad", "infer"]
 
 
+def test_tiling_avg_windows_take_the_tiled_kernels():
+    from glassnet.ops.kernels import _pool_numba as K
+
+    calls = []
+    orig = K.avg_pool, K.avg_pool_tiled, K.avg_pool_grad, K.avg_pool_tiled_grad
+    K.avg_pool = lambda *a: calls.append("general") or orig[0](*a)
+    K.avg_pool_tiled = lambda *a: calls.append("tiled") or orig[1](*a)
+    K.avg_pool_grad = lambda *a: calls.append("general grad") or orig[2](*a)
+    K.avg_pool_tiled_grad = lambda *a: calls.append("tiled grad") or orig[3](*a)
+    try:
+        x = gn.randn(2, 3, 9, 8, requires_grad=True)
+        F.avg_pool2d(x, 2).sum().backward()                  # 9 rows: the last one left
+        F.avg_pool2d(x, 2, ceil_mode=True).sum().backward()  # a window over the edge
+        F.avg_pool2d(x, 3, stride=2).sum().backward()        # overlapping
+    finally:
+        K.avg_pool, K.avg_pool_tiled, K.avg_pool_grad, K.avg_pool_tiled_grad = orig
+    assert calls == ["tiled", "tiled grad", "general", "general grad", "general",
+                     "general grad"]
+
+
 AVG_KWS = [dict(kernel_size=2, stride=2),                                  # LeNet's, tiled
+           dict(kernel_size=(3, 2), stride=(3, 2)),                         # tiled, rest
+           dict(kernel_size=2, stride=2, ceil_mode=True),                   # not tiled
+           dict(kernel_size=2, stride=2, divisor_override=3),               # tiled
            dict(kernel_size=3, stride=2, padding=1),
            dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
            dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), ceil_mode=True),

@@ -55,6 +55,8 @@ def warm_up() -> None:
         y, taps = pool.max_pool_arg(x, win)
         pool.max_pool_grad(y, taps, x.shape, win)
         pool.avg_pool_grad(pool.avg_pool(x, win, 9.0), x.shape, win, 9.0)
+        tiles = Window.cached((4, 4), (2, 2), (2, 2), (2, 2), (0, 0), (1, 1))
+        pool.avg_pool_grad(pool.avg_pool(x, tiles, 4.0), x.shape, tiles, 4.0)
         elementwise.sgd_momentum(big.copy(), big, big.copy(), lr=0.1, momentum=0.9,
                                  dampening=0, weight_decay=0, nesterov=False,
                                  maximize=False)

@@ -69,8 +69,12 @@ def avg_pool(x, win, divisor):
         return None
     out = np.empty(x.shape[:2] + tuple(win.out_size), dtype=x.dtype)
     with pool.LOCK:
-        _build().avg_pool(np.ascontiguousarray(x), _div(divisor, win, x.dtype), out,
-                          *win.kernel, *win.stride, *win.pad, *win.dilation)
+        if _tiled(win):
+            _build().avg_pool_tiled(np.ascontiguousarray(x), _div(divisor, win, x.dtype),
+                                    out, *win.kernel)
+        else:
+            _build().avg_pool(np.ascontiguousarray(x), _div(divisor, win, x.dtype), out,
+                              *win.kernel, *win.stride, *win.pad, *win.dilation)
     return out
 
 
@@ -80,9 +84,21 @@ def avg_pool_grad(g, in_shape, win, divisor):
         return None
     gx = np.zeros(in_shape, dtype=g.dtype)
     with pool.LOCK:
-        _build().avg_pool_grad(np.ascontiguousarray(g), _div(divisor, win, g.dtype), gx,
-                               *win.kernel, *win.stride, *win.pad, *win.dilation)
+        if _tiled(win):
+            _build().avg_pool_tiled_grad(np.ascontiguousarray(g),
+                                         _div(divisor, win, g.dtype), gx, *win.kernel)
+        else:
+            _build().avg_pool_grad(np.ascontiguousarray(g), _div(divisor, win, g.dtype),
+                                   gx, *win.kernel, *win.stride, *win.pad, *win.dilation)
     return gx
+
+
+def _tiled(win) -> bool:
+    """Windows that tile the input: stride = kernel, no padding or dilation, each window
+    inside the input (no ceil-mode window hanging over the edge)."""
+    return (tuple(win.stride) == tuple(win.kernel) and not any(win.pad)
+            and all(d == 1 for d in win.dilation)
+            and all(o * k <= i for o, k, i in zip(win.out_size, win.kernel, win.in_size)))
 
 
 def _div(divisor, win, dtype):
