@@ -185,6 +185,8 @@ WINOGRAD_MIN_CHANNELS = 128
 # The direct kernels (glassnet.ops.kernels.dense) beat the shifted GEMMs on narrow
 # stride-1 layers; how wide depends on the machine (forward + both gradients, batch 128,
 # direct vs shift, ms):
+# (The Intel numbers: the earlier benchmark machine, whose model was not recorded; MKL
+# beat OpenBLAS on every product there, as it does on Intel CPUs.)
 # - Intel CPU, NumPy's OpenBLAS, 1 thread: both channel counts at most 32 (16 -> 16 at
 #   32x32 33 vs 55, 32 -> 32 at 16x16 34 vs 40, but 64 -> 64 at 8x8 37 vs 32; LeNet's
 #   5x5 layers 4.7 vs 11 and 8 vs 17).

@@ -178,16 +178,20 @@ def test_forcing_direct_on_a_layer_it_cannot_run_names_it():
         F.conv_transpose2d(x, gn.zeros(4, 4, 3, 3))
 
 
-def test_results_do_not_depend_on_tiles_chunks_or_threads(monkeypatch):
+@pytest.mark.parametrize("k,p,s", [(3, 1, 1), (5, 0, 1), (3, 1, 2)],
+                         ids=["same-3x3", "valid-5x5-rows-skipped", "stride-2"])
+def test_results_do_not_depend_on_tiles_chunks_or_threads(monkeypatch, k, p, s):
     """Bit for bit: the default tiles vs tiles of 7 positions (tiles end mid-row and
-    mid-image), weight-gradient chunks of 16 positions, and 1 vs 2 threads."""
+    mid-image; with a valid 5x5 each image's output rows are cut into several runs),
+    weight-gradient chunks of 16 positions, and 1 vs 2 threads."""
     import numba
 
     rng = np.random.default_rng(5)
+    ho, wo = (11 + 2 * p - k) // s + 1, (10 + 2 * p - k) // s + 1
     x = rng.standard_normal((3, 5, 11, 10)).astype(np.float32)
-    w = rng.standard_normal((6, 5, 3, 3)).astype(np.float32)
-    gy = rng.standard_normal((3, 6, 11, 10)).astype(np.float32)
-    win = _win(11, 10, 3, 1)
+    w = rng.standard_normal((6, 5, k, k)).astype(np.float32)
+    gy = rng.standard_normal((3, 6, ho, wo)).astype(np.float32)
+    win = Window((11, 10), (ho, wo), (k, k), (s, s), (p, p), (1, 1))
 
     def run():
         y, xg = dense.forward(x, w, None, win)

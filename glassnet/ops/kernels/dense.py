@@ -1,5 +1,6 @@
-"""Direct dense 2-D convolution, compiled with numba (all three passes), for stride-1
-layers with few channels, where a GEMM has too little to do per byte it streams.
+"""Direct dense 2-D convolution, compiled with numba (all three passes), for layers
+where a GEMM has too little to do per byte it streams (few channels; on AMD CPUs, where
+MKL runs its generic paths, most layers: see ``glassnet.ops._conv_engine``).
 
 At ResNet-20's widths (16-64 channels) every GEMM formulation of a convolution is
 memory-bound: the shifted GEMMs of ``glassnet.ops._conv_engine`` multiply a 16 x 16
@@ -16,11 +17,12 @@ rows in L1 and run all taps and input channels over it:
 The input is copied once into flat zero-padded planes whose rows share their padding
 (pitch ``wq = W + max(pad_left, pad_right)``, as ``Window.to_cgrid`` does), so tap
 ``(i, j)`` of a run of output rows is one contiguous slice at offset ``i*dh*wq + j*dw``.
-Work is split into whole output tiles (forward) and fixed image chunks (weight gradient,
+Work is split into runs of output positions (forward) and fixed chunks (weight gradient,
 partial sums added in a fixed order), so nothing races and the result does not depend on
-the number of threads. Only stride 1 and ``groups == 1``; :func:`supports` says whether a
-layer qualifies. ``tests/ops/test_conv_algorithms.py`` checks these kernels against the
-NumPy reference, against torch and by finite differences.
+the number of threads. Strided layers run on their stride phases (see the section
+below). Only ``groups == 1``; :func:`supports` says whether a layer qualifies.
+``tests/ops/test_conv_direct.py`` checks these kernels against torch and by finite
+differences, on strides, paddings, dilations and kernel sizes.
 """
 from __future__ import annotations
 
