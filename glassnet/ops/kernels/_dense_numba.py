@@ -139,75 +139,113 @@ def _tap1(a0, a1, a2, a3, xs, w0, w1, w2, w3, off, n):
         a3[i] = s3
 
 
-@njit(parallel=True, fastmath=True, cache=True)
-def conv(xg, wt, offs, bias, out, wq, plane, starts, lens, ptr, row0, col0):
-    """``out[n, o, oh, ow] = bias[o] + sum_{c,t} wt[o, c, t] xg[c, n*plane + oh*wq + ow + offs[t]]``.
+@njit(inline="always")
+def _cleared(buf, lt):
+    # The four accumulator rows of a run of lt positions, zeroed.
+    a0, a1, a2, a3 = buf[0, :lt], buf[1, :lt], buf[2, :lt], buf[3, :lt]
+    a0[:] = 0
+    a1[:] = 0
+    a2[:] = 0
+    a3[:] = 0
+    return a0, a1, a2, a3
 
-    ``xg``: (C, M) channel-major flat padded planes, image n at ``n*plane``, row pitch
-    ``wq``; ``wt``: (O4, C, T) with O4 a multiple of :data:`OB` (rows beyond O zero);
-    ``out``: (N, O, Ho, Wo), read from canvas rows ``row0 ..`` and columns ``col0 ..`` (0
-    for a forward; the padding for an input gradient computed on the input's planes).
-    The canvas positions computed are runs (run r: ``lens[r]`` positions from
-    ``starts[r]``; the accumulator, sized for L1, holds the longest); a task is
-    :data:`OB` output channels x the runs ``ptr[g] .. ptr[g+1] - 1`` of group g.
-    Positions of a run outside ``out``'s window are computed and dropped."""
-    o4, c_, t_ = wt.shape  # xg may have more (zero) rows than wt has input channels
+
+@njit(inline="always")
+def _flush(buf, out, bias, m0, lt, ob, plane, wq, row0, col0):
+    # Each piece of the run within one canvas row, cropped to out's columns, plus bias.
     n_, o_, ho, wo = out.shape
-    nob = o4 // OB
-    ng = ptr.shape[0] - 1
-    reach = offs[t_ - 1]
-    longest = lens.max()
+    p = m0
+    while p < m0 + lt:
+        n = p // plane
+        r = p - n * plane
+        oh = r // wq - row0
+        ow = r - (r // wq) * wq
+        end = min(m0 + lt, p + wq - ow)
+        lo = max(col0, ow)  # first wanted column in this piece
+        if 0 <= oh < ho and lo < col0 + wo and lo < ow + end - p:
+            cols = min(col0 + wo, ow + end - p) - lo
+            p0 = p + lo - ow
+            ow = lo - col0
+            for k in range(min(OB, o_ - ob)):
+                bv = bias[ob + k]
+                dst = out[n, ob + k, oh, ow:ow + cols]
+                src = buf[k, p0 - m0:p0 - m0 + cols]
+                for i in range(cols):
+                    dst[i] = src[i] + bv
+        p = end
+
+
+# The forward kernel, one per family of kernel sizes (a model compiles only the ones its
+# layers use; one kernel with all three inner loops took 12.8 s to compile, the 3x3 one
+# alone 5.3 s):
+#   ``out[n, o, oh, ow] = bias[o] + sum_{c,t} wt[o, c, t] xg[c, n*plane + oh*wq + ow + offs[t]]``.
+# ``xg``: (C, M) channel-major flat padded planes, image n at ``n*plane``, row pitch ``wq``;
+# ``wt``: (O4, C, T) with O4 a multiple of OB (rows beyond O zero); ``out``: (N, O, Ho,
+# Wo), read from canvas rows ``row0 ..`` and columns ``col0 ..`` (0 for a forward; the
+# padding for an input gradient computed on the input's planes). The canvas positions
+# computed are runs (run r: ``lens[r]`` positions from ``starts[r]``; the accumulator,
+# sized for L1, holds the longest); a task is OB output channels x the runs ``ptr[g] ..
+# ptr[g+1] - 1`` of group g. Positions of a run outside ``out``'s window are computed and
+# dropped. ``xg`` may have more (zero) rows than ``wt`` has input channels.
+@njit(parallel=True, fastmath=True, cache=True)
+def conv3x3(xg, wt, offs, bias, out, wq, plane, starts, lens, ptr, row0, col0):
+    """The forward kernel for 3x3 kernels: nine taps of four outputs per pass."""
+    nob, ng, reach = wt.shape[0] // OB, ptr.shape[0] - 1, offs[8]
     for task in prange(nob * ng):
-        ob = (task // ng) * OB
-        g = task - (task // ng) * ng
-        buf = np.empty((OB, longest), dtype=out.dtype)
+        ob, g = (task // ng) * OB, task % ng
+        buf = np.empty((OB, lens.max()), dtype=out.dtype)
         for run in range(ptr[g], ptr[g + 1]):
-            m0 = starts[run]
-            lt = lens[run]
-            a0, a1, a2, a3 = buf[0, :lt], buf[1, :lt], buf[2, :lt], buf[3, :lt]
-            a0[:] = 0
-            a1[:] = 0
-            a2[:] = 0
-            a3[:] = 0
-            for c in range(c_):
+            m0, lt = starts[run], lens[run]
+            a0, a1, a2, a3 = _cleared(buf, lt)
+            for c in range(wt.shape[1]):
+                _taps9(a0, a1, a2, a3, xg[c, m0:m0 + lt + reach], wt[ob:ob + OB, c], offs,
+                       lt)
+            _flush(buf, out, bias, m0, lt, ob, plane, wq, row0, col0)
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def conv5x5(xg, wt, offs, bias, out, wq, plane, starts, lens, ptr, row0, col0):
+    """The forward kernel for 5x5 kernels: one kernel row (five taps) per pass."""
+    nob, ng, reach = wt.shape[0] // OB, ptr.shape[0] - 1, offs[24]
+    for task in prange(nob * ng):
+        ob, g = (task // ng) * OB, task % ng
+        buf = np.empty((OB, lens.max()), dtype=out.dtype)
+        for run in range(ptr[g], ptr[g + 1]):
+            m0, lt = starts[run], lens[run]
+            a0, a1, a2, a3 = _cleared(buf, lt)
+            for c in range(wt.shape[1]):
                 xs = xg[c, m0:m0 + lt + reach]
                 w = wt[ob:ob + OB, c]
-                if t_ == 9:
-                    _taps9(a0, a1, a2, a3, xs, w, offs, lt)
-                elif t_ == 25:
-                    for t in range(0, 25, 5):
-                        _taps5(a0, a1, a2, a3, xs, w, offs, t, lt)
-                else:
-                    t = 0
-                    while t + 4 <= t_:
-                        _taps4(a0, a1, a2, a3, xs, w, offs, t, lt)
-                        t += 4
-                    if t + 2 <= t_:
-                        _taps2(a0, a1, a2, a3, xs, w, offs, t, lt)
-                        t += 2
-                    if t < t_:
-                        _tap1(a0, a1, a2, a3, xs, w[0, t], w[1, t], w[2, t], w[3, t],
-                              offs[t], lt)
-            # Flush: each piece of the run within one canvas row, cropped to Wo columns.
-            p = m0
-            while p < m0 + lt:
-                n = p // plane
-                r = p - n * plane
-                oh = r // wq - row0
-                ow = r - (r // wq) * wq
-                end = min(m0 + lt, p + wq - ow)
-                lo = max(col0, ow)  # first wanted column in this piece
-                if 0 <= oh < ho and lo < col0 + wo and lo < ow + end - p:
-                    cols = min(col0 + wo, ow + end - p) - lo
-                    p0 = p + lo - ow
-                    ow = lo - col0
-                    for k in range(min(OB, o_ - ob)):
-                        bv = bias[ob + k]
-                        dst = out[n, ob + k, oh, ow:ow + cols]
-                        src = buf[k, p0 - m0:p0 - m0 + cols]
-                        for i in range(cols):
-                            dst[i] = src[i] + bv
-                p = end
+                for t in range(0, 25, 5):
+                    _taps5(a0, a1, a2, a3, xs, w, offs, t, lt)
+            _flush(buf, out, bias, m0, lt, ob, plane, wq, row0, col0)
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def conv_taps(xg, wt, offs, bias, out, wq, plane, starts, lens, ptr, row0, col0):
+    """The forward kernel for any other kernel: four taps per pass, then two, then one."""
+    t_ = wt.shape[2]
+    nob, ng, reach = wt.shape[0] // OB, ptr.shape[0] - 1, offs[t_ - 1]
+    for task in prange(nob * ng):
+        ob, g = (task // ng) * OB, task % ng
+        buf = np.empty((OB, lens.max()), dtype=out.dtype)
+        for run in range(ptr[g], ptr[g + 1]):
+            m0, lt = starts[run], lens[run]
+            a0, a1, a2, a3 = _cleared(buf, lt)
+            for c in range(wt.shape[1]):
+                xs = xg[c, m0:m0 + lt + reach]
+                w = wt[ob:ob + OB, c]
+                t = 0
+                while t + 4 <= t_:
+                    _taps4(a0, a1, a2, a3, xs, w, offs, t, lt)
+                    t += 4
+                if t + 2 <= t_:
+                    _taps2(a0, a1, a2, a3, xs, w, offs, t, lt)
+                    t += 2
+                if t < t_:
+                    _tap1(a0, a1, a2, a3, xs, w[0, t], w[1, t], w[2, t], w[3, t],
+                          offs[t], lt)
+            _flush(buf, out, bias, m0, lt, ob, plane, wq, row0, col0)
 
 
 @njit(inline="always")
@@ -292,49 +330,74 @@ def _wgrad5(g0, g1, xs, offs, t0, n, acc, o, c, zero):
     r[t0 + 4] += q4
 
 
-@njit(parallel=True, fastmath=True, cache=True)
-def weight_grad(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
-    """``part[k, o, c, t] = sum_{l in chunk k} gyc[o, shift + l] xg[c, l + offs[t]]``.
+@njit(inline="always")
+def _wgrad_taps(g0, g1, xs, offs, lc, acc, o, c, zero):
+    # One tap per pass, for kernels other than 3x3 and 5x5.
+    for t in range(offs.shape[0]):
+        x = xs[offs[t]:offs[t] + lc]
+        p = q = zero
+        for i in range(lc):
+            p += g0[i] * x[i]
+            q += g1[i] * x[i]
+        acc[o, c, t] += p
+        acc[o + 1, c, t] += q
 
-    ``gyc``: (O2, ...) output-gradient canvases in the layout of ``xg`` from column
-    ``shift`` on (zero at every position that is not an output, and in row O2-1 when O
-    is odd: O2 is even); chunk k: the runs ``ptr[k] .. ptr[k+1] - 1`` (run r: ``lens[r]``
-    positions from ``starts[r]``); ``part``: (K, O2, C, T) partial sums of the K chunks,
-    added up by the caller in a fixed order (the result does not depend on the number of
-    threads). ``zero``: 0 of the dtype (a literal ``0.0`` would make float32 sums
-    float64; ``gyc[0, 0] * 0`` stops LLVM from vectorising the sums)."""
-    o2 = gyc.shape[0]
-    c_ = xg.shape[0]
-    t_ = offs.shape[0]
-    kc = part.shape[0]
-    reach = offs[t_ - 1]
-    pairs = o2 // 2
-    for task in prange(kc * pairs):  # a task: one chunk of one pair of output channels
-        k = task // pairs
-        o = (task - k * pairs) * 2
+
+# The weight-gradient kernel, one per family of kernel sizes (as the forward's):
+#   ``part[k, o, c, t] = sum_{l in chunk k} gyc[o, shift + l] xg[c, l + offs[t]]``.
+# ``gyc``: (O2, ...) output-gradient canvases in the layout of ``xg`` from column
+# ``shift`` on (zero at every position that is not an output, and in row O2-1 when O is
+# odd: O2 is even); chunk k: the runs ``ptr[k] .. ptr[k+1] - 1`` (run r: ``lens[r]``
+# positions from ``starts[r]``); ``part``: (K, O2, C, T) partial sums of the K chunks,
+# added up by the caller in a fixed order (the result does not depend on the number of
+# threads). A task is one chunk of one pair of output channels. ``zero``: 0 of the dtype
+# (a literal ``0.0`` would make float32 sums float64; ``gyc[0, 0] * 0`` stops LLVM from
+# vectorising the sums).
+@njit(parallel=True, fastmath=True, cache=True)
+def weight_grad3x3(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
+    """The weight-gradient kernel for 3x3 kernels."""
+    kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[8]
+    for task in prange(kc * pairs):
+        k, o = task // pairs, (task % pairs) * 2
         acc = part[k]
         acc[o:o + 2] = 0
         for run in range(ptr[k], ptr[k + 1]):
-            l0 = starts[run]
-            lc = lens[run]
-            g0 = gyc[o, shift + l0:shift + l0 + lc]
-            g1 = gyc[o + 1, shift + l0:shift + l0 + lc]
-            for c in range(c_):
+            l0, lc = starts[run], lens[run]
+            g0, g1 = gyc[o, shift + l0:shift + l0 + lc], gyc[o + 1, shift + l0:shift + l0 + lc]
+            for c in range(xg.shape[0]):
+                _wgrad9(g0, g1, xg[c, l0:l0 + lc + reach], offs, lc, acc, o, c, zero)
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def weight_grad5x5(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
+    """The weight-gradient kernel for 5x5 kernels."""
+    kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[24]
+    for task in prange(kc * pairs):
+        k, o = task // pairs, (task % pairs) * 2
+        acc = part[k]
+        acc[o:o + 2] = 0
+        for run in range(ptr[k], ptr[k + 1]):
+            l0, lc = starts[run], lens[run]
+            g0, g1 = gyc[o, shift + l0:shift + l0 + lc], gyc[o + 1, shift + l0:shift + l0 + lc]
+            for c in range(xg.shape[0]):
                 xs = xg[c, l0:l0 + lc + reach]
-                if t_ == 9:
-                    _wgrad9(g0, g1, xs, offs, lc, acc, o, c, zero)
-                elif t_ == 25:
-                    for t in range(0, 25, 5):
-                        _wgrad5(g0, g1, xs, offs, t, lc, acc, o, c, zero)
-                else:
-                    for t in range(t_):
-                        x = xs[offs[t]:offs[t] + lc]
-                        p = q = zero
-                        for i in range(lc):
-                            p += g0[i] * x[i]
-                            q += g1[i] * x[i]
-                        acc[o, c, t] += p
-                        acc[o + 1, c, t] += q
+                for t in range(0, 25, 5):
+                    _wgrad5(g0, g1, xs, offs, t, lc, acc, o, c, zero)
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def weight_grad_taps(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
+    """The weight-gradient kernel for any other kernel."""
+    kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[offs.shape[0] - 1]
+    for task in prange(kc * pairs):
+        k, o = task // pairs, (task % pairs) * 2
+        acc = part[k]
+        acc[o:o + 2] = 0
+        for run in range(ptr[k], ptr[k + 1]):
+            l0, lc = starts[run], lens[run]
+            g0, g1 = gyc[o, shift + l0:shift + l0 + lc], gyc[o + 1, shift + l0:shift + l0 + lc]
+            for c in range(xg.shape[0]):
+                _wgrad_taps(g0, g1, xg[c, l0:l0 + lc + reach], offs, lc, acc, o, c, zero)
 
 
 @njit(parallel=True, cache=True)

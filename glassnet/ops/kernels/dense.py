@@ -86,9 +86,11 @@ def _run(xg, wq, plane, offs, wt, bias, out, origin=(0, 0)):
         wt = np.concatenate([wt, np.zeros((o4 - o, c, t), dtype=wt.dtype)])
     starts, lens, ptr = _runs(out.shape[0], plane, wq, origin[0],
                               origin[0] + out.shape[2], _TILE)
+    k = _build()
+    kernel = k.conv3x3 if t == 9 else k.conv5x5 if t == 25 else k.conv_taps
     with _LOCK:
-        _build().conv(xg, np.ascontiguousarray(wt), offs, bias, out, wq, plane, starts,
-                      lens, ptr, *origin)
+        kernel(xg, np.ascontiguousarray(wt), offs, bias, out, wq, plane, starts, lens, ptr,
+               *origin)
     return out
 
 
@@ -180,9 +182,12 @@ def _weight_grad(gc, lead, xg, offs, m):
     sums added in a fixed order (independent of the thread count)."""
     starts, lens, ptr = _chunk_runs(m, _CHUNK, _MAX_CHUNKS)
     part = np.empty((len(ptr) - 1, gc.shape[0], xg.shape[0], len(offs)), dtype=gc.dtype)
+    k = _build()
+    t = len(offs)
+    kernel = (k.weight_grad3x3 if t == 9 else k.weight_grad5x5 if t == 25
+              else k.weight_grad_taps)
     with _LOCK:
-        _build().weight_grad(gc, lead, xg, offs, part, starts, lens, ptr,
-                             gc.dtype.type(0))
+        kernel(gc, lead, xg, offs, part, starts, lens, ptr, gc.dtype.type(0))
     gw = part[0].copy()
     for k in range(1, part.shape[0]):
         gw += part[k]
