@@ -129,19 +129,11 @@ def test_dispatcher_picks_direct_for_narrow_layers_only(monkeypatch, vendor, mkl
     x1 = np.zeros((2, 1, 28, 28), np.float32)
     assert choose_algorithm(x1, np.zeros((6, 1, 5, 5), np.float32), 1,
                             _win(28, 28, 5, 2)) == "direct"   # LeNet-5's first layer
-    want16, want64, want128, want64_128 = _REGIMES[vendor, mkl]
-    assert choose_algorithm(np.zeros((2, 16, 32, 32), np.float32),
-                            np.zeros((16, 16, 3, 3), np.float32), 1,
-                            _win(32, 32, 3, 1)) == want16
-    assert choose_algorithm(np.zeros((2, 64, 8, 8), np.float32),
-                            np.zeros((64, 64, 3, 3), np.float32), 1,
-                            _win(8, 8, 3, 1)) == want64
-    assert choose_algorithm(np.zeros((2, 128, 8, 8), np.float32),
-                            np.zeros((128, 128, 3, 3), np.float32), 1,
-                            _win(8, 8, 3, 1)) == want128
-    assert choose_algorithm(np.zeros((2, 64, 4, 4), np.float32),
-                            np.zeros((128, 64, 3, 3), np.float32), 1,
-                            _win(4, 4, 3, 1)) == want64_128
+    for (c, o, size), want in zip([(16, 16, 32), (64, 64, 8), (128, 128, 8), (64, 128, 4)],
+                                  _REGIMES[vendor, mkl]):
+        got = choose_algorithm(np.zeros((2, c, size, size), np.float32),
+                               np.zeros((o, c, 3, 3), np.float32), 1, _win(size, size, 3, 1))
+        assert got == want, (c, o, size)
     s2 = Window((32, 32), (16, 16), (3, 3), (2, 2), (1, 1), (1, 1))
     assert (choose_algorithm(x8, w8, 1, s2) == "direct") == (vendor == "AuthenticAMD")
     s2_wide = Window((14, 14), (7, 7), (3, 3), (2, 2), (1, 1), (1, 1))

@@ -140,14 +140,21 @@ def _tap1(a0, a1, a2, a3, xs, w0, w1, w2, w3, off, n):
 
 
 @njit(inline="always")
-def _cleared(buf, lt):
-    # The four accumulator rows of a run of lt positions, zeroed.
+def _conv_task(task, ng, lens, out):
+    # Task -> (first output channel, group of runs, accumulator for the longest run).
+    return (task // ng) * OB, task % ng, np.empty((OB, lens.max()), dtype=out.dtype)
+
+
+@njit(inline="always")
+def _cleared(buf, starts, lens, run):
+    # (start, length, the four accumulator rows zeroed) of a run.
+    lt = lens[run]
     a0, a1, a2, a3 = buf[0, :lt], buf[1, :lt], buf[2, :lt], buf[3, :lt]
     a0[:] = 0
     a1[:] = 0
     a2[:] = 0
     a3[:] = 0
-    return a0, a1, a2, a3
+    return starts[run], lt, a0, a1, a2, a3
 
 
 @njit(inline="always")
@@ -192,11 +199,9 @@ def conv3x3(xg, wt, offs, bias, out, wq, plane, starts, lens, ptr, row0, col0):
     """The forward kernel for 3x3 kernels: nine taps of four outputs per pass."""
     nob, ng, reach = wt.shape[0] // OB, ptr.shape[0] - 1, offs[8]
     for task in prange(nob * ng):
-        ob, g = (task // ng) * OB, task % ng
-        buf = np.empty((OB, lens.max()), dtype=out.dtype)
+        ob, g, buf = _conv_task(task, ng, lens, out)
         for run in range(ptr[g], ptr[g + 1]):
-            m0, lt = starts[run], lens[run]
-            a0, a1, a2, a3 = _cleared(buf, lt)
+            m0, lt, a0, a1, a2, a3 = _cleared(buf, starts, lens, run)
             for c in range(wt.shape[1]):
                 _taps9(a0, a1, a2, a3, xg[c, m0:m0 + lt + reach], wt[ob:ob + OB, c], offs,
                        lt)
@@ -208,11 +213,9 @@ def conv5x5(xg, wt, offs, bias, out, wq, plane, starts, lens, ptr, row0, col0):
     """The forward kernel for 5x5 kernels: one kernel row (five taps) per pass."""
     nob, ng, reach = wt.shape[0] // OB, ptr.shape[0] - 1, offs[24]
     for task in prange(nob * ng):
-        ob, g = (task // ng) * OB, task % ng
-        buf = np.empty((OB, lens.max()), dtype=out.dtype)
+        ob, g, buf = _conv_task(task, ng, lens, out)
         for run in range(ptr[g], ptr[g + 1]):
-            m0, lt = starts[run], lens[run]
-            a0, a1, a2, a3 = _cleared(buf, lt)
+            m0, lt, a0, a1, a2, a3 = _cleared(buf, starts, lens, run)
             for c in range(wt.shape[1]):
                 xs = xg[c, m0:m0 + lt + reach]
                 w = wt[ob:ob + OB, c]
@@ -227,11 +230,9 @@ def conv_taps(xg, wt, offs, bias, out, wq, plane, starts, lens, ptr, row0, col0)
     t_ = wt.shape[2]
     nob, ng, reach = wt.shape[0] // OB, ptr.shape[0] - 1, offs[t_ - 1]
     for task in prange(nob * ng):
-        ob, g = (task // ng) * OB, task % ng
-        buf = np.empty((OB, lens.max()), dtype=out.dtype)
+        ob, g, buf = _conv_task(task, ng, lens, out)
         for run in range(ptr[g], ptr[g + 1]):
-            m0, lt = starts[run], lens[run]
-            a0, a1, a2, a3 = _cleared(buf, lt)
+            m0, lt, a0, a1, a2, a3 = _cleared(buf, starts, lens, run)
             for c in range(wt.shape[1]):
                 xs = xg[c, m0:m0 + lt + reach]
                 w = wt[ob:ob + OB, c]
@@ -331,6 +332,23 @@ def _wgrad5(g0, g1, xs, offs, t0, n, acc, o, c, zero):
 
 
 @njit(inline="always")
+def _wgrad_task(task, pairs, part):
+    # Task -> (chunk, first of its pair of output channels, the chunk's partial sums with
+    # the pair's rows zeroed).
+    k, o = task // pairs, (task % pairs) * 2
+    acc = part[k]
+    acc[o:o + 2] = 0
+    return k, o, acc
+
+
+@njit(inline="always")
+def _wgrad_run(gyc, shift, o, starts, lens, run):
+    # (start, length, the pair's output-gradient rows) of a run.
+    l0, lc = starts[run], lens[run]
+    return l0, lc, gyc[o, shift + l0:shift + l0 + lc], gyc[o + 1, shift + l0:shift + l0 + lc]
+
+
+@njit(inline="always")
 def _wgrad_taps(g0, g1, xs, offs, lc, acc, o, c, zero):
     # One tap per pass, for kernels other than 3x3 and 5x5.
     for t in range(offs.shape[0]):
@@ -358,12 +376,9 @@ def weight_grad3x3(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
     """The weight-gradient kernel for 3x3 kernels."""
     kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[8]
     for task in prange(kc * pairs):
-        k, o = task // pairs, (task % pairs) * 2
-        acc = part[k]
-        acc[o:o + 2] = 0
+        k, o, acc = _wgrad_task(task, pairs, part)
         for run in range(ptr[k], ptr[k + 1]):
-            l0, lc = starts[run], lens[run]
-            g0, g1 = gyc[o, shift + l0:shift + l0 + lc], gyc[o + 1, shift + l0:shift + l0 + lc]
+            l0, lc, g0, g1 = _wgrad_run(gyc, shift, o, starts, lens, run)
             for c in range(xg.shape[0]):
                 _wgrad9(g0, g1, xg[c, l0:l0 + lc + reach], offs, lc, acc, o, c, zero)
 
@@ -373,12 +388,9 @@ def weight_grad5x5(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
     """The weight-gradient kernel for 5x5 kernels."""
     kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[24]
     for task in prange(kc * pairs):
-        k, o = task // pairs, (task % pairs) * 2
-        acc = part[k]
-        acc[o:o + 2] = 0
+        k, o, acc = _wgrad_task(task, pairs, part)
         for run in range(ptr[k], ptr[k + 1]):
-            l0, lc = starts[run], lens[run]
-            g0, g1 = gyc[o, shift + l0:shift + l0 + lc], gyc[o + 1, shift + l0:shift + l0 + lc]
+            l0, lc, g0, g1 = _wgrad_run(gyc, shift, o, starts, lens, run)
             for c in range(xg.shape[0]):
                 xs = xg[c, l0:l0 + lc + reach]
                 for t in range(0, 25, 5):
@@ -390,12 +402,9 @@ def weight_grad_taps(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
     """The weight-gradient kernel for any other kernel."""
     kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[offs.shape[0] - 1]
     for task in prange(kc * pairs):
-        k, o = task // pairs, (task % pairs) * 2
-        acc = part[k]
-        acc[o:o + 2] = 0
+        k, o, acc = _wgrad_task(task, pairs, part)
         for run in range(ptr[k], ptr[k + 1]):
-            l0, lc = starts[run], lens[run]
-            g0, g1 = gyc[o, shift + l0:shift + l0 + lc], gyc[o + 1, shift + l0:shift + l0 + lc]
+            l0, lc, g0, g1 = _wgrad_run(gyc, shift, o, starts, lens, run)
             for c in range(xg.shape[0]):
                 _wgrad_taps(g0, g1, xg[c, l0:l0 + lc + reach], offs, lc, acc, o, c, zero)
 
