@@ -87,7 +87,7 @@ def _run(xg, wq, plane, offs, wt, bias, out, origin=(0, 0)):
     starts, lens, ptr = _runs(out.shape[0], plane, wq, origin[0],
                               origin[0] + out.shape[2], _TILE)
     k = _build()
-    kernel = k.conv3x3 if t == 9 else k.conv5x5 if t == 25 else k.conv_taps
+    kernel = k.conv3x3 if t == 9 else k.conv_taps
     with _LOCK:
         kernel(xg, np.ascontiguousarray(wt), offs, bias, out, wq, plane, starts, lens, ptr,
                *origin)
