@@ -427,8 +427,8 @@ def test_warm_up_loads_every_kernel_for_both_float_types():
                ("fwd", "bwd_input", "bwd_weight", "fwd_s1", "bwd_input_s1", "bwd_weight_s1")]
     kernels += [getattr(_batchnorm_numba, n) for n in
                 ("moments", "normalize", "grad_sums", "grad_input")]
-    kernels += [_dense_numba.conv3x3, _dense_numba.conv_taps]
-    kernels += [getattr(_dense_numba, f"weight_grad{s}") for s in ("3x3", "5x5", "_taps")]
+    kernels += [_dense_numba.conv3x3, _dense_numba.conv_taps, _dense_numba.weight_grad3x3,
+                _dense_numba.weight_grad_taps]
     kernels += [_dense_numba.to_phase_planes,
                 _elementwise_numba.relu,
                 _elementwise_numba.relu_grad, _elementwise_numba.add, _elementwise_numba.clip,

@@ -9,7 +9,7 @@ slices are taken first and then indexed from 0 (numba's wraparound check on an i
 might be negative blocks vectorisation). 3x3 kernels (``T == 9``) get a loop that does
 all nine taps of four output channels per pass over the tile (36 multiply-adds for 13
 loads and 4 stores), other kernels eight taps per pass (then four, two, one); the weight
-gradient's 3x3 and 5x5 kernels all taps or one kernel row per pass, others one tap.
+gradient likewise (nine taps of a pair of outputs per pass, else eight, then one).
 """
 import numpy as np
 from numba import njit, prange
@@ -23,14 +23,6 @@ def _slices9(xs, offs, n):
     return (xs[offs[0]:offs[0] + n], xs[offs[1]:offs[1] + n], xs[offs[2]:offs[2] + n],
             xs[offs[3]:offs[3] + n], xs[offs[4]:offs[4] + n], xs[offs[5]:offs[5] + n],
             xs[offs[6]:offs[6] + n], xs[offs[7]:offs[7] + n], xs[offs[8]:offs[8] + n])
-
-
-@njit(inline="always")
-def _slices5(xs, offs, t0, n):
-    # The same for the five taps t0 .. t0+4 (one row of a 5x5 kernel).
-    return (xs[offs[t0]:offs[t0] + n], xs[offs[t0 + 1]:offs[t0 + 1] + n],
-            xs[offs[t0 + 2]:offs[t0 + 2] + n], xs[offs[t0 + 3]:offs[t0 + 3] + n],
-            xs[offs[t0 + 4]:offs[t0 + 4] + n])
 
 
 @njit(inline="always")
@@ -302,35 +294,53 @@ def _wgrad9(g0, g1, xs, offs, n, acc, o, c, zero):
 
 
 @njit(inline="always")
-def _wgrad5(g0, g1, xs, offs, t0, n, acc, o, c, zero):
-    x0, x1, x2, x3, x4 = _slices5(xs, offs, t0, n)
-    p0 = p1 = p2 = p3 = p4 = q0 = q1 = q2 = q3 = q4 = zero
+def _wgrad8(g0, g1, xs, offs, t0, n, acc, o, c, zero):
+    # Taps t0 .. t0+7 of the pair of outputs in one pass (16 sums, 10 loads per position).
+    x0, x1 = xs[offs[t0]:offs[t0] + n], xs[offs[t0 + 1]:offs[t0 + 1] + n]
+    x2, x3 = xs[offs[t0 + 2]:offs[t0 + 2] + n], xs[offs[t0 + 3]:offs[t0 + 3] + n]
+    x4, x5 = xs[offs[t0 + 4]:offs[t0 + 4] + n], xs[offs[t0 + 5]:offs[t0 + 5] + n]
+    x6, x7 = xs[offs[t0 + 6]:offs[t0 + 6] + n], xs[offs[t0 + 7]:offs[t0 + 7] + n]
+    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = zero
+    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = zero
     for i in range(n):
         a = g0[i]
         b = g1[i]
-        v0, v1, v2, v3, v4 = x0[i], x1[i], x2[i], x3[i], x4[i]
+        v0, v1, v2, v3, v4, v5, v6, v7 = (x0[i], x1[i], x2[i], x3[i], x4[i], x5[i], x6[i],
+                                          x7[i])
         p0 += a * v0
         p1 += a * v1
         p2 += a * v2
         p3 += a * v3
         p4 += a * v4
+        p5 += a * v5
+        p6 += a * v6
+        p7 += a * v7
         q0 += b * v0
         q1 += b * v1
         q2 += b * v2
         q3 += b * v3
         q4 += b * v4
+        q5 += b * v5
+        q6 += b * v6
+        q7 += b * v7
     r = acc[o, c]
     r[t0] += p0
     r[t0 + 1] += p1
     r[t0 + 2] += p2
     r[t0 + 3] += p3
     r[t0 + 4] += p4
+    r[t0 + 5] += p5
+    r[t0 + 6] += p6
+    r[t0 + 7] += p7
     r = acc[o + 1, c]
     r[t0] += q0
     r[t0 + 1] += q1
     r[t0 + 2] += q2
     r[t0 + 3] += q3
     r[t0 + 4] += q4
+    r[t0 + 5] += q5
+    r[t0 + 6] += q6
+    r[t0 + 7] += q7
 
 
 @njit(inline="always")
@@ -352,8 +362,11 @@ def _wgrad_run(gyc, shift, o, starts, lens, run):
 
 @njit(inline="always")
 def _wgrad_taps(g0, g1, xs, offs, lc, acc, o, c, zero):
-    # One tap per pass, for kernels other than 3x3 and 5x5.
-    for t in range(offs.shape[0]):
+    # Eight taps per pass, the rest one per pass, for kernels other than 3x3.
+    t_ = offs.shape[0]
+    for t0 in range(0, t_ - 7, 8):
+        _wgrad8(g0, g1, xs, offs, t0, lc, acc, o, c, zero)
+    for t in range(t_ - t_ % 8, t_):
         x = xs[offs[t]:offs[t] + lc]
         p = q = zero
         for i in range(lc):
@@ -363,7 +376,7 @@ def _wgrad_taps(g0, g1, xs, offs, lc, acc, o, c, zero):
         acc[o + 1, c, t] += q
 
 
-# The weight-gradient kernel, one per family of kernel sizes (as the forward's):
+# The weight-gradient kernel, one for 3x3 kernels and one for any other (as the forward's):
 #   ``part[k, o, c, t] = sum_{l in chunk k} gyc[o, shift + l] xg[c, l + offs[t]]``.
 # ``gyc``: (O2, ...) output-gradient canvases in the layout of ``xg`` from column
 # ``shift`` on (zero at every position that is not an output, and in row O2-1 when O is
@@ -386,22 +399,10 @@ def weight_grad3x3(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def weight_grad5x5(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
-    """The weight-gradient kernel for 5x5 kernels."""
-    kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[24]
-    for task in prange(kc * pairs):
-        k, o, acc = _wgrad_task(task, pairs, part)
-        for run in range(ptr[k], ptr[k + 1]):
-            l0, lc, g0, g1 = _wgrad_run(gyc, shift, o, starts, lens, run)
-            for c in range(xg.shape[0]):
-                xs = xg[c, l0:l0 + lc + reach]
-                for t in range(0, 25, 5):
-                    _wgrad5(g0, g1, xs, offs, t, lc, acc, o, c, zero)
-
-
-@njit(parallel=True, fastmath=True, cache=True)
 def weight_grad_taps(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
-    """The weight-gradient kernel for any other kernel."""
+    """The weight-gradient kernel for any other kernel: eight taps per pass (LeNet's
+    6 -> 16 5x5 0.84 -> 0.77 ms against a kernel row per pass; ResNet-18's 7x7 stem
+    23.6 -> 11.5 against one tap per pass)."""
     kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[offs.shape[0] - 1]
     for task in prange(kc * pairs):
         k, o, acc = _wgrad_task(task, pairs, part)

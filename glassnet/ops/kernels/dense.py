@@ -184,8 +184,7 @@ def _weight_grad(gc, lead, xg, offs, m):
     part = np.empty((len(ptr) - 1, gc.shape[0], xg.shape[0], len(offs)), dtype=gc.dtype)
     k = _build()
     t = len(offs)
-    kernel = (k.weight_grad3x3 if t == 9 else k.weight_grad5x5 if t == 25
-              else k.weight_grad_taps)
+    kernel = k.weight_grad3x3 if t == 9 else k.weight_grad_taps
     with _LOCK:
         kernel(gc, lead, xg, offs, part, starts, lens, ptr, gc.dtype.type(0))
     gw = part[0].copy()
