@@ -37,6 +37,10 @@ def test_bench_cli_quick_writes_json_with_the_fields(tmp_path, capsys):
     assert [w["name"] for w in report["workloads"]] == ["mlp-train", "op-overhead/add"]
     assert "> 1 means glassnet is faster" in report["conventions"]["ratio"]
     assert report["threads"]["numpy_blas"] is None or report["threads"]["numpy_blas"] >= 1
+    from glassnet.ops import _blas
+
+    assert report["machine"]["cpu"] == {"vendor": _blas.cpu_vendor(),
+                                        "model": _blas.cpu_model()}
     mlp, add = report["workloads"]
     frameworks = ("glassnet", "torch") if HAS_TORCH else ("glassnet",)
     # mlp-train: 784-512-512-10, forward MACs per image, x2 FLOPs, x3 for training

@@ -55,7 +55,8 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "versions": _versions(torch),
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpu_count": os.cpu_count(), "load_average_start": _loadavg()},
+                    "cpu": _cpu(), "cpu_count": os.cpu_count(),
+                    "load_average_start": _loadavg()},
         "threads": threads_used,
         "settings": {"quick": quick, "batch": batch, "steps": steps, "warmup": warmup,
                      "seed": seed, "target_seconds": target_seconds,
@@ -89,6 +90,13 @@ def run_bench(only=None, *, quick: bool = False, batch: int | None = None,
             bar.done()
     report["machine"]["load_average_end"] = _loadavg()
     return report
+
+
+def _cpu():
+    """The CPU's vendor and model (which conv algorithms win depends on them)."""
+    from glassnet.ops import _blas
+
+    return {"vendor": _blas.cpu_vendor(), "model": _blas.cpu_model()}
 
 
 def _loadavg():

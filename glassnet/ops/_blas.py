@@ -26,7 +26,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "IS_MKL", "gemm", "gemm_batched", "product", "library", "cpu_vendor"]
+__all__ = ["AVAILABLE", "IS_MKL", "gemm", "gemm_batched", "product", "library", "cpu_vendor",
+           "cpu_model"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _MKL_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL of mkl_types.h
@@ -45,7 +46,23 @@ _WIDE: dict = {}  # dtype -> whether the bound routine takes 64-bit integers
 library: str | None = None
 
 
-_VENDOR: list = []
+_CPUINFO: dict = {}
+
+
+def _cpuinfo(field: str) -> str:
+    """The first ``field`` line of ``/proc/cpuinfo`` (``""`` where it cannot be read)."""
+    if not _CPUINFO:
+        _CPUINFO["read"] = True
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    _CPUINFO.setdefault(key.strip(), value.strip())
+                    if not line.strip():  # the first processor's block is enough
+                        break
+        except OSError:
+            pass
+    return _CPUINFO.get(field, "")
 
 
 def cpu_vendor() -> str:
@@ -53,18 +70,12 @@ def cpu_vendor() -> str:
     ``"AuthenticAMD"``; from ``/proc/cpuinfo``), ``""`` where it cannot be read. MKL runs
     its fastest kernels on Intel CPUs only, so which convolution algorithm wins depends
     on it (``glassnet.ops._conv_engine._direct_limits``)."""
-    if not _VENDOR:
-        vendor = ""
-        try:
-            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-                for line in f:
-                    if line.startswith("vendor_id"):
-                        vendor = line.partition(":")[2].strip()
-                        break
-        except OSError:
-            pass
-        _VENDOR.append(vendor)
-    return _VENDOR[0]
+    return _cpuinfo("vendor_id")
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), ``""`` where it cannot be read."""
+    return _cpuinfo("model name")
 
 
 def _functions(lib):

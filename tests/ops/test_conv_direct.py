@@ -149,17 +149,17 @@ def test_dispatcher_picks_direct_for_narrow_layers_only(monkeypatch, vendor, mkl
         assert choose_algorithm(x8, w8, 1, _win(32, 32, 3, 1)) != "direct"
 
 
-def test_cpu_vendor_reads_the_processor():
+def test_cpu_vendor_and_model_read_the_processor():
     from glassnet.ops import _blas
 
-    vendor = _blas.cpu_vendor()
-    assert isinstance(vendor, str)
     try:
         with open("/proc/cpuinfo") as f:
-            lines = [ln for ln in f if ln.startswith("vendor_id")]
+            lines = f.read().splitlines()
     except OSError:
         lines = []
-    assert vendor == (lines[0].split(":", 1)[1].strip() if lines else "")
+    for field, got in (("vendor_id", _blas.cpu_vendor()), ("model name", _blas.cpu_model())):
+        want = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(field)]
+        assert got == (want[0] if want else "")
 
 
 def test_forcing_direct_on_a_layer_it_cannot_run_names_it():
