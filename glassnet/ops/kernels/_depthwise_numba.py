@@ -189,8 +189,9 @@ def _taps9(acc, xpf, wk, row, col, bv, n):
 # reads the padded plane at q + i*dh*Wp + j*dw: ONE long unit-stride loop per tap over
 # the whole plane (Ho * Wp values, the Wp - Wo extra columns per row are garbage,
 # cropped), instead of Ho short row loops -- 7x7 and 14x14 planes are loop-overhead
-# bound otherwise; a 3x3 kernel's nine taps are one loop (_taps9: batch 8, 384 channels
-# at 14x14 0.57 -> 0.42 ms, 960 at 7x7 0.67 -> 0.48, 144 at 56x56 2.6 -> 2.0; bit-equal).
+# bound otherwise; a 3x3 kernel's nine taps are one loop (_taps9; batch 8, 40 alternating
+# calls: 384 channels at 14x14 0.45 -> 0.39 ms, 960 at 7x7 0.55 -> 0.42, 144 at 56x56
+# 2.65 -> 2.08, 32 at 112x112 1.96 -> 1.27; bit-equal).
 # Each thread keeps its padded plane and canvas buffers.
 
 
