@@ -205,7 +205,8 @@ WINOGRAD_MIN_CHANNELS = 128
 #   AMD only (stride 2, direct vs shift vs im2col, ms): training, batch 128, 16 -> 32 at
 #   32x32 13.3 / 16.0 / 30.9, 32 -> 64 at 16x16 11.3 / 13.1 / 20.5; inference, batch 8,
 #   64 -> 128 at 56x56 8.5 / 10.2 / 10.6, 128 -> 256 at 28x28 7.4 / 8.2 / 7.9, the
-#   stems 3 -> 32 3x3 at 224x224 3.1 / 6.1 / 7.4 and 3 -> 64 7x7 18.0 / 26.5 / 25.1; but
+#   stems 3 -> 32 3x3 at 224x224 3.1 / 6.1 / 7.4 and 3 -> 64 7x7 18.0 (11.5 with the
+#   eight-tap loops) / 26.5 / 25.1; but
 #   256 -> 512 at 14x14 9.8 / 9.1 / 8.4: up to 128 input channels.
 # (max input channels, max output channels) per case:
 DIRECT_MAX_CHANNELS = 32
@@ -223,8 +224,7 @@ class use_algorithm:
     3x3 2-D convolution, ``"depthwise"`` on a non-depthwise layer, ``"pointwise"`` on
     anything but an ungrouped, unpadded 1x1 (or whole-input) convolution, ``"direct"`` on
     anything but an ungrouped 2-D convolution on NumPy float arrays with numba installed)
-    raises
-    ValueError.
+    raises ValueError.
     """
 
     def __init__(self, name: str):
