@@ -26,8 +26,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "IS_MKL", "gemm", "gemm_batched", "product", "library", "cpu_vendor",
-           "cpu_model"]
+__all__ = ["AVAILABLE", "IS_MKL", "gemm", "gemm_batched", "product", "library",
+           "cpu_vendor", "cpu_model"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _MKL_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL of mkl_types.h

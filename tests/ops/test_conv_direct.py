@@ -2,7 +2,8 @@
 through ``use_algorithm("direct")``: float64 central differences and float32 parity with
 torch (forward, input and weight gradients) on batch 1, odd sizes, odd channel counts,
 padding (asymmetric, zero, up to the reach), dilation, stride (2, 3, per dimension),
-3x3 / 5x5 / 7x7 / other kernels and conv1d; the dispatcher's choice; results independent of tiles, chunks and threads.
+3x3 / 5x5 / 7x7 / other kernels and conv1d; the dispatcher's choice; results independent
+of tiles, chunks and threads.
 """
 import numpy as np
 import pytest
@@ -48,7 +49,8 @@ def _arrays(cfg, dtype, seed):
     stride = cfg[7] if len(cfg) > 7 else 1
     return (rng.standard_normal((n, c) + size).astype(dtype),
             rng.standard_normal((o, c) + k).astype(dtype),
-            rng.standard_normal(o).astype(dtype), dict(padding=p, dilation=d, stride=stride))
+            rng.standard_normal(o).astype(dtype),
+            dict(padding=p, dilation=d, stride=stride))
 
 
 def _direct(x, w, b, **kw):
@@ -132,7 +134,8 @@ def test_dispatcher_picks_direct_for_narrow_layers_only(monkeypatch, vendor, mkl
     for (c, o, size), want in zip([(16, 16, 32), (64, 64, 8), (128, 128, 8), (64, 128, 4)],
                                   _REGIMES[vendor, mkl]):
         got = choose_algorithm(np.zeros((2, c, size, size), np.float32),
-                               np.zeros((o, c, 3, 3), np.float32), 1, _win(size, size, 3, 1))
+                               np.zeros((o, c, 3, 3), np.float32), 1,
+                               _win(size, size, 3, 1))
         assert got == want, (c, o, size)
     s2 = Window((32, 32), (16, 16), (3, 3), (2, 2), (1, 1), (1, 1))
     assert (choose_algorithm(x8, w8, 1, s2) == "direct") == (vendor == "AuthenticAMD")
@@ -157,7 +160,8 @@ def test_cpu_vendor_and_model_read_the_processor():
             lines = f.read().splitlines()
     except OSError:
         lines = []
-    for field, got in (("vendor_id", _blas.cpu_vendor()), ("model name", _blas.cpu_model())):
+    for field, got in (("vendor_id", _blas.cpu_vendor()),
+                       ("model name", _blas.cpu_model())):
         want = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(field)]
         assert got == (want[0] if want else "")
 

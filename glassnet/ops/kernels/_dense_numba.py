@@ -190,7 +190,8 @@ def _flush(buf, out, bias, m0, lt, ob, plane, wq, row0, col0):
 # The forward kernel, one for 3x3 kernels and one for any other (a model compiles only
 # the ones its layers use; one kernel with every inner loop took 12.8 s to compile, the
 # 3x3 one alone 5.3 s):
-#   ``out[n, o, oh, ow] = bias[o] + sum_{c,t} wt[o, c, t] xg[c, n*plane + oh*wq + ow + offs[t]]``.
+#   ``out[n, o, oh, ow] = bias[o]
+#                        + sum_{c,t} wt[o, c, t] xg[c, n*plane + oh*wq + ow + offs[t]]``.
 # ``xg``: (C, M) channel-major flat padded planes, image n at ``n*plane``, row pitch ``wq``;
 # ``wt``: (O4, C, T) with O4 a multiple of OB (rows beyond O zero); ``out``: (N, O, Ho,
 # Wo), read from canvas rows ``row0 ..`` and columns ``col0 ..`` (0 for a forward; the
@@ -354,10 +355,12 @@ def _wgrad_task(task, pairs, part):
 
 
 @njit(inline="always")
-def _wgrad_run(gyc, shift, o, starts, lens, run):
-    # (start, length, the pair's output-gradient rows) of a run.
-    l0, lc = starts[run], lens[run]
-    return l0, lc, gyc[o, shift + l0:shift + l0 + lc], gyc[o + 1, shift + l0:shift + l0 + lc]
+def _wgrad_chunk(gyc, shift, o, k, per, m):
+    # (start, length, the pair's output-gradient rows) of chunk k of the m positions.
+    l0 = k * per
+    lc = max(0, min(m, l0 + per) - l0)
+    g = gyc[o:o + 2, shift + l0:shift + l0 + lc]
+    return l0, lc, g[0], g[1]
 
 
 @njit(inline="always")
@@ -380,36 +383,36 @@ def _wgrad_taps(g0, g1, xs, offs, lc, acc, o, c, zero):
 #   ``part[k, o, c, t] = sum_{l in chunk k} gyc[o, shift + l] xg[c, l + offs[t]]``.
 # ``gyc``: (O2, ...) output-gradient canvases in the layout of ``xg`` from column
 # ``shift`` on (zero at every position that is not an output, and in row O2-1 when O is
-# odd: O2 is even); chunk k: the runs ``ptr[k] .. ptr[k+1] - 1`` (run r: ``lens[r]``
-# positions from ``starts[r]``); ``part``: (K, O2, C, T) partial sums of the K chunks,
+# odd: O2 is even); chunk k: the k-th of K equal chunks of the ``m`` positions;
+# ``part``: (K, O2, C, T) partial sums of the K chunks,
 # added up by the caller in a fixed order (the result does not depend on the number of
 # threads). A task is one chunk of one pair of output channels. ``zero``: 0 of the dtype
 # (a literal ``0.0`` would make float32 sums float64; ``gyc[0, 0] * 0`` stops LLVM from
 # vectorising the sums).
 @njit(parallel=True, fastmath=True, cache=True)
-def weight_grad3x3(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
+def weight_grad3x3(gyc, shift, m, xg, offs, part, zero):
     """The weight-gradient kernel for 3x3 kernels."""
     kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[8]
+    per = (m + kc - 1) // kc
     for task in prange(kc * pairs):
         k, o, acc = _wgrad_task(task, pairs, part)
-        for run in range(ptr[k], ptr[k + 1]):
-            l0, lc, g0, g1 = _wgrad_run(gyc, shift, o, starts, lens, run)
-            for c in range(xg.shape[0]):
-                _wgrad9(g0, g1, xg[c, l0:l0 + lc + reach], offs, lc, acc, o, c, zero)
+        l0, lc, g0, g1 = _wgrad_chunk(gyc, shift, o, k, per, m)
+        for c in range(xg.shape[0]):
+            _wgrad9(g0, g1, xg[c, l0:l0 + lc + reach], offs, lc, acc, o, c, zero)
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def weight_grad_taps(gyc, shift, xg, offs, part, starts, lens, ptr, zero):
+def weight_grad_taps(gyc, shift, m, xg, offs, part, zero):
     """The weight-gradient kernel for any other kernel: eight taps per pass (LeNet's
     6 -> 16 5x5 0.84 -> 0.77 ms against a kernel row per pass; ResNet-18's 7x7 stem
     23.6 -> 11.5 against one tap per pass)."""
     kc, pairs, reach = part.shape[0], gyc.shape[0] // 2, offs[offs.shape[0] - 1]
+    per = (m + kc - 1) // kc
     for task in prange(kc * pairs):
         k, o, acc = _wgrad_task(task, pairs, part)
-        for run in range(ptr[k], ptr[k + 1]):
-            l0, lc, g0, g1 = _wgrad_run(gyc, shift, o, starts, lens, run)
-            for c in range(xg.shape[0]):
-                _wgrad_taps(g0, g1, xg[c, l0:l0 + lc + reach], offs, lc, acc, o, c, zero)
+        l0, lc, g0, g1 = _wgrad_chunk(gyc, shift, o, k, per, m)
+        for c in range(xg.shape[0]):
+            _wgrad_taps(g0, g1, xg[c, l0:l0 + lc + reach], offs, lc, acc, o, c, zero)
 
 
 @njit(parallel=True, cache=True)

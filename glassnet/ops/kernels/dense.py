@@ -178,36 +178,18 @@ def backward(gy, w, xg, x_shape, win, need_input, need_weight):
 
 def _weight_grad(gc, lead, xg, offs, m):
     """``(O2, C, T)``: the weight-gradient kernel over the ``m`` canvas positions of
-    ``gc`` (from ``lead`` on), chunk by chunk (:func:`_chunk_runs`), the chunks' partial
-    sums added in a fixed order (independent of the thread count)."""
-    starts, lens, ptr = _chunk_runs(m, _CHUNK, _MAX_CHUNKS)
-    part = np.empty((len(ptr) - 1, gc.shape[0], xg.shape[0], len(offs)), dtype=gc.dtype)
+    ``gc`` (from ``lead`` on), in equal chunks fixed by the shape alone (not the
+    threads), the chunks' partial sums added in a fixed order."""
+    chunks = min(_MAX_CHUNKS, -(-m // _CHUNK))
+    part = np.empty((chunks, gc.shape[0], xg.shape[0], len(offs)), dtype=gc.dtype)
     k = _build()
-    t = len(offs)
-    kernel = k.weight_grad3x3 if t == 9 else k.weight_grad_taps
+    kernel = k.weight_grad3x3 if len(offs) == 9 else k.weight_grad_taps
     with _LOCK:
-        kernel(gc, lead, xg, offs, part, starts, lens, ptr, gc.dtype.type(0))
+        kernel(gc, lead, m, xg, offs, part, gc.dtype.type(0))
     gw = part[0].copy()
-    for k in range(1, part.shape[0]):
+    for k in range(1, chunks):
         gw += part[k]
     return gw
-
-
-@functools.lru_cache(maxsize=256)
-def _chunk_runs(m, chunk, max_chunks):
-    """``(starts, lens, ptr)`` of the weight gradient's chunks (chunk k: runs ``ptr[k] ..
-    ptr[k+1] - 1``; here one run each), fixed by the shape alone: at most ``max_chunks``
-    equal chunks of about ``chunk`` of the ``m`` canvas positions. (Skipping the rows
-    without outputs, as the forward does, made the runs of a valid 5x5 convolution too
-    short: LeNet's 6 -> 16 weight gradient 0.78 -> 1.06 ms.)"""
-    kc = min(max_chunks, -(-m // chunk))
-    per = -(-m // kc)
-    starts = np.arange(kc, dtype=np.int64) * per
-    lens = np.maximum(0, np.minimum(per, m - starts))
-    ptr = np.arange(kc + 1, dtype=np.int64)
-    for a in (starts, lens, ptr):
-        a.flags.writeable = False
-    return starts, lens, ptr
 
 
 # -- stride > 1: the stride phases -----------------------------------------------------
