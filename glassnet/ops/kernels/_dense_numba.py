@@ -421,23 +421,32 @@ def weight_grad_taps(gyc, shift, m, xg, offs, part, zero):
 def to_planes(x, dst, lead, rows, wq, pt, pl):
     """Write ``x`` (N, C, H, W) into ``dst`` (C2 >= C, lead + N*rows*wq + tail): image n,
     channel c at ``dst[c, lead + n*rows*wq + (pt + h)*wq + pl + w]``, zeros everywhere
-    else (each plane zeroed and filled while it is in cache)."""
+    else. A task is one channel of a block of consecutive images (one contiguous span of
+    ``dst``, about 4096 values: zeroed, then filled while it is in cache); one task per
+    plane was twice as slow on small planes (32 x 64 x 8 x 8: 0.065 -> 0.032 ms)."""
     n_, c_, h_, w_ = x.shape
-    c2, total = dst.shape
     plane = rows * wq
-    for task in prange(c2 * n_):
-        c = task // n_
-        n = task - c * n_
-        base = lead + n * plane
-        seg = dst[c, base:base + plane]
+    wc = min(w_, wq - pl)
+    h0, h1 = max(0, -pt), min(h_, rows - pt)
+    per = max(1, min(n_, 4096 // max(1, plane)))  # images per task
+    blocks = (n_ + per - 1) // per
+    for task in prange(dst.shape[0] * blocks):
+        c = task // blocks
+        n0 = (task - c * blocks) * per
+        n1 = min(n_, n0 + per)
+        seg = dst[c, lead + n0 * plane:lead + n1 * plane]
         seg[:] = 0
         if c < c_:
-            for h in range(max(0, -pt), min(h_, rows - pt)):
-                b = (pt + h) * wq + pl
-                seg[b:b + min(w_, wq - pl)] = x[n, c, h, :min(w_, wq - pl)]
-        if n == 0:
+            for n in range(n0, n1):
+                src = x[n, c]
+                for h in range(h0, h1):
+                    b = (n - n0) * plane + (pt + h) * wq + pl
+                    d, s = seg[b:b + wc], src[h]
+                    for w in range(wc):
+                        d[w] = s[w]
+        if n0 == 0:
             dst[c, :lead] = 0
-        if n == n_ - 1:
+        if n1 == n_:
             dst[c, lead + n_ * plane:] = 0
 
 
