@@ -69,6 +69,7 @@ class ReLU(_Inplace):
     """``max(0, x)``.  Shape: ``(*) -> (*)``."""
 
     _fn = staticmethod(F.relu)
+    _fuses_after_norm = True  # nn.Sequential fuses BatchNorm -> ReLU (this class only)
 
 
 class ReLU6(_Inplace):

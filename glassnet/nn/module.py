@@ -538,6 +538,12 @@ class Module:
         w.r.t. the inputs are computed."""
         return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
+    def _hookless(self) -> bool:
+        """Whether calling this module runs only its ``forward`` (no hook of any kind):
+        then a container may fuse it with its neighbour (``glassnet.nn.norm``)."""
+        return not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                    or self._backward_pre_hooks)
+
     def __call__(self, *args, **kwargs):
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:

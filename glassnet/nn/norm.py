@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from glassnet.nn import functional as F
-from glassnet.nn._functional.norm import _cross_map_lrn2d
+from glassnet.nn._functional.norm import _cross_map_lrn2d, batch_norm_relu as _batch_norm_relu
 from glassnet.nn import init
 from glassnet.nn._layer_checks import _check_int, _factory_dtype
 from glassnet.nn.module import Module, Parameter
@@ -125,6 +125,11 @@ class _BatchNorm(_NormBase):
                              f"{input.ndim}D input of shape {tuple(input.shape)})")
 
     def forward(self, input):
+        return F.batch_norm(*self._arguments(input))
+
+    def _arguments(self, input) -> tuple:
+        """The arguments of ``F.batch_norm`` for ``input``: ``forward``'s work, the count
+        of batches included."""
         self._check_input_dim(input)
         # PyTorch's _BatchNorm.forward: momentum=None means a cumulative moving average,
         # i.e. the factor 1 / num_batches_tracked after counting this batch.
@@ -141,10 +146,34 @@ class _BatchNorm(_NormBase):
         bn_training = self.training or (self.running_mean is None
                                         and self.running_var is None)
         use_running = not self.training or self.track_running_stats
-        return F.batch_norm(input,
-                            self.running_mean if use_running else None,
-                            self.running_var if use_running else None,
-                            self.weight, self.bias, bn_training, factor, self.eps)
+        return (input, self.running_mean if use_running else None,
+                self.running_var if use_running else None, self.weight, self.bias,
+                bn_training, factor, self.eps)
+
+    def _with_relu(self, relu, input):
+        """``relu(self(input))`` (``relu``: a ``ReLU`` module, or None for ``F.relu``),
+        as one fused op when nothing can see the result in between: no hooks on either
+        module, ``forward`` not overridden, no tracer (ONNX export, ``glassnet.jit``)
+        recording the ops. Otherwise the two calls."""
+        from glassnet import autograd
+
+        if (type(self).forward is _BatchNorm.forward and self._hookless()
+                and (relu is None or relu._hookless()) and not autograd._tracers):
+            return _batch_norm_relu(*self._arguments(input))
+        out = self(input)
+        return F.relu(out) if relu is None else relu(out)
+
+
+def batch_norm_relu(bn, input, relu=None):
+    """``relu(bn(input))`` for a batch-norm module ``bn`` and a ``ReLU`` module ``relu``
+    (None: ``F.relu``): one fused op (:func:`glassnet.nn._functional.norm.batch_norm_relu`:
+    the same values and gradients in fewer passes) where no hook or tracer can observe
+    the intermediate result, else the two calls. ``nn.Sequential`` does this by itself
+    for a ``BatchNorm`` followed by a ``ReLU``; the model zoo's residual blocks call it."""
+    if not isinstance(bn, _BatchNorm):
+        out = bn(input)
+        return F.relu(out) if relu is None else relu(out)
+    return bn._with_relu(relu, input)
 
 
 class BatchNorm1d(_BatchNorm):

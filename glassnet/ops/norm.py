@@ -54,10 +54,16 @@ class StatNorm(Function):
         ``(running_mean, running_var, momentum)``: arrays of shape ``(C,)`` updated IN
         PLACE with the batch statistics, averaged over every axis of the stat view but
         axis 1 (the channel axis; used by batch and instance norm).
+    relu : bool
+        Fuse a ReLU: ``max(y, 0)`` in the same pass (per-channel parameters only: batch
+        and instance norm). Backward recomputes the mask ``y > 0`` from the saved ``x``
+        (the same expression as forward, so the same bits), so neither the
+        pre-activation nor a mask is kept, and the ReLU's gradient is applied inside
+        the two backward passes (``glassnet.nn.norm.batch_norm_relu``).
     """
 
     def forward(self, x, *params, stat_view, stat_axes, affine_view, param_view, eps,
-                has_weight, has_bias, stats=None, running=None):
+                has_weight, has_bias, stats=None, running=None, relu=False):
         xp = get_array_module(x)
         xs = x.reshape(stat_view)
         weight = params[0].reshape(param_view) if has_weight else None
@@ -66,6 +72,11 @@ class StatNorm(Function):
                      [p.shape for p in params], has_weight, has_bias, stats is None)
         self.weight = weight
         self.fused = _per_channel(stat_view, stat_axes, affine_view, param_view)
+        self.relu = relu
+        if relu and not self.fused:
+            raise ValueError("StatNorm: relu=True needs per-channel parameters (batch or "
+                             f"instance norm), got stat view {stat_view}, param view "
+                             f"{param_view}")
         if stats is None and self.fused and _bn_kernels().supports(xs, stat_axes):
             # Batch norm in three passes (glassnet.ops.kernels.batchnorm).
             k = _bn_kernels()
@@ -80,7 +91,8 @@ class StatNorm(Function):
             self.mean = mean
             scale = invstd * weight if has_weight else invstd
             shift = bias if has_bias else xp.zeros_like(scale)
-            return k.normalize(xs, mean, scale, shift).reshape(x.shape)
+            self.pre = ("kernel", mean, scale, shift)
+            return k.normalize(xs, mean, scale, shift, relu).reshape(x.shape)
         if stats is None:
             mean = _sum(xs, stat_axes) / _count(xs.shape, stat_axes)
             xc = xs - mean
@@ -100,13 +112,15 @@ class StatNorm(Function):
                 self.mean, self.invstd = mean, invstd
                 scale = invstd * weight if has_weight else invstd
                 if _bn_kernels().supports(xs, stat_axes):  # one pass, all cores
-                    return _bn_kernels().normalize(
-                        xs, mean, scale, bias if has_bias else xp.zeros_like(scale)
-                    ).reshape(x.shape)
+                    shift = bias if has_bias else xp.zeros_like(scale)
+                    self.pre = ("kernel", mean, scale, shift)
+                    return _bn_kernels().normalize(xs, mean, scale, shift,
+                                                   relu).reshape(x.shape)
                 shift = bias - mean * scale if has_bias else -mean * scale
+                self.pre = ("affine", scale, shift)
                 y = xs * scale
                 y += shift
-                return y.reshape(x.shape)
+                return _relu_(y, relu).reshape(x.shape)
             xc = xs - mean
         self.invstd = invstd
         if self.fused:
@@ -116,10 +130,11 @@ class StatNorm(Function):
             self.save_for_backward(x)
             self.mean = mean
             scale = invstd * weight if has_weight else invstd
+            self.pre = ("centered", mean, scale, bias if has_bias else None)
             xc *= scale
             if has_bias:
                 xc += bias
-            return xc.reshape(x.shape)
+            return _relu_(xc, relu).reshape(x.shape)
         xhat = (xc * invstd).reshape(affine_view)
         y = xhat * weight if has_weight else xhat.copy()
         if has_bias:
@@ -177,9 +192,15 @@ class StatNorm(Function):
         need_w = has_weight and self.needs_input_grad[1]
         grads = [None] * (1 + has_weight + has_bias)
         k = _bn_kernels() if _bn_kernels().supports(xs, stat_axes) else None
+        relu = None  # the fused ReLU's gradient, inside the kernels: (mean, scale, shift)
+        if self.relu:
+            if k is not None and batch_stats and self.pre[0] == "kernel":
+                relu = self.pre[1:]
+            else:  # the ReLU's gradient first, in NumPy
+                gs = _where(self._pre_activation(xs) > 0, gs, gs * 0)
         if k is not None:
             # one read pass for both sums (float64), glassnet.ops.kernels.batchnorm
-            s1, s2 = k.grad_sums(gs, xs)
+            s1, s2 = k.grad_sums(gs, xs, relu)
             sum_g = s1.astype(g.dtype).reshape(mean.shape)
             # sum(g * xhat) = invstd * (sum(g * x) - mean * sum(g)), in float64
             sum_gxhat = invstd * (s2 - mean.reshape(-1).astype(np.float64) * s1).astype(
@@ -200,7 +221,7 @@ class StatNorm(Function):
                 b = -a * invstd * (sum_gxhat / n)
                 c = -a * (sum_g / n) - b * mean
                 if k is not None:
-                    gx = k.grad_input(gs, xs, a, b, c)
+                    gx = k.grad_input(gs, xs, a, b, c, relu)
                 else:
                     gx = gs * a
                     tmp = xs * b
@@ -210,6 +231,34 @@ class StatNorm(Function):
                 gx = gs * a
             grads[0] = gx.reshape(x_shape)
         return tuple(grads)
+
+
+    def _pre_activation(self, xs):
+        """The fused ReLU's input, recomputed from ``xs`` by the forward's expression."""
+        kind, *v = self.pre
+        if kind == "kernel":  # as glassnet.ops.kernels._batchnorm_numba._pre
+            return (xs - v[0]) * v[1] + v[2]
+        if kind == "affine":
+            y = xs * v[0]
+            y += v[1]
+            return y
+        y = xs - v[0]
+        y *= v[1]
+        if v[2] is not None:
+            y += v[2]
+        return y
+
+
+def _where(cond, a, b):
+    return get_array_module(a).where(cond, a, b)
+
+
+def _relu_(y, relu):
+    """``y`` with a ReLU applied in place when ``relu`` (NaN stays NaN, as
+    ``glassnet.nn.functional.relu``)."""
+    if relu:
+        get_array_module(y).maximum(y, 0, out=y)
+    return y
 
 
 def _bn_kernels():

@@ -111,7 +111,26 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     input: ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)`` (any ``(N, C, *)``); running
     stats, weight, bias: ``(C,)``; output: same as input.
     """
-    fn = "batch_norm"
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                       eps, False, "batch_norm")
+
+
+def batch_norm_relu(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                    weight: Tensor | None = None, bias: Tensor | None = None,
+                    training: bool = False, momentum: float = 0.1,
+                    eps: float = 1e-5) -> Tensor:
+    """``relu(batch_norm(input, ...))`` as one op: the same values and gradients (bit
+    for bit) in fewer passes over memory (the ReLU in batch norm's output pass, its
+    gradient inside batch norm's two backward passes) and without keeping the
+    pre-activation. Not in PyTorch (whose eager mode runs the two ops); the graph has
+    one node where it would have two. ``glassnet.nn`` calls it for a ``BatchNorm``
+    followed by a ``ReLU`` (:func:`glassnet.nn.norm.batch_norm_relu`)."""
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                       eps, True, "batch_norm_relu")
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps,
+                relu, fn):
     check_float(input, "input", fn)
     if input.ndim < 2:
         raise ValueError(f"{fn}: input must have shape (N, C), (N, C, L) or (N, C, H, W), "
@@ -132,7 +151,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         running = None
         if running_mean is not None:
             running = (running_mean._data, running_var._data, momentum)
-        out = StatNorm.apply(input, *params, stat_axes=(0, 2), running=running, **common)
+        out = StatNorm.apply(input, *params, stat_axes=(0, 2), running=running,
+                             relu=relu, **common)
         if running is not None:
             running_mean._bump()
             running_var._bump()
@@ -141,7 +161,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError(f"{fn}: running_mean and running_var must be given when "
                          f"training=False, got None")
     stats = (running_mean._data.reshape(pview), running_var._data.reshape(pview))
-    return StatNorm.apply(input, *params, stat_axes=(0, 2), stats=stats, **common)
+    return StatNorm.apply(input, *params, stat_axes=(0, 2), stats=stats, relu=relu,
+                          **common)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,

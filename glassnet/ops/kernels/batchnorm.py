@@ -45,32 +45,45 @@ def moments(xs):
     return mean, var
 
 
-def normalize(xs, mean, scale, shift):
-    """``(xs - mean[c]) * scale[c] + shift[c]``: a new ``(N, C, L)`` array."""
+def normalize(xs, mean, scale, shift, relu=False):
+    """``(xs - mean[c]) * scale[c] + shift[c]`` (then ``max(., 0)`` with ``relu``): a
+    new ``(N, C, L)`` array."""
     out = np.empty(xs.shape, xs.dtype)
     with _LOCK:
         _build().normalize(np.ascontiguousarray(xs), _vec(mean, xs.dtype), _vec(scale, xs.dtype),
-                           _vec(shift, xs.dtype), out)
+                           _vec(shift, xs.dtype), out, bool(relu))
     return out
 
 
-def grad_sums(gs, xs):
-    """Per-channel ``(sum(g), sum(g * x))`` as float64 ``(C,)`` arrays."""
+def grad_sums(gs, xs, relu=None):
+    """Per-channel ``(sum(g), sum(g * x))`` as float64 ``(C,)`` arrays; ``relu``: the
+    ``(mean, scale, shift)`` of a :func:`normalize` with ``relu=True``, whose ReLU's
+    gradient ``g * (pre > 0)`` is then summed instead of ``g``."""
     c = xs.shape[1]
     s1 = np.empty(c, np.float64)
     s2 = np.empty(c, np.float64)
     with _LOCK:
-        _build().grad_sums(np.ascontiguousarray(gs), np.ascontiguousarray(xs), s1, s2)
+        _build().grad_sums(np.ascontiguousarray(gs), np.ascontiguousarray(xs), s1, s2,
+                           *_relu_args(relu, xs))
     return s1, s2
 
 
-def grad_input(gs, xs, a, b, c0):
-    """``a[c] g + b[c] x + c0[c]``: a new ``(N, C, L)`` array."""
+def grad_input(gs, xs, a, b, c0, relu=None):
+    """``a[c] g + b[c] x + c0[c]`` (``g`` masked by the ReLU as in :func:`grad_sums`
+    when ``relu`` is given): a new ``(N, C, L)`` array."""
     out = np.empty(xs.shape, gs.dtype)
     with _LOCK:
         _build().grad_input(np.ascontiguousarray(gs), np.ascontiguousarray(xs),
-                            _vec(a, gs.dtype), _vec(b, gs.dtype), _vec(c0, gs.dtype), out)
+                            _vec(a, gs.dtype), _vec(b, gs.dtype), _vec(c0, gs.dtype), out,
+                            *_relu_args(relu, xs))
     return out
+
+
+def _relu_args(relu, xs):
+    if relu is None:
+        empty = np.zeros(xs.shape[1], xs.dtype)
+        return empty, empty, empty, False
+    return tuple(_vec(v, xs.dtype) for v in relu) + (True,)
 
 
 def _vec(v, dtype):

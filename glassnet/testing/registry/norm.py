@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glassnet as gn
 import glassnet.nn.functional as F
+from glassnet.nn._functional import norm as NF
 from glassnet.nn._functional.norm import _cross_map_lrn2d
 from glassnet.testing.op_registry import OpInfo, Sample
 
@@ -68,6 +69,26 @@ def _bn_eval_samples(rng):
         out.append(Sample((rng.standard_normal(shape), w, b), kw,
                           desc=f"{shape} affine={which or 'none'}"))
     return out
+
+
+def _bn_relu_train(x, weight=None, bias=None, momentum=0.1, eps=1e-5):
+    c = x.shape[1]
+    rm, rv = gn.zeros(c, dtype=x.dtype), gn.ones(c, dtype=x.dtype)
+    return NF.batch_norm_relu(x, rm, rv, weight, bias, training=True, momentum=momentum,
+                              eps=eps)
+
+
+def _torch_bn_relu_train(torch, x, weight=None, bias=None, momentum=0.1, eps=1e-5):
+    return torch.relu(_torch_bn_train(torch, x, weight, bias, momentum, eps))
+
+
+def _bn_relu_eval(x, weight=None, bias=None, rm=None, rv=None, eps=1e-5):
+    return NF.batch_norm_relu(x, gn.tensor(rm, dtype=x.dtype), gn.tensor(rv, dtype=x.dtype),
+                              weight, bias, training=False, eps=eps)
+
+
+def _torch_bn_relu_eval(torch, x, weight=None, bias=None, rm=None, rv=None, eps=1e-5):
+    return torch.relu(_torch_bn_eval(torch, x, weight, bias, rm, rv, eps))
 
 
 # ---------------------------------------------------------------------------
@@ -213,6 +234,9 @@ ROWS = [
     OpInfo("batch_norm", _bn_train, _torch_bn_train, _bn_train_samples,
            notes="training mode: batch statistics, fresh running buffers per call"),
     OpInfo("batch_norm_eval", _bn_eval, _torch_bn_eval, _bn_eval_samples),
+    OpInfo("batch_norm_relu", _bn_relu_train, _torch_bn_relu_train, _bn_train_samples,
+           notes="glassnet's fused relu(batch_norm(x)) (training mode): torch's two ops"),
+    OpInfo("batch_norm_relu_eval", _bn_relu_eval, _torch_bn_relu_eval, _bn_eval_samples),
     OpInfo("instance_norm", _in, _torch_in, _in_samples),
     OpInfo("layer_norm", _ln, _torch_ln, _ln_samples),
     OpInfo("group_norm", _gn, _torch_gn, _gn_samples),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from glassnet import nn
 from glassnet.nn import functional as F
+from glassnet.nn.norm import batch_norm_relu
 from glassnet.models._registry import register_model
 
 __all__ = ["CifarResNet", "residual_net", "wide_resnet_cifar", "ShortcutA"]
@@ -54,7 +55,7 @@ def _preact_input(block, x):
     """Pre-activate ``x`` (BN-ReLU) and compute the shortcut branch of a pre-activation
     block. NOTE: a projection shortcut takes the pre-activated input, an identity
     shortcut the raw input (He et al. 2016)."""
-    out = F.relu(block.bn1(x))
+    out = batch_norm_relu(block.bn1, x)
     sc = block.shortcut
     if sc is None:
         return out, None
@@ -96,12 +97,12 @@ class BasicBlock(nn.Module):
         if self.preact:
             out, sc = _preact_input(self, x)
             out = self.conv1(out)
-            out = F.relu(self.bn2(out))
+            out = batch_norm_relu(self.bn2, out)
             if self.dropout is not None:
                 out = self.dropout(out)
             out = self.conv2(out)
             return out if sc is None else out + sc
-        out = F.relu(self.bn1(self.conv1(x)))
+        out = batch_norm_relu(self.bn1, self.conv1(x))
         if self.dropout is not None:
             out = self.dropout(out)
         out = self.bn2(self.conv2(out))
@@ -137,11 +138,11 @@ class BottleneckBlock(nn.Module):
         if self.preact:
             out, sc = _preact_input(self, x)
             out = self.conv1(out)
-            out = self.conv2(F.relu(self.bn2(out)))
-            out = self.conv3(F.relu(self.bn3(out)))
+            out = self.conv2(batch_norm_relu(self.bn2, out))
+            out = self.conv3(batch_norm_relu(self.bn3, out))
             return out if sc is None else out + sc
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
+        out = batch_norm_relu(self.bn1, self.conv1(x))
+        out = batch_norm_relu(self.bn2, self.conv2(out))
         out = self.bn3(self.conv3(out))
         if self.shortcut is not None:
             out = out + self.shortcut(x)
@@ -191,10 +192,10 @@ class CifarResNet(nn.Module):
     def forward(self, x):
         x = self.conv1(x)
         if not self.preact:
-            x = F.relu(self.bn1(x))
+            x = batch_norm_relu(self.bn1, x)
         x = self.layers(x)
         if self.preact:
-            x = F.relu(self.bn_final(x))
+            x = batch_norm_relu(self.bn_final, x)
         return self.fc(self.avgpool(x).flatten(1))
 
 

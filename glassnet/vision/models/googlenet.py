@@ -9,6 +9,7 @@ from collections import namedtuple
 import glassnet
 from glassnet import nn
 from glassnet.nn import functional as F
+from glassnet.nn.norm import batch_norm_relu
 from glassnet.vision.models._pretrained import GoogLeNet_Weights
 from glassnet.models._registry import register_model
 from glassnet.vision.models._api import load_weights, prepare_weights
@@ -28,7 +29,7 @@ class BasicConv2d(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
 
     def forward(self, x):
-        return F.relu(self.bn(self.conv(x)))
+        return batch_norm_relu(self.bn, self.conv(x))
 
 
 class Inception(nn.Module):

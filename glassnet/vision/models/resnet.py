@@ -8,6 +8,7 @@ A torchvision state_dict converted to arrays loads with ``strict=True``
 from __future__ import annotations
 
 from glassnet import nn
+from glassnet.nn.norm import batch_norm_relu
 from glassnet.vision.models._pretrained import (ResNet18_Weights, ResNet34_Weights, ResNet50_Weights,
                                          ResNet101_Weights, ResNet152_Weights,
                                          ResNeXt50_32X4D_Weights, ResNeXt101_32X8D_Weights,
@@ -54,7 +55,7 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
+        out = batch_norm_relu(self.bn1, self.conv1(x), self.relu)
         out = self.bn2(self.conv2(out))
         return self.relu(out + identity)
 
@@ -82,8 +83,8 @@ class Bottleneck(nn.Module):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
+        out = batch_norm_relu(self.bn1, self.conv1(x), self.relu)
+        out = batch_norm_relu(self.bn2, self.conv2(out), self.relu)
         out = self.bn3(self.conv3(out))
         return self.relu(out + identity)
 
@@ -143,7 +144,7 @@ class ResNet(nn.Module):
         return nn.Sequential(*layers)
 
     def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.maxpool(batch_norm_relu(self.bn1, self.conv1(x), self.relu))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         x = self.avgpool(x).flatten(1)
         return self.fc(x)
