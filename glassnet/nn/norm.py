@@ -151,14 +151,17 @@ class _BatchNorm(_NormBase):
                 bn_training, factor, self.eps)
 
     def _with_relu(self, relu, input):
-        """``relu(self(input))`` (``relu``: a ``ReLU`` module, or None for ``F.relu``),
-        as one fused op when nothing can see the result in between: no hooks on either
-        module, ``forward`` not overridden, no tracer (ONNX export, ``glassnet.jit``)
-        recording the ops. Otherwise the two calls."""
+        """``relu(self(input))`` (``relu``: an activation module, or None for
+        ``F.relu``), as one fused op when it is a plain ``nn.ReLU`` (not a subclass, not
+        another activation) and nothing can see the result in between: no hooks on
+        either module, ``forward`` not overridden, no tracer (ONNX export,
+        ``glassnet.jit``) recording the ops. Otherwise the two calls."""
         from glassnet import autograd
 
         if (type(self).forward is _BatchNorm.forward and self._hookless()
-                and (relu is None or relu._hookless()) and not autograd._tracers):
+                and (relu is None or (type(relu).__dict__.get("_fuses_after_norm")
+                                      and relu._hookless()))
+                and not autograd._tracers):
             return _batch_norm_relu(*self._arguments(input))
         out = self(input)
         return F.relu(out) if relu is None else relu(out)

@@ -232,7 +232,6 @@ class StatNorm(Function):
             grads[0] = gx.reshape(x_shape)
         return tuple(grads)
 
-
     def _pre_activation(self, xs):
         """The fused ReLU's input, recomputed from ``xs`` by the forward's expression."""
         kind, *v = self.pre

@@ -181,3 +181,13 @@ def test_an_overridden_forward_or_another_activation_is_not_fused():
     assert y.grad_fn.name == "ReLUBackward"
     y = nn.Sequential(nn.BatchNorm2d(3), nn.ReLU6())(x)
     assert y.grad_fn.name != "StatNormBackward"
+
+
+def test_the_model_zoo_helper_fuses_only_a_plain_relu():
+    bn, x = nn.BatchNorm2d(3), gn.randn(2, 3, 4, 4)
+    assert batch_norm_relu(bn, x).grad_fn.name == "StatNormBackward"
+    assert batch_norm_relu(bn, x, nn.ReLU(inplace=True)).grad_fn.name == "StatNormBackward"
+    y = batch_norm_relu(bn, x * 10, nn.ReLU6())  # a block whose relu was swapped
+    assert y.grad_fn.name != "StatNormBackward" and y.detach().numpy().max() <= 6
+    y = batch_norm_relu(nn.GroupNorm(1, 3), x)  # another norm: the two calls
+    assert y.grad_fn.name == "ReLUBackward"
