@@ -91,7 +91,7 @@ class StatNorm(Function):
             self.mean = mean
             scale = invstd * weight if has_weight else invstd
             shift = bias if has_bias else xp.zeros_like(scale)
-            self.pre = ("kernel", mean, scale, shift)
+            self.pre = (mean, scale, shift)
             return k.normalize(xs, mean, scale, shift, relu).reshape(x.shape)
         if stats is None:
             mean = _sum(xs, stat_axes) / _count(xs.shape, stat_axes)
@@ -113,11 +113,11 @@ class StatNorm(Function):
                 scale = invstd * weight if has_weight else invstd
                 if _bn_kernels().supports(xs, stat_axes):  # one pass, all cores
                     shift = bias if has_bias else xp.zeros_like(scale)
-                    self.pre = ("kernel", mean, scale, shift)
+                    self.pre = (mean, scale, shift)
                     return _bn_kernels().normalize(xs, mean, scale, shift,
                                                    relu).reshape(x.shape)
                 shift = bias - mean * scale if has_bias else -mean * scale
-                self.pre = ("affine", scale, shift)
+                self.pre = (None, scale, shift)  # y = x * scale + shift
                 y = xs * scale
                 y += shift
                 return _relu_(y, relu).reshape(x.shape)
@@ -130,7 +130,7 @@ class StatNorm(Function):
             self.save_for_backward(x)
             self.mean = mean
             scale = invstd * weight if has_weight else invstd
-            self.pre = ("centered", mean, scale, bias if has_bias else None)
+            self.pre = (mean, scale, bias if has_bias else xp.zeros_like(scale))
             xc *= scale
             if has_bias:
                 xc += bias
@@ -194,8 +194,8 @@ class StatNorm(Function):
         k = _bn_kernels() if _bn_kernels().supports(xs, stat_axes) else None
         relu = None  # the fused ReLU's gradient, inside the kernels: (mean, scale, shift)
         if self.relu:
-            if k is not None and batch_stats and self.pre[0] == "kernel":
-                relu = self.pre[1:]
+            if k is not None and batch_stats:  # forward: (x - mean) * scale + shift
+                relu = self.pre
             else:  # the ReLU's gradient first, in NumPy
                 gs = _where(self._pre_activation(xs) > 0, gs, gs * 0)
         if k is not None:
@@ -233,18 +233,12 @@ class StatNorm(Function):
         return tuple(grads)
 
     def _pre_activation(self, xs):
-        """The fused ReLU's input, recomputed from ``xs`` by the forward's expression."""
-        kind, *v = self.pre
-        if kind == "kernel":  # as glassnet.ops.kernels._batchnorm_numba._pre
-            return (xs - v[0]) * v[1] + v[2]
-        if kind == "affine":
-            y = xs * v[0]
-            y += v[1]
-            return y
-        y = xs - v[0]
-        y *= v[1]
-        if v[2] is not None:
-            y += v[2]
+        """The fused ReLU's input, recomputed from ``xs`` by the forward's expression
+        (``self.pre``: ``(mean, scale, shift)``, that of the kernels and of the NumPy
+        training path; mean None: eval's ``x * scale + shift``)."""
+        mean, scale, shift = self.pre
+        y = xs * scale if mean is None else (xs - mean) * scale
+        y += shift
         return y
 
 
